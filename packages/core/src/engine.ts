@@ -1,0 +1,251 @@
+import { AttuneError, type Issue } from './errors.ts';
+import {
+  DEFAULT_IDENTITY_CONFIG,
+  type IdentityConfig,
+  identityPriority,
+  normalizeIdentifier,
+} from './identity/identifiers.ts';
+import { Committer, type IngestResult } from './ingest/committer.ts';
+import { type Clock, createIdGenerator, type Logger, silentLogger } from './ports.ts';
+import { type ComputedSummary, DEFAULT_SESSION_TIMEOUT_MS, summarizeComputed } from './profiles/computed.ts';
+import type { ProfileRecord } from './profiles/types.ts';
+import { parseBatchOrThrow, parseMessageOrThrow, zodIssues } from './protocol/parse.ts';
+import { inspectJson } from './protocol/json-safety.ts';
+import { orderHistoryRowSchema, profileRecordSchema, type OrderHistoryRow, type ProfileRecordInput } from './protocol/records.ts';
+import type { Message, MessageTypeName } from './protocol/segment.ts';
+import type { EventPage, IdentityKey, Store } from './store.ts';
+
+export interface EngineOptions {
+  store: Store;
+  clock?: Clock;
+  logger?: Logger;
+  /** Unique id generator for profiles and generated messageIds (default: ULIDs). */
+  newId?: () => string;
+  identity?: Partial<IdentityConfig>;
+  /** Inactivity that ends a session (default 30 minutes). */
+  sessionTimeoutMs?: number;
+  /** Most calls committed in one transaction (default 2000). */
+  maxGroupSize?: number;
+}
+
+export interface ProfileView {
+  id: string;
+  createdAt: string;
+  updatedAt: string;
+  traits: Record<string, unknown>;
+  computed: ComputedSummary;
+  identities: Array<{ type: string; value: string; firstSeen: string }>;
+  accounts: Array<{ id: string; traits: Record<string, unknown> }>;
+}
+
+export interface RowError {
+  /** 1-based row number in the submitted file (header excluded for CSV). */
+  row: number;
+  issues: Issue[];
+}
+
+export interface ImportResult {
+  rows: number;
+  accepted: number;
+  duplicates: number;
+  errors: RowError[];
+}
+
+export interface Engine {
+  readonly store: Store;
+  readonly identity: IdentityConfig;
+  /** Identifier types usable in lookups, strongest first. */
+  readonly identifierTypes: string[];
+  /** Validates one call (`type` from the endpoint) and ingests it. Throws AttuneError on bad input. */
+  ingestCall(raw: unknown, type: MessageTypeName): Promise<IngestResult>;
+  /** Validates a Segment batch body and ingests it, all or nothing. */
+  ingestBatch(raw: unknown): Promise<IngestResult>;
+  /** Ingests already validated messages (from parse*). */
+  ingest(messages: Message[]): Promise<IngestResult>;
+  /** Upserts profile records (external data); invalid rows are reported, valid rows kept. */
+  importRecords(rows: unknown[]): Promise<ImportResult>;
+  /** Imports past orders as back-office `Order Placed` events at their own time. */
+  importOrders(rows: unknown[]): Promise<ImportResult>;
+  getProfile(id: string): Promise<ProfileView | null>;
+  /** Resolves an identifier to the profile id holding it. */
+  findProfileId(type: string, value: string): Promise<string | null>;
+  listEvents(profileId: string, query: { name?: string; since?: number; until?: number; limit?: number; cursor?: string }): Promise<EventPage | null>;
+  /** Waits until every accepted call is committed. */
+  drain(): Promise<void>;
+}
+
+const IMPORT_CHUNK = 500;
+
+export function createEngine(options: EngineOptions): Engine {
+  const clock: Clock = options.clock ?? {
+    now: () => Date.now(),
+    defer: (fn) => void Promise.resolve().then(fn),
+  };
+  const logger = options.logger ?? silentLogger;
+  const newId = options.newId ?? createIdGenerator(clock);
+  const identity: IdentityConfig = {
+    externalIds: options.identity?.externalIds ?? DEFAULT_IDENTITY_CONFIG.externalIds,
+    limits: options.identity?.limits ?? DEFAULT_IDENTITY_CONFIG.limits,
+    traitStrategies: options.identity?.traitStrategies ?? DEFAULT_IDENTITY_CONFIG.traitStrategies,
+  };
+  for (const t of identity.externalIds) {
+    if (!/^[a-z][a-z0-9_]{0,63}$/.test(t) || ['userId', 'email', 'phone', 'anonymousId'].includes(t)) {
+      throw new AttuneError('VALIDATION', `external id type "${t}" must be snake_case (a-z, 0-9, _) and not a built-in identifier`);
+    }
+  }
+  const store = options.store;
+  const committer = new Committer({
+    store,
+    clock,
+    logger,
+    maxGroupSize: options.maxGroupSize ?? 2000,
+    settings: {
+      identity,
+      sessionTimeoutMs: options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
+      newId,
+      now: () => clock.now(),
+    },
+    onCommitted: ({ merges }) => {
+      for (const m of merges) logger.info({ from: m.from, into: m.into }, 'profiles merged');
+    },
+  });
+  const parseOptions = () => ({ receivedAt: clock.now(), newId });
+
+  async function resolveLive(id: string): Promise<ProfileRecord | null> {
+    let current = await store.getProfile(id);
+    for (let hops = 0; current?.mergedInto && hops < 100; hops++) current = await store.getProfile(current.mergedInto);
+    return current?.mergedInto ? null : current;
+  }
+
+  async function importRows<T>(
+    rows: unknown[],
+    parse: (row: unknown) => { ok: true; value: T } | { ok: false; issues: Issue[] },
+    toMessages: (value: T) => unknown[],
+  ): Promise<ImportResult> {
+    const result: ImportResult = { rows: rows.length, accepted: 0, duplicates: 0, errors: [] };
+    let chunk: Message[] = [];
+    const flush = async () => {
+      if (chunk.length === 0) return;
+      const r = await committer.submit(chunk);
+      result.accepted += r.accepted;
+      result.duplicates += r.duplicates;
+      chunk = [];
+    };
+    for (const [i, row] of rows.entries()) {
+      const parsed = parse(row);
+      if (!parsed.ok) {
+        result.errors.push({ row: i + 1, issues: parsed.issues });
+        continue;
+      }
+      try {
+        for (const raw of toMessages(parsed.value)) chunk.push(parseMessageOrThrow(raw, undefined, parseOptions()));
+      } catch (e) {
+        result.errors.push({ row: i + 1, issues: e instanceof AttuneError ? e.issues : [{ path: '(root)', message: String(e) }] });
+      }
+      if (chunk.length >= IMPORT_CHUNK) await flush();
+    }
+    await flush();
+    return result;
+  }
+
+  function schemaParser<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: import('zod').ZodError } }) {
+    return (row: unknown): { ok: true; value: T } | { ok: false; issues: Issue[] } => {
+      const safety = inspectJson(row);
+      if (safety.length > 0) return { ok: false, issues: safety };
+      const r = schema.safeParse(row);
+      return r.success ? { ok: true, value: r.data } : { ok: false, issues: zodIssues(r.error) };
+    };
+  }
+
+  return {
+    store,
+    identity,
+    identifierTypes: identityPriority(identity),
+    ingestCall: (raw, type) => committer.submit([parseMessageOrThrow(raw, type, parseOptions())]),
+    ingestBatch: (raw) => committer.submit(parseBatchOrThrow(raw, parseOptions())),
+    ingest: (messages) => committer.submit(messages),
+    importRecords: (rows) =>
+      importRows(rows, schemaParser(profileRecordSchema), (r: ProfileRecordInput) => [recordToIdentify(r)]),
+    importOrders: (rows) => importRows(rows, schemaParser(orderHistoryRowSchema), orderRowToEvents),
+    async getProfile(id) {
+      const p = await resolveLive(id);
+      if (!p) return null;
+      const [identities, accounts] = await Promise.all([
+        store.listIdentities(p.id),
+        Promise.all(p.accountIds.map((a) => store.getAccount(a))),
+      ]);
+      return {
+        id: p.id,
+        createdAt: new Date(p.createdAt).toISOString(),
+        updatedAt: new Date(p.updatedAt).toISOString(),
+        traits: p.traits,
+        computed: summarizeComputed(p.computed),
+        identities: identities.map((i) => ({ type: i.type, value: i.value, firstSeen: new Date(i.firstSeen).toISOString() })),
+        accounts: accounts.filter((a) => a !== null).map((a) => ({ id: a.id, traits: a.traits })),
+      };
+    },
+    async findProfileId(type, value) {
+      const normalized = normalizeIdentifier(type, value);
+      if (normalized === null) return null;
+      const key: IdentityKey = { type, value: normalized };
+      return store.findProfileId(key);
+    },
+    async listEvents(profileId, query) {
+      const p = await resolveLive(profileId);
+      if (!p) return null;
+      return store.queryEvents({ profileId: p.id, ...query, limit: Math.min(Math.max(query.limit ?? 50, 1), 1000) });
+    },
+    drain: () => committer.drain(),
+  };
+}
+
+function recordToIdentify(r: ProfileRecordInput): Record<string, unknown> {
+  const traits: Record<string, unknown> = { ...r.traits };
+  if (r.email !== undefined) traits.email = r.email;
+  if (r.phone !== undefined) traits.phone = r.phone;
+  const externalIds = Object.entries(r.externalIds ?? {}).map(([type, id]) => ({ id, type, collection: 'users', encoding: 'none' }));
+  for (const { type, id } of externalIds) traits[type] ??= id;
+  return {
+    type: 'identify',
+    ...(r.messageId ? { messageId: r.messageId } : {}),
+    ...(r.userId ? { userId: r.userId } : {}),
+    ...(r.anonymousId ? { anonymousId: r.anonymousId } : {}),
+    // Records may carry only an email or an external id; the identity is in the traits then.
+    ...(!r.userId && !r.anonymousId ? { anonymousId: `record:${r.email ?? r.phone ?? externalIds[0]?.id}` } : {}),
+    ...(r.timestamp ? { timestamp: r.timestamp } : {}),
+    traits,
+    context: { source: 'profile-record', ...(externalIds.length > 0 ? { externalIds } : {}) },
+  };
+}
+
+function orderRowToEvents(r: OrderHistoryRow): unknown[] {
+  const who = {
+    ...(r.userId ? { userId: r.userId } : {}),
+    ...(r.anonymousId ? { anonymousId: r.anonymousId } : {}),
+    ...(!r.userId && !r.anonymousId ? { anonymousId: `order-import:${r.email}` } : {}),
+  };
+  const context = { channel: 'back_office', source: 'order-history-import', ...(r.email ? { traits: { email: r.email } } : {}) };
+  const properties = {
+    order_id: r.order_id,
+    ...(r.total !== undefined ? { total: r.total } : {}),
+    ...(r.revenue !== undefined ? { revenue: r.revenue } : {}),
+    ...(r.currency ? { currency: r.currency } : {}),
+    ...(r.products ? { products: r.products } : {}),
+    imported: true,
+  };
+  const events: unknown[] = [
+    { type: 'track', event: 'Order Placed', messageId: `order-history:${r.order_id}`, timestamp: r.timestamp, properties, context, ...who },
+  ];
+  if (r.status !== 'completed') {
+    events.push({
+      type: 'track',
+      event: r.status === 'cancelled' ? 'Order Cancelled' : 'Order Refunded',
+      messageId: `order-history:${r.order_id}:${r.status}`,
+      timestamp: r.timestamp,
+      properties: { ...properties, ...(r.status === 'refunded' ? { returned: true } : {}) },
+      context,
+      ...who,
+    });
+  }
+  return events;
+}

@@ -1,0 +1,11 @@
+export * from './engine.ts';
+export * from './errors.ts';
+export * from './identity/identifiers.ts';
+export type { IngestResult } from './ingest/committer.ts';
+export { eventName } from './ingest/group.ts';
+export * from './ports.ts';
+export * from './profiles/computed.ts';
+export * from './profiles/traits.ts';
+export * from './profiles/types.ts';
+export * from './protocol/index.ts';
+export * from './store.ts';

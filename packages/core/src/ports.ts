@@ -1,0 +1,43 @@
+/**
+ * The environment reaches the core only through these ports, so the same engine runs in
+ * Node, in a browser and at the edge.
+ */
+export interface Clock {
+  now(): number;
+  /** Runs `fn` soon, after pending I/O callbacks (setImmediate in Node, setTimeout(0) elsewhere). */
+  defer(fn: () => void): void;
+}
+
+export interface Logger {
+  debug(obj: Record<string, unknown>, msg?: string): void;
+  info(obj: Record<string, unknown>, msg?: string): void;
+  warn(obj: Record<string, unknown>, msg?: string): void;
+  error(obj: Record<string, unknown>, msg?: string): void;
+}
+
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};
+
+const ULID_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * Sortable unique ids (ULID layout: 48-bit time, 80 random bits). Hosts may pass a
+ * cryptographic generator; ids here only need to be unique, not secret.
+ */
+export function createIdGenerator(clock: Pick<Clock, 'now'>, random: () => number = Math.random): () => string {
+  return () => {
+    let time = clock.now();
+    let timePart = '';
+    for (let i = 0; i < 10; i++) {
+      timePart = ULID_ALPHABET[time % 32] + timePart;
+      time = Math.floor(time / 32);
+    }
+    let randomPart = '';
+    for (let i = 0; i < 16; i++) randomPart += ULID_ALPHABET[Math.floor(random() * 32)];
+    return timePart + randomPart;
+  };
+}

@@ -1,0 +1,123 @@
+import type { Message } from './protocol/segment.ts';
+import type { AccountRecord, ProfileRecord } from './profiles/types.ts';
+
+/** An identifier of a person: `{ type: 'email', value: 'ada@example.com' }`. */
+export interface IdentityKey {
+  type: string;
+  value: string;
+}
+
+export interface IdentityRecord extends IdentityKey {
+  profileId: string;
+  firstSeen: number;
+}
+
+export type MessageType = Message['type'];
+
+/** An event as stored: the validated message plus where it belongs and when. */
+export interface StoredEvent {
+  messageId: string;
+  profileId: string;
+  type: MessageType;
+  /** Event name for track, page/screen name or 'Page Viewed'/'Screen Viewed', else the call type. */
+  name: string;
+  /** Event time in epoch milliseconds. */
+  timestamp: number;
+  receivedAt: number;
+  message: Message;
+}
+
+export interface EventQuery {
+  profileId: string;
+  name?: string | undefined;
+  since?: number | undefined;
+  until?: number | undefined;
+  limit: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string | undefined;
+}
+
+export interface EventPage {
+  /** Newest first. */
+  events: StoredEvent[];
+  nextCursor: string | null;
+}
+
+export type ApiKeyKind = 'write' | 'secret';
+
+export interface ApiKeyRecord {
+  id: string;
+  kind: ApiKeyKind;
+  name: string;
+  /** SHA-256 of the key, hex. The key itself is never stored. */
+  hash: string;
+  /** The first characters of the key, to recognise it in lists. */
+  prefix: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+/**
+ * Operations inside one store transaction. Every write in a transaction commits together
+ * or not at all. A store may run the transaction function more than once (PostgreSQL retries
+ * on conflicts), so the function must not have effects outside the transaction.
+ */
+export interface StoreTx {
+  /**
+   * Claims keys in a scope (`message` for messageIds, `order` for order ids); returns the keys
+   * that were not claimed before. This is how a repeated messageId counts once.
+   */
+  claim(scope: string, keys: string[]): Promise<Set<string>>;
+  /** Maps `type:value` to the profile id holding it, for the keys that are linked. */
+  lookupIdentities(keys: IdentityKey[]): Promise<Map<string, string>>;
+  linkIdentities(profileId: string, keys: IdentityKey[], at: number): Promise<void>;
+  /** Re-points every identifier of `fromProfileId` to `toProfileId` (a merge). */
+  moveIdentities(fromProfileId: string, toProfileId: string): Promise<void>;
+  /** Reads profiles for update: no other transaction changes them until this one ends. */
+  getProfiles(ids: string[]): Promise<Map<string, ProfileRecord>>;
+  putProfiles(profiles: ProfileRecord[]): Promise<void>;
+  appendEvents(events: StoredEvent[]): Promise<void>;
+  /** Re-assigns the stored events of `fromProfileId` to `toProfileId` (a merge). */
+  moveEvents(fromProfileId: string, toProfileId: string): Promise<void>;
+  getAccounts(ids: string[]): Promise<Map<string, AccountRecord>>;
+  putAccounts(accounts: AccountRecord[]): Promise<void>;
+}
+
+/** The storage port. Both stores pass the conformance suite in `@attune/test-utils`. */
+export interface Store {
+  readonly kind: string;
+  /** Creates or upgrades the schema. Safe to call on every start and from several nodes. */
+  migrate(): Promise<void>;
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  getProfile(id: string): Promise<ProfileRecord | null>;
+  findProfileId(key: IdentityKey): Promise<string | null>;
+  listIdentities(profileId: string): Promise<IdentityRecord[]>;
+  queryEvents(query: EventQuery): Promise<EventPage>;
+  getAccount(id: string): Promise<AccountRecord | null>;
+  countProfiles(): Promise<number>;
+  keys: {
+    put(key: ApiKeyRecord): Promise<void>;
+    list(): Promise<ApiKeyRecord[]>;
+    findByHash(hash: string): Promise<ApiKeyRecord | null>;
+    revoke(id: string, at: number): Promise<boolean>;
+  };
+  close(): Promise<void>;
+}
+
+export function identityKeyString(key: IdentityKey): string {
+  return `${key.type}:${key.value}`;
+}
+
+/** Cursor for event pages: newest first, by (timestamp, messageId). */
+export function encodeEventCursor(timestamp: number, messageId: string): string {
+  return `${timestamp}.${messageId}`;
+}
+
+export function decodeEventCursor(cursor: string): { timestamp: number; messageId: string } | null {
+  const dot = cursor.indexOf('.');
+  if (dot <= 0) return null;
+  const timestamp = Number(cursor.slice(0, dot));
+  const messageId = cursor.slice(dot + 1);
+  if (!Number.isFinite(timestamp) || messageId === '') return null;
+  return { timestamp, messageId };
+}
