@@ -1,0 +1,57 @@
+/** Schema migrations, applied in order; `PRAGMA user_version` records how many ran. */
+export const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE claims (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (scope, key)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE profiles (
+    id TEXT PRIMARY KEY,
+    merged_into TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    data TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE identities (
+    type TEXT NOT NULL,
+    value TEXT NOT NULL,
+    profile_id TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    PRIMARY KEY (type, value)
+  ) WITHOUT ROWID;
+  CREATE INDEX identities_by_profile ON identities (profile_id);
+
+  CREATE TABLE events (
+    seq INTEGER PRIMARY KEY,
+    message_id TEXT NOT NULL,
+    profile_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    message TEXT NOT NULL
+  );
+  CREATE INDEX events_by_profile_time ON events (profile_id, ts, message_id);
+  CREATE INDEX events_by_profile_name_time ON events (profile_id, name, ts, message_id);
+
+  CREATE TABLE accounts (
+    id TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    traits TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    prefix TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+  ) WITHOUT ROWID;
+  `,
+];

@@ -1,0 +1,329 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  type AccountRecord,
+  type ApiKeyRecord,
+  decodeEventCursor,
+  encodeEventCursor,
+  type EventPage,
+  type EventQuery,
+  type IdentityKey,
+  type IdentityRecord,
+  identityKeyString,
+  type ProfileRecord,
+  type Store,
+  type StoredEvent,
+  type StoreTx,
+} from '@attune/core';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './schema.ts';
+
+export interface SqliteStoreOptions {
+  /** Database file, or ':memory:'. */
+  filename: string;
+  /**
+   * `full` (default) fsyncs the WAL at every commit: an acknowledged event survives a power
+   * cut. `normal` survives a process crash (kill -9) but may lose the last commits on power loss.
+   */
+  synchronous?: 'full' | 'normal';
+}
+
+interface ProfileData {
+  traits: ProfileRecord['traits'];
+  traitMeta: ProfileRecord['traitMeta'];
+  computed: ProfileRecord['computed'];
+  accountIds: string[];
+  identityCounts: Record<string, number>;
+}
+
+type Row = Record<string, unknown>;
+
+/**
+ * The embedded store: one SQLite file in WAL mode. better-sqlite3 is synchronous, so a
+ * transaction never yields to I/O midway; transactions are still queued, because the
+ * core's transaction functions are async.
+ */
+export function createSqliteStore(options: SqliteStoreOptions): Store {
+  if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
+  const db = new Database(options.filename);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('cache_size = -65536');
+  db.pragma('temp_store = MEMORY');
+
+  let statements: ReturnType<typeof prepare> | null = null;
+  const st = () => {
+    statements ??= prepare(db);
+    return statements;
+  };
+
+  let queue: Promise<unknown> = Promise.resolve();
+  let closed = false;
+
+  const tx: StoreTx = {
+    async claim(scope, keys) {
+      const fresh = new Set<string>();
+      const s = st().claim;
+      for (const key of keys) if (s.run(scope, key).changes === 1) fresh.add(key);
+      return fresh;
+    },
+    async lookupIdentities(keys) {
+      const out = new Map<string, string>();
+      const s = st().lookupIdentity;
+      for (const key of keys) {
+        const row = s.get(key.type, key.value) as { profile_id: string } | undefined;
+        if (row) out.set(identityKeyString(key), row.profile_id);
+      }
+      return out;
+    },
+    async linkIdentities(profileId, keys, at) {
+      const s = st().linkIdentity;
+      for (const key of keys) s.run(key.type, key.value, profileId, at);
+    },
+    async moveIdentities(from, to) {
+      st().moveIdentities.run(to, from);
+    },
+    async getProfiles(ids) {
+      const out = new Map<string, ProfileRecord>();
+      const s = st().getProfile;
+      for (const id of ids) {
+        const row = s.get(id) as Row | undefined;
+        if (row) out.set(id, toProfile(row));
+      }
+      return out;
+    },
+    async putProfiles(profiles) {
+      const s = st().putProfile;
+      for (const p of profiles) s.run(p.id, p.mergedInto, p.createdAt, p.updatedAt, profileData(p));
+    },
+    async appendEvents(events) {
+      const s = st().appendEvent;
+      for (const e of events) {
+        s.run(e.messageId, e.profileId, e.type, e.name, e.timestamp, e.receivedAt, JSON.stringify(e.message));
+      }
+    },
+    async moveEvents(from, to) {
+      st().moveEvents.run(to, from);
+    },
+    async getAccounts(ids) {
+      const out = new Map<string, AccountRecord>();
+      for (const id of ids) {
+        const row = st().getAccount.get(id) as Row | undefined;
+        if (row) out.set(id, toAccount(row));
+      }
+      return out;
+    },
+    async putAccounts(accounts) {
+      for (const a of accounts) st().putAccount.run(a.id, a.createdAt, a.updatedAt, JSON.stringify(a.traits));
+    },
+  };
+
+  function serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => undefined);
+    return run;
+  }
+
+  const store: Store = {
+    kind: 'sqlite',
+    async migrate() {
+      const version = db.pragma('user_version', { simple: true }) as number;
+      for (let i = version; i < MIGRATIONS.length; i++) {
+        db.transaction(() => {
+          db.exec(MIGRATIONS[i] as string);
+          db.pragma(`user_version = ${i + 1}`);
+        }).immediate();
+      }
+      statements = null;
+    },
+    transaction(fn) {
+      return serialized(async () => {
+        if (closed) throw new Error('store is closed');
+        st().begin.run();
+        try {
+          const result = await fn(tx);
+          st().commit.run();
+          return result;
+        } catch (error) {
+          if (db.inTransaction) st().rollback.run();
+          throw error;
+        }
+      });
+    },
+    async getProfile(id) {
+      const row = st().getProfile.get(id) as Row | undefined;
+      return row ? toProfile(row) : null;
+    },
+    async findProfileId(key: IdentityKey) {
+      const row = st().lookupIdentity.get(key.type, key.value) as { profile_id: string } | undefined;
+      return row?.profile_id ?? null;
+    },
+    async listIdentities(profileId) {
+      const rows = st().listIdentities.all(profileId) as Row[];
+      return rows.map(
+        (r): IdentityRecord => ({
+          type: r.type as string,
+          value: r.value as string,
+          profileId: r.profile_id as string,
+          firstSeen: r.first_seen as number,
+        }),
+      );
+    },
+    async queryEvents(q: EventQuery): Promise<EventPage> {
+      const where = ['profile_id = @profileId'];
+      const params: Record<string, unknown> = { profileId: q.profileId, limit: q.limit + 1 };
+      if (q.name !== undefined) {
+        where.push('name = @name');
+        params.name = q.name;
+      }
+      if (q.since !== undefined) {
+        where.push('ts >= @since');
+        params.since = q.since;
+      }
+      if (q.until !== undefined) {
+        where.push('ts < @until');
+        params.until = q.until;
+      }
+      if (q.cursor !== undefined) {
+        const c = decodeEventCursor(q.cursor);
+        if (c) {
+          where.push('(ts < @cts OR (ts = @cts AND message_id < @cid))');
+          params.cts = c.timestamp;
+          params.cid = c.messageId;
+        }
+      }
+      const rows = db
+        .prepare(
+          `SELECT message_id, profile_id, type, name, ts, received_at, message FROM events
+           WHERE ${where.join(' AND ')} ORDER BY ts DESC, message_id DESC LIMIT @limit`,
+        )
+        .all(params) as Row[];
+      const more = rows.length > q.limit;
+      const events = rows.slice(0, q.limit).map(toEvent);
+      const last = events[events.length - 1];
+      return { events, nextCursor: more && last ? encodeEventCursor(last.timestamp, last.messageId) : null };
+    },
+    async getAccount(id) {
+      const row = st().getAccount.get(id) as Row | undefined;
+      return row ? toAccount(row) : null;
+    },
+    async countProfiles() {
+      return (st().countProfiles.get() as { n: number }).n;
+    },
+    keys: {
+      async put(k: ApiKeyRecord) {
+        st().putKey.run(k.id, k.kind, k.name, k.hash, k.prefix, k.createdAt, k.revokedAt);
+      },
+      async list() {
+        return (st().listKeys.all() as Row[]).map(toKey);
+      },
+      async findByHash(hash) {
+        const row = st().keyByHash.get(hash) as Row | undefined;
+        return row ? toKey(row) : null;
+      },
+      async revoke(id, at) {
+        return st().revokeKey.run(at, id).changes === 1;
+      },
+    },
+    async close() {
+      await queue;
+      closed = true;
+      db.close();
+    },
+  };
+  return store;
+}
+
+function prepare(db: Database.Database) {
+  return {
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    commit: db.prepare('COMMIT'),
+    rollback: db.prepare('ROLLBACK'),
+    claim: db.prepare('INSERT OR IGNORE INTO claims (scope, key) VALUES (?, ?)'),
+    lookupIdentity: db.prepare('SELECT profile_id FROM identities WHERE type = ? AND value = ?'),
+    linkIdentity: db.prepare(
+      `INSERT INTO identities (type, value, profile_id, first_seen) VALUES (?, ?, ?, ?)
+       ON CONFLICT (type, value) DO UPDATE SET profile_id = excluded.profile_id`,
+    ),
+    moveIdentities: db.prepare('UPDATE identities SET profile_id = ? WHERE profile_id = ?'),
+    listIdentities: db.prepare('SELECT * FROM identities WHERE profile_id = ? ORDER BY first_seen, type, value'),
+    getProfile: db.prepare('SELECT * FROM profiles WHERE id = ?'),
+    putProfile: db.prepare(
+      `INSERT INTO profiles (id, merged_into, created_at, updated_at, data) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET merged_into = excluded.merged_into, created_at = excluded.created_at,
+         updated_at = excluded.updated_at, data = excluded.data`,
+    ),
+    countProfiles: db.prepare('SELECT count(*) AS n FROM profiles WHERE merged_into IS NULL'),
+    appendEvent: db.prepare(
+      'INSERT INTO events (message_id, profile_id, type, name, ts, received_at, message) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    moveEvents: db.prepare('UPDATE events SET profile_id = ? WHERE profile_id = ?'),
+    getAccount: db.prepare('SELECT * FROM accounts WHERE id = ?'),
+    putAccount: db.prepare(
+      `INSERT INTO accounts (id, created_at, updated_at, traits) VALUES (?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, traits = excluded.traits`,
+    ),
+    putKey: db.prepare(
+      'INSERT INTO api_keys (id, kind, name, hash, prefix, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    listKeys: db.prepare('SELECT * FROM api_keys ORDER BY created_at, id'),
+    keyByHash: db.prepare('SELECT * FROM api_keys WHERE hash = ?'),
+    revokeKey: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+  };
+}
+
+function profileData(p: ProfileRecord): string {
+  const data: ProfileData = {
+    traits: p.traits,
+    traitMeta: p.traitMeta,
+    computed: p.computed,
+    accountIds: p.accountIds,
+    identityCounts: p.identityCounts,
+  };
+  return JSON.stringify(data);
+}
+
+function toProfile(row: Row): ProfileRecord {
+  const data = JSON.parse(row.data as string) as ProfileData;
+  return {
+    id: row.id as string,
+    mergedInto: (row.merged_into as string | null) ?? null,
+    createdAt: row.created_at as number,
+    updatedAt: row.updated_at as number,
+    ...data,
+  };
+}
+
+function toEvent(row: Row): StoredEvent {
+  return {
+    messageId: row.message_id as string,
+    profileId: row.profile_id as string,
+    type: row.type as StoredEvent['type'],
+    name: row.name as string,
+    timestamp: row.ts as number,
+    receivedAt: row.received_at as number,
+    message: JSON.parse(row.message as string),
+  };
+}
+
+function toAccount(row: Row): AccountRecord {
+  return {
+    id: row.id as string,
+    createdAt: row.created_at as number,
+    updatedAt: row.updated_at as number,
+    traits: JSON.parse(row.traits as string),
+  };
+}
+
+function toKey(row: Row): ApiKeyRecord {
+  return {
+    id: row.id as string,
+    kind: row.kind as ApiKeyRecord['kind'],
+    name: row.name as string,
+    hash: row.hash as string,
+    prefix: row.prefix as string,
+    createdAt: row.created_at as number,
+    revokedAt: (row.revoked_at as number | null) ?? null,
+  };
+}
