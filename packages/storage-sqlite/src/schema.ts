@@ -34,8 +34,9 @@ export const MIGRATIONS: string[] = [
     received_at INTEGER NOT NULL,
     message TEXT NOT NULL
   );
+  -- One index per event: queries by name filter this index (audiences keep counters, they
+  -- do not scan events), and every extra random-order index costs a page write per event.
   CREATE INDEX events_by_profile_time ON events (profile_id, ts, message_id);
-  CREATE INDEX events_by_profile_name_time ON events (profile_id, name, ts, message_id);
 
   CREATE TABLE accounts (
     id TEXT PRIMARY KEY,

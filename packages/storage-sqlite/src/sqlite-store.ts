@@ -51,6 +51,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   db.pragma('busy_timeout = 5000');
   db.pragma('cache_size = -65536');
   db.pragma('temp_store = MEMORY');
+  // Checkpoint less often: a page written by many commits is copied back once.
+  db.pragma('wal_autocheckpoint = 10000');
 
   let statements: ReturnType<typeof prepare> | null = null;
   const st = () => {

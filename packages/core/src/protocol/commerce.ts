@@ -25,11 +25,18 @@ export const productSchema = z.looseObject({
   image_url: text.optional(),
 });
 
-const productRef = productSchema.superRefine((p, ctx) => {
+function requireProductId(p: { product_id?: string | undefined; sku?: string | undefined }, ctx: z.RefinementCtx): void {
   if (p.product_id === undefined && p.sku === undefined) {
     ctx.addIssue({ code: 'custom', path: ['product_id'], message: 'product_id or sku is required' });
   }
-});
+}
+
+/** A product event's properties: a product (product_id or sku required) plus `extra` fields. */
+function productEvent<T extends z.ZodRawShape>(extra: T) {
+  return productSchema.extend(extra).superRefine(requireProductId);
+}
+
+const productRef = productEvent({});
 
 const productList = z.array(productSchema).max(1000);
 
@@ -81,16 +88,16 @@ export const commerceEvents = {
   }),
   'Product List Viewed': z.looseObject({ list_id: text.optional(), category: text.optional(), products: productList.optional() }),
   'Product Viewed': productRef,
-  'Product Added': productRef.and(z.looseObject({ cart_id: text.optional() })),
-  'Product Removed': productRef.and(z.looseObject({ cart_id: text.optional() })),
+  'Product Added': productEvent({ cart_id: text.optional() }),
+  'Product Removed': productEvent({ cart_id: text.optional() }),
   'Cart Viewed': z.looseObject({ cart_id: text.optional(), products: productList.optional() }),
   'Signed In': z.looseObject({ method: text.optional(), username: text.optional() }),
   'Signed Out': z.looseObject({ method: text.optional() }),
   'Checkout Started': z.looseObject({ ...orderFields, order_id: orderFields.order_id.optional(), value: money.optional() }),
   'Order Completed': z.looseObject(orderFields),
   'Requisition List Created': z.looseObject(requisitionFields),
-  'Product Added to Requisition List': productRef.and(z.looseObject(requisitionFields)),
-  'Product Removed from Requisition List': productRef.and(z.looseObject(requisitionFields)),
+  'Product Added to Requisition List': productEvent(requisitionFields),
+  'Product Removed from Requisition List': productEvent(requisitionFields),
   'Quote Accepted': z.looseObject({
     quote_id: z.union([z.string().min(1), z.number()]).transform(String),
     ...orderFields,

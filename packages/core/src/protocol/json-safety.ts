@@ -5,8 +5,9 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
  * Checks a parsed JSON value before schema validation: nesting depth, keys that could
- * pollute prototypes, and strings no store can keep (NUL, unpaired surrogates). Returns
- * every problem with its path; stops collecting after `maxIssues`.
+ * pollute prototypes, non-finite numbers, and strings no store can keep (NUL, unpaired
+ * surrogates). Returns every problem with its path, up to `maxIssues`. The walk keeps one
+ * path stack and formats a path only for a problem: this runs on every ingested call.
  */
 export function inspectJson(
   value: unknown,
@@ -14,45 +15,71 @@ export function inspectJson(
   maxDepth: number = LIMITS.maxDepth,
   maxIssues = 20,
 ): Issue[] {
+  return inspectJsonSized(value, basePath, maxDepth, maxIssues).issues;
+}
+
+/**
+ * inspectJson, plus an upper bound of the value's JSON size in UTF-8 bytes (every character
+ * counted as a 6-byte escape), so callers need the exact size only for large values.
+ */
+export function inspectJsonSized(
+  value: unknown,
+  basePath: ReadonlyArray<PropertyKey> = [],
+  maxDepth: number = LIMITS.maxDepth,
+  maxIssues = 20,
+): { issues: Issue[]; maxBytes: number } {
   const issues: Issue[] = [];
-  const stack: Array<{ value: unknown; path: PropertyKey[]; depth: number }> = [
-    { value, path: [...basePath], depth: 0 },
-  ];
-  while (stack.length > 0 && issues.length < maxIssues) {
-    const item = stack.pop() as { value: unknown; path: PropertyKey[]; depth: number };
-    const v = item.value;
+  let maxBytes = 0;
+  const path: PropertyKey[] = [...basePath];
+  const report = (message: string) => {
+    if (issues.length < maxIssues) issues.push({ path: formatPath(path), message });
+  };
+  // Recursion is bounded by maxDepth, so hostile nesting cannot overflow the stack.
+  const walk = (v: unknown, depth: number): void => {
+    if (issues.length >= maxIssues) return;
     if (typeof v === 'string') {
-      const problem = stringProblem(v);
-      if (problem) issues.push({ path: formatPath(item.path), message: problem });
-      continue;
+      maxBytes += v.length * 6 + 3;
+      if (!isCleanString(v)) report(stringProblem(v) as string);
+      return;
     }
     if (typeof v === 'number') {
-      if (!Number.isFinite(v)) issues.push({ path: formatPath(item.path), message: 'number is not finite' });
-      continue;
+      maxBytes += 25;
+      if (!Number.isFinite(v)) report('number is not finite');
+      return;
     }
-    if (v === null || typeof v !== 'object') continue;
-    if (item.depth >= maxDepth) {
-      issues.push({ path: formatPath(item.path), message: `nested deeper than ${maxDepth} levels` });
-      continue;
+    maxBytes += 6;
+    if (v === null || typeof v !== 'object') return;
+    if (depth >= maxDepth) {
+      report(`nested deeper than ${maxDepth} levels`);
+      return;
     }
     if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], path: [...item.path, i], depth: item.depth + 1 });
-      continue;
-    }
-    for (const key of Object.keys(v)) {
-      if (FORBIDDEN_KEYS.has(key)) {
-        issues.push({ path: formatPath([...item.path, key]), message: `key "${key}" is not allowed` });
-        continue;
+      for (let i = 0; i < v.length; i++) {
+        path.push(i);
+        walk(v[i], depth + 1);
+        path.pop();
       }
-      const keyProblem = stringProblem(key);
-      if (keyProblem) {
-        issues.push({ path: formatPath([...item.path, key]), message: `key: ${keyProblem}` });
-        continue;
-      }
-      stack.push({ value: (v as Record<string, unknown>)[key], path: [...item.path, key], depth: item.depth + 1 });
+      return;
     }
-  }
-  return issues;
+    for (const key in v) {
+      if (!Object.hasOwn(v, key)) continue;
+      path.push(key);
+      maxBytes += key.length * 6 + 4;
+      if (FORBIDDEN_KEYS.has(key)) report(`key "${key}" is not allowed`);
+      else if (!isCleanString(key)) report(`key: ${stringProblem(key)}`);
+      else walk((v as Record<string, unknown>)[key], depth + 1);
+      path.pop();
+    }
+  };
+  walk(value, 0);
+  return { issues, maxBytes };
+}
+
+// Matches NUL and any surrogate; a hit is examined closely by stringProblem.
+const SUSPECT = /[\u0000\ud800-\udfff]/;
+
+function isCleanString(s: string): boolean {
+  return !SUSPECT.test(s) || stringProblem(s) === null;
 }
 
 function stringProblem(s: string): string | null {

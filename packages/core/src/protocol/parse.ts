@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { AttuneError, formatPath, type Issue } from '../errors.ts';
 import { commerceEvents, isCommerceEvent, pageViewedSchema } from './commerce.ts';
-import { inspectJson } from './json-safety.ts';
+import { inspectJson, inspectJsonSized } from './json-safety.ts';
 import { LIMITS, utf8Length } from './limits.ts';
 import { batchSchema, type Message, type MessageTypeName, messageSchemas } from './segment.ts';
 
@@ -19,7 +19,13 @@ export function zodIssues(error: z.ZodError, prefix: ReadonlyArray<PropertyKey> 
   }));
 }
 
-type ParseOutcome = { ok: true; message: Message } | { ok: false; issues: Issue[]; tooLarge?: boolean };
+type ParseOutcome = { ok: true; message: Message; bytes: number } | { ok: false; issues: Issue[]; tooLarge?: boolean };
+
+/** Serialized size in UTF-8 bytes: exact when the bound from the safety walk could pass `limit`. */
+function jsonBytes(value: unknown, bound: number, limit: number): number {
+  if (bound <= limit) return bound;
+  return utf8Length(JSON.stringify(value));
+}
 
 /**
  * Validates one call. `type` is the endpoint's type (/v1/track → 'track'); inside a batch
@@ -35,7 +41,8 @@ export function parseMessage(
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, issues: [{ path: formatPath(path), message: 'must be a JSON object' }] };
   }
-  const bytes = utf8Length(JSON.stringify(raw));
+  const safety = inspectJsonSized(raw, path);
+  const bytes = jsonBytes(raw, safety.maxBytes, LIMITS.maxEventBytes);
   if (bytes > LIMITS.maxEventBytes) {
     return {
       ok: false,
@@ -43,8 +50,7 @@ export function parseMessage(
       issues: [{ path: formatPath(path), message: `call is ${bytes} bytes; the limit is ${LIMITS.maxEventBytes} bytes` }],
     };
   }
-  const safety = inspectJson(raw, path);
-  if (safety.length > 0) return { ok: false, issues: safety };
+  if (safety.issues.length > 0) return { ok: false, issues: safety.issues };
 
   const record = raw as Record<string, unknown>;
   const declared = record.type;
@@ -93,7 +99,7 @@ export function parseMessage(
   if (inherited?.integrations && msg.integrations === undefined) msg.integrations = inherited.integrations;
   if (msg.sentAt === undefined && inherited?.sentAt) msg.sentAt = inherited.sentAt;
   msg.timestamp = eventTime(msg, options.receivedAt);
-  return { ok: true, message: msg as Message };
+  return { ok: true, message: msg as Message, bytes };
 }
 
 /**
@@ -101,14 +107,14 @@ export function parseMessage(
  * for the client's clock skew (`receivedAt - (sentAt - originalTimestamp)`); else receivedAt.
  */
 function eventTime(msg: Record<string, unknown>, receivedAt: number): string {
-  if (typeof msg.timestamp === 'string') return msg.timestamp;
+  if (typeof msg.timestamp === 'string') return new Date(Date.parse(msg.timestamp)).toISOString();
   if (typeof msg.originalTimestamp === 'string') {
     const original = Date.parse(msg.originalTimestamp);
     if (typeof msg.sentAt === 'string') {
       const skew = Date.parse(msg.sentAt) - original;
       return new Date(receivedAt - Math.max(0, skew)).toISOString();
     }
-    return msg.originalTimestamp;
+    return new Date(original).toISOString();
   }
   return new Date(receivedAt).toISOString();
 }
@@ -125,14 +131,6 @@ export function parseMessageOrThrow(raw: unknown, type: MessageTypeName | undefi
  * problem listed, so a client never has to guess which calls were kept.
  */
 export function parseBatchOrThrow(raw: unknown, options: ParseOptions): Message[] {
-  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
-    const bytes = utf8Length(JSON.stringify(raw));
-    if (bytes > LIMITS.maxBatchBytes) {
-      throw new AttuneError('PAYLOAD_TOO_LARGE', `batch is ${bytes} bytes; the limit is ${LIMITS.maxBatchBytes} bytes`, {
-        issues: [{ path: '(root)', message: `batch is larger than ${LIMITS.maxBatchBytes} bytes` }],
-      });
-    }
-  }
   const envelope = batchSchema.safeParse(raw);
   if (!envelope.success) throw invalid(zodIssues(envelope.error), false);
   const { batch, context, integrations, sentAt } = envelope.data;
@@ -141,16 +139,28 @@ export function parseBatchOrThrow(raw: unknown, options: ParseOptions): Message[
   const messages: Message[] = [];
   const issues: Issue[] = [];
   let tooLarge = false;
+  let bytes = 0;
   for (let i = 0; i < batch.length; i++) {
     const outcome = parseMessage(batch[i], undefined, options, ['batch', i], { context, integrations, sentAt });
-    if (outcome.ok) messages.push(outcome.message);
-    else {
+    if (outcome.ok) {
+      messages.push(outcome.message);
+      bytes += outcome.bytes;
+    } else {
       issues.push(...outcome.issues);
       tooLarge ||= outcome.tooLarge === true;
       if (issues.length >= 100) break;
     }
   }
   if (issues.length > 0) throw invalid(issues, tooLarge);
+  // `bytes` sums upper bounds; measure exactly only when the bound passes the limit.
+  if (bytes > LIMITS.maxBatchBytes) {
+    const exact = utf8Length(JSON.stringify(batch));
+    if (exact > LIMITS.maxBatchBytes) {
+      throw new AttuneError('PAYLOAD_TOO_LARGE', `batch is ${exact} bytes; the limit is ${LIMITS.maxBatchBytes} bytes`, {
+        issues: [{ path: 'batch', message: `batch is larger than ${LIMITS.maxBatchBytes} bytes` }],
+      });
+    }
+  }
   return messages;
 }
 
