@@ -184,6 +184,46 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
+interface UserAgentInfo {
+  type: DeviceSeen['type'];
+  os: string | undefined;
+  browser: string | undefined;
+}
+
+// Most traffic comes from a few thousand distinct user agents; parse each once.
+const uaCache = new Map<string, UserAgentInfo>();
+const UA_CACHE_SIZE = 2000;
+
+function parseUserAgent(ua: string): UserAgentInfo {
+  const cached = uaCache.get(ua);
+  if (cached) return cached;
+  const type: DeviceSeen['type'] = /iPad|Tablet/i.test(ua) ? 'tablet' : /Mobi|iPhone|Android/i.test(ua) ? 'mobile' : 'desktop';
+  const os = /Windows/.test(ua)
+    ? 'Windows'
+    : /iPhone|iPad|iOS/.test(ua)
+      ? 'iOS'
+      : /Mac OS X/.test(ua)
+        ? 'macOS'
+        : /Android/.test(ua)
+          ? 'Android'
+          : /Linux/.test(ua)
+            ? 'Linux'
+            : undefined;
+  const browser = /Edg\//.test(ua)
+    ? 'Edge'
+    : /Firefox\//.test(ua)
+      ? 'Firefox'
+      : /Chrome\//.test(ua)
+        ? 'Chrome'
+        : /Safari\//.test(ua)
+          ? 'Safari'
+          : undefined;
+  const info = { type, os, browser };
+  if (uaCache.size >= UA_CACHE_SIZE) uaCache.clear();
+  uaCache.set(ua, info);
+  return info;
+}
+
 /** What device a call came from, from `context.device`, `context.os` and the user agent. */
 export function deviceOf(msg: Message, at: number): DeviceSeen | null {
   const ctx = msg.context;
@@ -191,39 +231,16 @@ export function deviceOf(msg: Message, at: number): DeviceSeen | null {
   const os = (ctx.os ?? {}) as Record<string, unknown>;
   const ua = str(ctx.userAgent);
   if (!str(device.id) && !str(device.type) && !ua) return null;
+  const parsed = ua ? parseUserAgent(ua) : undefined;
   let type: DeviceSeen['type'] = 'other';
   const declared = str(device.type)?.toLowerCase();
   if (declared === 'ios' || declared === 'android' || declared === 'mobile' || declared === 'phone') type = 'mobile';
   else if (declared === 'tablet' || declared === 'ipad') type = 'tablet';
   else if (declared === 'desktop' || declared === 'web') type = 'desktop';
   else if (declared === 'server') type = 'server';
-  else if (ua) type = /iPad|Tablet/i.test(ua) ? 'tablet' : /Mobi|iPhone|Android/i.test(ua) ? 'mobile' : 'desktop';
-  const osName =
-    str(os.name) ??
-    (ua
-      ? /Windows/.test(ua)
-        ? 'Windows'
-        : /iPhone|iPad|iOS/.test(ua)
-          ? 'iOS'
-          : /Mac OS X/.test(ua)
-            ? 'macOS'
-            : /Android/.test(ua)
-              ? 'Android'
-              : /Linux/.test(ua)
-                ? 'Linux'
-                : undefined
-      : undefined);
-  const browser = ua
-    ? /Edg\//.test(ua)
-      ? 'Edge'
-      : /Firefox\//.test(ua)
-        ? 'Firefox'
-        : /Chrome\//.test(ua)
-          ? 'Chrome'
-          : /Safari\//.test(ua)
-            ? 'Safari'
-            : undefined
-    : undefined;
+  else if (parsed) type = parsed.type;
+  const osName = str(os.name) ?? parsed?.os;
+  const browser = parsed?.browser;
   const key = str(device.id) ?? `${type}|${osName ?? ''}|${browser ?? ''}`;
   return { key, type, os: osName, browser, lastSeen: at };
 }
