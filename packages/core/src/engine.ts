@@ -161,9 +161,10 @@ export function createEngine(options: EngineOptions): Engine {
     store,
     identity,
     identifierTypes: identityPriority(identity),
-    ingestCall: (raw, type) => committer.submit([parseMessageOrThrow(raw, type, parseOptions())]),
-    ingestBatch: (raw) => committer.submit(parseBatchOrThrow(raw, parseOptions())),
-    ingest: (messages) => committer.submit(messages),
+    // async: bad input rejects the promise rather than throwing at the call.
+    ingestCall: async (raw, type) => committer.submit([parseMessageOrThrow(raw, type, parseOptions())]),
+    ingestBatch: async (raw) => committer.submit(parseBatchOrThrow(raw, parseOptions())),
+    ingest: async (messages) => committer.submit(messages),
     importRecords: (rows) =>
       importRows(rows, schemaParser(profileRecordSchema), (r: ProfileRecordInput) => [recordToIdentify(r)]),
     importOrders: (rows) => importRows(rows, schemaParser(orderHistoryRowSchema), orderRowToEvents),

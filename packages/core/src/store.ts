@@ -12,6 +12,9 @@ export interface IdentityRecord extends IdentityKey {
   firstSeen: number;
 }
 
+/** An identifier to link to a profile (re-pointed if it was linked elsewhere). */
+export type IdentityLink = IdentityRecord;
+
 export type MessageType = Message['type'];
 
 /** An event as stored: the validated message plus where it belongs and when. */
@@ -70,7 +73,8 @@ export interface StoreTx {
   claim(scope: string, keys: string[]): Promise<Set<string>>;
   /** Maps `type:value` to the profile id holding it, for the keys that are linked. */
   lookupIdentities(keys: IdentityKey[]): Promise<Map<string, string>>;
-  linkIdentities(profileId: string, keys: IdentityKey[], at: number): Promise<void>;
+  /** Links identifiers to profiles, in one round trip whatever their number. */
+  linkIdentities(links: IdentityLink[]): Promise<void>;
   /** Re-points every identifier of `fromProfileId` to `toProfileId` (a merge). */
   moveIdentities(fromProfileId: string, toProfileId: string): Promise<void>;
   /** Reads profiles for update: no other transaction changes them until this one ends. */

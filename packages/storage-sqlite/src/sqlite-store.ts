@@ -79,9 +79,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
       return out;
     },
-    async linkIdentities(profileId, keys, at) {
+    async linkIdentities(links) {
       const s = st().linkIdentity;
-      for (const key of keys) s.run(key.type, key.value, profileId, at);
+      for (const l of links) s.run(l.type, l.value, l.profileId, l.firstSeen);
     },
     async moveIdentities(from, to) {
       st().moveIdentities.run(to, from);

@@ -341,16 +341,14 @@ class GroupState {
   }
 
   async flush(): Promise<void> {
-    const byProfile = new Map<string, { keys: IdentityKey[]; at: number }>();
-    for (const link of this.newLinks.values()) {
-      const entry = byProfile.get(link.profileId) ?? { keys: [], at: link.at };
-      entry.keys.push(link.key);
-      byProfile.set(link.profileId, entry);
-    }
     const profiles = [...this.dirtyProfiles].map((id) => this.profiles.get(id) as ProfileRecord);
     // Profiles first: on PostgreSQL identities and events reference them.
     await this.tx.putProfiles(profiles);
-    for (const [profileId, { keys, at }] of byProfile) await this.tx.linkIdentities(profileId, keys, at);
+    if (this.newLinks.size > 0) {
+      await this.tx.linkIdentities(
+        [...this.newLinks.values()].map((l) => ({ ...l.key, profileId: l.profileId, firstSeen: l.at })),
+      );
+    }
     if (this.dirtyAccounts.size > 0) {
       await this.tx.putAccounts([...this.dirtyAccounts].map((id) => this.accounts.get(id) as AccountRecord));
     }

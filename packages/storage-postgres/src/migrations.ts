@@ -1,0 +1,112 @@
+import type { PoolClient } from 'pg';
+import { advisoryKey } from './identity-locks.ts';
+
+/**
+ * Numbered schema migrations. Each runs in its own transaction and is recorded in
+ * `schema_migrations`; never edit one that has shipped, add the next number instead.
+ * Ids and message ids use the "C" collation: byte order, as SQLite compares them, so both
+ * stores page events in the same order.
+ */
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+      CREATE TABLE claims (
+        scope text NOT NULL,
+        key text COLLATE "C" NOT NULL,
+        PRIMARY KEY (scope, key)
+      );
+
+      CREATE TABLE profiles (
+        id text COLLATE "C" PRIMARY KEY,
+        merged_into text COLLATE "C",
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        data jsonb NOT NULL
+      );
+
+      CREATE TABLE identities (
+        type text COLLATE "C" NOT NULL,
+        value text COLLATE "C" NOT NULL,
+        profile_id text COLLATE "C" NOT NULL,
+        first_seen bigint NOT NULL,
+        PRIMARY KEY (type, value)
+      );
+      CREATE INDEX identities_by_profile ON identities (profile_id);
+
+      -- Monthly range partitions on the event time are created on demand (partitions.ts);
+      -- the default partition only catches what falls outside them.
+      CREATE TABLE events (
+        message_id text COLLATE "C" NOT NULL,
+        profile_id text COLLATE "C" NOT NULL,
+        type text NOT NULL,
+        name text COLLATE "C" NOT NULL,
+        ts bigint NOT NULL,
+        received_at bigint NOT NULL,
+        message jsonb NOT NULL
+      ) PARTITION BY RANGE (ts);
+      CREATE TABLE events_default PARTITION OF events DEFAULT;
+      CREATE INDEX events_by_profile_time ON events (profile_id, ts, message_id);
+      CREATE INDEX events_by_profile_name_time ON events (profile_id, name, ts, message_id);
+
+      CREATE TABLE accounts (
+        id text COLLATE "C" PRIMARY KEY,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        traits jsonb NOT NULL
+      );
+
+      CREATE TABLE api_keys (
+        id text COLLATE "C" PRIMARY KEY,
+        kind text NOT NULL,
+        name text NOT NULL,
+        hash text NOT NULL UNIQUE,
+        prefix text NOT NULL,
+        created_at bigint NOT NULL,
+        revoked_at bigint
+      );
+    `,
+  },
+];
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * Applies the migrations not yet recorded, under a session advisory lock so that nodes
+ * starting together run each migration once: the others wait, then find nothing to do.
+ */
+export async function runMigrations(client: PoolClient, schema: string): Promise<void> {
+  const lock = advisoryKey(`attune:${schema}:migrate`);
+  await client.query('SELECT pg_advisory_lock($1)', [lock]);
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    await client.query(`SET search_path TO ${quoteIdent(schema)}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (
+         version integer PRIMARY KEY,
+         name text NOT NULL,
+         applied_at timestamptz NOT NULL DEFAULT now()
+       )`,
+    );
+    const applied = new Set(
+      (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version),
+    );
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      await client.query('BEGIN');
+      try {
+        await client.query(m.sql);
+        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [lock]);
+  }
+}

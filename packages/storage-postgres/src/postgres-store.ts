@@ -1,0 +1,251 @@
+import {
+  type ApiKeyRecord,
+  decodeEventCursor,
+  encodeEventCursor,
+  type EventPage,
+  type EventQuery,
+  type IdentityRecord,
+  type Store,
+  type StoreTx,
+} from '@attune/core';
+import pg from 'pg';
+import { advisoryKey, hash32, IdentityLocks } from './identity-locks.ts';
+import { quoteIdent, runMigrations } from './migrations.ts';
+import { MissingPartitions, Partitions } from './partitions.ts';
+import { createPostgresTx } from './postgres-tx.ts';
+import { type Row, toAccount, toEvent, toKey, toProfile } from './rows.ts';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:5432/database` */
+  connectionString: string;
+  /** Schema holding Attune's tables (default `public`); created by migrate() when missing. */
+  schema?: string;
+  /** Most connections this node opens (default 10). */
+  poolSize?: number;
+  /**
+   * Most identifiers a transaction locks one by one before it takes the schema-wide identity
+   * lock instead (default 1024). See identity-locks.ts.
+   */
+  identityLockLimit?: number;
+}
+
+/** Errors after which the whole transaction function runs again. */
+const RETRYABLE = new Set([
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+  '23505', // unique_violation: two nodes inserting the same new row
+]);
+const MAX_RETRIES = 5;
+const MAX_PARTITION_ROUNDS = 3;
+const INT8_OID = 20;
+
+/**
+ * The production store: PostgreSQL, shared by any number of server nodes. Per-profile
+ * updates are serialized by the database (advisory locks on identifiers, row locks on
+ * profiles), transactions that lose a race run again, and every method costs a constant
+ * number of round trips whatever the size of its input.
+ */
+export function createPostgresStore(options: PostgresStoreOptions): Store {
+  const schema = options.schema ?? 'public';
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
+    throw new Error(`schema "${schema}" must be a plain SQL identifier (letters, digits, _)`);
+  }
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.poolSize ?? 10,
+    // Times are epoch milliseconds in bigint columns; they fit a double exactly.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID && format !== 'binary' ? Number : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle connection that breaks (server restart) is dropped by the pool; without a
+  // listener the error would crash the process.
+  pool.on('error', () => undefined);
+
+  // Every connection gets the schema on its search_path before its first use.
+  const prepared = new WeakSet<pg.PoolClient>();
+  async function connect(): Promise<pg.PoolClient> {
+    const client = await pool.connect();
+    if (prepared.has(client)) return client;
+    try {
+      await client.query(`SET search_path TO ${quoteIdent(schema)}`);
+    } catch (error) {
+      client.release(error instanceof Error ? error : true);
+      throw error;
+    }
+    prepared.add(client);
+    return client;
+  }
+  async function query<R extends pg.QueryResultRow>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
+    const client = await connect();
+    try {
+      return await client.query<R>(text, params);
+    } finally {
+      client.release();
+    }
+  }
+
+  const partitions = new Partitions(schema);
+  const lockSpace = {
+    globalKey: advisoryKey(`attune:${schema}:identities`),
+    namespace: hash32(`attune:${schema}`),
+    limit: options.identityLockLimit ?? 1024,
+  };
+  let closed = false;
+
+  async function transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    let retries = 0;
+    let partitionRounds = 0;
+    for (;;) {
+      if (closed) throw new Error('store is closed');
+      const client = await connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(createPostgresTx(client, new IdentityLocks(client, lockSpace), partitions));
+        const commit = await client.query('COMMIT');
+        // PostgreSQL answers COMMIT of a failed transaction with ROLLBACK, not an error.
+        if (commit.command !== 'COMMIT') throw new Error('transaction rolled back: a statement in it failed');
+        return result;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (e) {
+          broken = e instanceof Error ? e : new Error(String(e));
+        }
+        if (!broken && error instanceof MissingPartitions && partitionRounds < MAX_PARTITION_ROUNDS) {
+          partitionRounds++;
+          await partitions.create(client, error.months);
+          continue;
+        }
+        if (!broken && isRetryable(error) && retries < MAX_RETRIES) {
+          retries++;
+          await sleep(backoffMs(retries));
+          continue;
+        }
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+
+  const store: Store = {
+    kind: 'postgres',
+    async migrate() {
+      const client = await connect();
+      try {
+        await runMigrations(client, schema);
+        await partitions.prepare(client, Date.now());
+      } finally {
+        client.release();
+      }
+    },
+    transaction,
+    async getProfile(id) {
+      const { rows } = await query<Row>(
+        'SELECT id, merged_into, created_at, updated_at, data FROM profiles WHERE id = $1',
+        [id],
+      );
+      return rows[0] ? toProfile(rows[0]) : null;
+    },
+    async findProfileId(key) {
+      const { rows } = await query<{ profile_id: string }>(
+        'SELECT profile_id FROM identities WHERE type = $1 AND value = $2',
+        [key.type, key.value],
+      );
+      return rows[0]?.profile_id ?? null;
+    },
+    async listIdentities(profileId) {
+      const { rows } = await query<Row>(
+        'SELECT * FROM identities WHERE profile_id = $1 ORDER BY first_seen, type, value',
+        [profileId],
+      );
+      return rows.map(
+        (r): IdentityRecord => ({
+          type: r.type as string,
+          value: r.value as string,
+          profileId: r.profile_id as string,
+          firstSeen: r.first_seen as number,
+        }),
+      );
+    },
+    async queryEvents(q: EventQuery): Promise<EventPage> {
+      const params: unknown[] = [q.profileId];
+      const where = ['profile_id = $1'];
+      const param = (value: unknown) => {
+        params.push(value);
+        return `$${params.length}`;
+      };
+      if (q.name !== undefined) where.push(`name = ${param(q.name)}`);
+      if (q.since !== undefined) where.push(`ts >= ${param(q.since)}`);
+      if (q.until !== undefined) where.push(`ts < ${param(q.until)}`);
+      if (q.cursor !== undefined) {
+        const c = decodeEventCursor(q.cursor);
+        if (c) {
+          const ts = param(c.timestamp);
+          where.push(`(ts < ${ts} OR (ts = ${ts} AND message_id < ${param(c.messageId)}))`);
+        }
+      }
+      const { rows } = await query<Row>(
+        `SELECT message_id, profile_id, type, name, ts, received_at, message FROM events
+          WHERE ${where.join(' AND ')} ORDER BY ts DESC, message_id DESC LIMIT ${param(q.limit + 1)}`,
+        params,
+      );
+      const more = rows.length > q.limit;
+      const events = rows.slice(0, q.limit).map(toEvent);
+      const last = events[events.length - 1];
+      return { events, nextCursor: more && last ? encodeEventCursor(last.timestamp, last.messageId) : null };
+    },
+    async getAccount(id) {
+      const { rows } = await query<Row>('SELECT * FROM accounts WHERE id = $1', [id]);
+      return rows[0] ? toAccount(rows[0]) : null;
+    },
+    async countProfiles() {
+      const { rows } = await query<{ n: number }>('SELECT count(*) AS n FROM profiles WHERE merged_into IS NULL');
+      return rows[0]?.n ?? 0;
+    },
+    keys: {
+      async put(k: ApiKeyRecord) {
+        await query(
+          'INSERT INTO api_keys (id, kind, name, hash, prefix, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+          [k.id, k.kind, k.name, k.hash, k.prefix, k.createdAt, k.revokedAt],
+        );
+      },
+      async list() {
+        const { rows } = await query<Row>('SELECT * FROM api_keys ORDER BY created_at, id');
+        return rows.map(toKey);
+      },
+      async findByHash(hash) {
+        const { rows } = await query<Row>('SELECT * FROM api_keys WHERE hash = $1', [hash]);
+        return rows[0] ? toKey(rows[0]) : null;
+      },
+      async revoke(id, at) {
+        const result = await query('UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id]);
+        return result.rowCount === 1;
+      },
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+  return store;
+}
+
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && RETRYABLE.has(code);
+}
+
+/** 10, 20, 40, 80, 160 ms, each jittered by ±50%, so racing nodes do not collide again. */
+function backoffMs(retry: number): number {
+  return 5 * 2 ** retry * (0.5 + Math.random());
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+

@@ -1,0 +1,140 @@
+import type { AccountRecord, ProfileRecord, StoreTx } from '@attune/core';
+import type { PoolClient } from 'pg';
+import type { IdentityLocks } from './identity-locks.ts';
+import { MissingPartitions, type Partitions } from './partitions.ts';
+import { identityString, profileData, type Row, toAccount, toProfile } from './rows.ts';
+
+/**
+ * The operations of one transaction on its connection. Each is one or a few statements
+ * whatever the number of keys or rows (arrays through `= ANY` and `unnest`): the ingest path
+ * calls each once per group of up to 2000 events.
+ */
+export function createPostgresTx(client: PoolClient, locks: IdentityLocks, partitions: Partitions): StoreTx {
+  return {
+    async claim(scope, keys) {
+      if (keys.length === 0) return new Set();
+      // Sorted, so two transactions claiming overlapping keys wait in the same order.
+      const unique = [...new Set(keys)].sort();
+      const { rows } = await client.query<{ key: string }>(
+        `INSERT INTO claims (scope, key) SELECT $1, k FROM unnest($2::text[]) AS k
+         ON CONFLICT DO NOTHING RETURNING key`,
+        [scope, unique],
+      );
+      return new Set(rows.map((r) => r.key));
+    },
+    async lookupIdentities(keys) {
+      const out = new Map<string, string>();
+      if (keys.length === 0) return out;
+      // Locked before reading (a statement of its own: its snapshot must follow the wait),
+      // so a node resolving the same visitor sees what the other one committed.
+      await locks.lock(keys.map(identityString));
+      const { rows } = await client.query<{ type: string; value: string; profile_id: string }>(
+        `SELECT i.type, i.value, i.profile_id FROM identities i
+           JOIN unnest($1::text[], $2::text[]) AS k(type, value) ON i.type = k.type AND i.value = k.value`,
+        [keys.map((k) => k.type), keys.map((k) => k.value)],
+      );
+      for (const r of rows) out.set(`${r.type}:${r.value}`, r.profile_id);
+      return out;
+    },
+    async linkIdentities(links) {
+      if (links.length === 0) return;
+      // The last link of an identifier wins, as when the links are applied one by one.
+      const unique = [...new Map(links.map((l) => [identityString(l), l])).values()];
+      await client.query(
+        `INSERT INTO identities (type, value, profile_id, first_seen)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+         ON CONFLICT (type, value) DO UPDATE SET profile_id = excluded.profile_id`,
+        [unique.map((l) => l.type), unique.map((l) => l.value), unique.map((l) => l.profileId), unique.map((l) => l.firstSeen)],
+      );
+    },
+    async moveIdentities(from, to) {
+      // Another node may have read one of these identifiers just before this merge and be
+      // waiting for the loser's row: once this commits it would write events onto the merged-
+      // away profile. Holding the identifiers' locks makes that node finish first or read
+      // again after this commit (a deadlock between the two is detected, and one retried).
+      const { rows } = await client.query<{ type: string; value: string }>(
+        'SELECT type, value FROM identities WHERE profile_id = $1',
+        [from],
+      );
+      await locks.lock(rows.map(identityString));
+      await client.query('UPDATE identities SET profile_id = $2 WHERE profile_id = $1', [from, to]);
+    },
+    async getProfiles(ids) {
+      const out = new Map<string, ProfileRecord>();
+      if (ids.length === 0) return out;
+      const { rows } = await client.query<Row>(
+        `SELECT id, merged_into, created_at, updated_at, data FROM profiles
+          WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+        [[...new Set(ids)]],
+      );
+      for (const r of rows) out.set(r.id as string, toProfile(r));
+      return out;
+    },
+    async putProfiles(profiles) {
+      if (profiles.length === 0) return;
+      const unique = [...new Map(profiles.map((p) => [p.id, p])).values()];
+      await client.query(
+        `INSERT INTO profiles (id, merged_into, created_at, updated_at, data)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::jsonb[])
+         ON CONFLICT (id) DO UPDATE SET merged_into = excluded.merged_into, created_at = excluded.created_at,
+           updated_at = excluded.updated_at, data = excluded.data`,
+        [
+          unique.map((p) => p.id),
+          unique.map((p) => p.mergedInto),
+          unique.map((p) => p.createdAt),
+          unique.map((p) => p.updatedAt),
+          unique.map(profileData),
+        ],
+      );
+    },
+    async appendEvents(events) {
+      if (events.length === 0) return;
+      const missing = await partitions.missing(
+        client,
+        events.map((e) => e.timestamp),
+      );
+      if (missing.length > 0) throw new MissingPartitions(missing);
+      await client.query(
+        `INSERT INTO events (message_id, profile_id, type, name, ts, received_at, message)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::jsonb[])`,
+        [
+          events.map((e) => e.messageId),
+          events.map((e) => e.profileId),
+          events.map((e) => e.type),
+          events.map((e) => e.name),
+          events.map((e) => e.timestamp),
+          events.map((e) => e.receivedAt),
+          events.map((e) => JSON.stringify(e.message)),
+        ],
+      );
+    },
+    async moveEvents(from, to) {
+      await client.query('UPDATE events SET profile_id = $2 WHERE profile_id = $1', [from, to]);
+    },
+    async getAccounts(ids) {
+      const out = new Map<string, AccountRecord>();
+      if (ids.length === 0) return out;
+      const { rows } = await client.query<Row>(
+        'SELECT * FROM accounts WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
+        [[...new Set(ids)]],
+      );
+      for (const r of rows) out.set(r.id as string, toAccount(r));
+      return out;
+    },
+    async putAccounts(accounts) {
+      if (accounts.length === 0) return;
+      const unique = [...new Map(accounts.map((a) => [a.id, a])).values()];
+      await client.query(
+        `INSERT INTO accounts (id, created_at, updated_at, traits)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::jsonb[])
+         ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, traits = excluded.traits`,
+        [
+          unique.map((a) => a.id),
+          unique.map((a) => a.createdAt),
+          unique.map((a) => a.updatedAt),
+          unique.map((a) => JSON.stringify(a.traits)),
+        ],
+      );
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import type { AccountRecord, ApiKeyRecord, ProfileRecord, StoredEvent } from '@attune/core';
+
+/** Row shapes of the tables and their mapping to the port's records. */
+export type Row = Record<string, unknown>;
+
+/** What `profiles.data` (jsonb) holds: the profile without its key columns. */
+interface ProfileData {
+  traits: ProfileRecord['traits'];
+  traitMeta: ProfileRecord['traitMeta'];
+  computed: ProfileRecord['computed'];
+  accountIds: string[];
+  identityCounts: Record<string, number>;
+}
+
+export function identityString(key: { type: string; value: string }): string {
+  return `${key.type}:${key.value}`;
+}
+
+export function profileData(p: ProfileRecord): string {
+  const data: ProfileData = {
+    traits: p.traits,
+    traitMeta: p.traitMeta,
+    computed: p.computed,
+    accountIds: p.accountIds,
+    identityCounts: p.identityCounts,
+  };
+  return JSON.stringify(data);
+}
+
+export function toProfile(row: Row): ProfileRecord {
+  const data = row.data as ProfileData;
+  return {
+    id: row.id as string,
+    mergedInto: (row.merged_into as string | null) ?? null,
+    createdAt: row.created_at as number,
+    updatedAt: row.updated_at as number,
+    traits: data.traits,
+    traitMeta: data.traitMeta,
+    computed: data.computed,
+    accountIds: data.accountIds,
+    identityCounts: data.identityCounts,
+  };
+}
+
+export function toEvent(row: Row): StoredEvent {
+  return {
+    messageId: row.message_id as string,
+    profileId: row.profile_id as string,
+    type: row.type as StoredEvent['type'],
+    name: row.name as string,
+    timestamp: row.ts as number,
+    receivedAt: row.received_at as number,
+    message: row.message as StoredEvent['message'],
+  };
+}
+
+export function toAccount(row: Row): AccountRecord {
+  return {
+    id: row.id as string,
+    createdAt: row.created_at as number,
+    updatedAt: row.updated_at as number,
+    traits: row.traits as Record<string, unknown>,
+  };
+}
+
+export function toKey(row: Row): ApiKeyRecord {
+  return {
+    id: row.id as string,
+    kind: row.kind as ApiKeyRecord['kind'],
+    name: row.name as string,
+    hash: row.hash as string,
+    prefix: row.prefix as string,
+    createdAt: row.created_at as number,
+    revokedAt: (row.revoked_at as number | null) ?? null,
+  };
+}

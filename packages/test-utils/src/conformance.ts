@@ -1,0 +1,40 @@
+import type { Store } from '@attune/core';
+import { afterEach, beforeEach, describe } from 'vitest';
+import { describeEngine } from './engine-suite.ts';
+import { describeStorePort, type StoreContext } from './store-port-suite.ts';
+
+export interface TestStore {
+  store: Store;
+  /** Closes the store and removes what it created (file, schema, database). */
+  cleanup: () => Promise<void>;
+}
+
+export type MakeStore = () => Promise<TestStore>;
+
+/**
+ * The conformance suite every Store passes: each method of the port called directly, then
+ * the engine end to end on the store. Each test gets a fresh store from `makeStore`, which
+ * the suite migrates before use and cleans up after.
+ */
+export function runStoreConformance(name: string, makeStore: MakeStore): void {
+  describe(`${name} store conformance`, () => {
+    let current: TestStore | null = null;
+    const ctx: StoreContext = {
+      get store() {
+        if (!current) throw new Error('no store: used outside a test');
+        return current.store;
+      },
+    };
+    beforeEach(async () => {
+      current = await makeStore();
+      await current.store.migrate();
+    });
+    afterEach(async () => {
+      const done = current;
+      current = null;
+      await done?.cleanup();
+    });
+    describeStorePort(ctx);
+    describeEngine(ctx);
+  });
+}
