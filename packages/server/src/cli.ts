@@ -1,0 +1,403 @@
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { type ApiKeyKind, isAttuneError, type Store } from '@attune/core';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEMO_DEFAULTS, demoShowcase } from './demo/index.ts';
+import { printSeedSummary, seedWithProgress } from './demo/progress.ts';
+import { createApiKey, listKeys, publicKeyView, revokeKey } from './keys.ts';
+import { createLogger, type ServerLogger } from './logger.ts';
+import { DEFAULT_PORT, type StartedServer, startServer } from './start.ts';
+
+/**
+ * The `attune` command. Human-readable output goes to stderr (banner, progress, hints), JSON
+ * logs to stdout, and a command's result (a key list, a new key) to stdout.
+ */
+
+const env = process.env;
+
+interface StoreFlags {
+  dataDir?: string;
+}
+
+/** Where the store is: DATABASE_URL (PostgreSQL) wins, else the embedded store in the data dir. */
+function storeLocation(flags: StoreFlags) {
+  const databaseUrl = nonEmpty(env.DATABASE_URL);
+  const dataDir = resolve(flags.dataDir ?? nonEmpty(env.ATTUNE_DATA_DIR) ?? '.attune');
+  return { databaseUrl, dataDir };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function integer(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}.`);
+    return n;
+  };
+}
+
+const say = (line = '') => process.stderr.write(`${line}\n`);
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'PostgreSQL';
+  }
+}
+
+/** The server's own address for requests from this process (0.0.0.0 is not a destination). */
+function localUrl(port: number): string {
+  return `http://127.0.0.1:${port}`;
+}
+
+// ---- start ---------------------------------------------------------------------------------
+
+interface StartFlags extends StoreFlags {
+  port?: number;
+  host?: string;
+  demo?: boolean;
+  demoVisitors: number;
+  demoDays: number;
+}
+
+async function start(flags: StartFlags): Promise<void> {
+  const logger = createLogger({ level: nonEmpty(env.LOG_LEVEL) ?? 'info' });
+  installCrashHandlers(logger);
+  const { databaseUrl, dataDir } = storeLocation(flags);
+  const port = flags.port ?? (nonEmpty(env.PORT) ? integer('PORT', 0, 65535)(env.PORT as string) : DEFAULT_PORT);
+  const host = flags.host ?? nonEmpty(env.HOST);
+  const externalIds = (nonEmpty(env.ATTUNE_EXTERNAL_IDS) ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const secretKey = nonEmpty(env.ATTUNE_SECRET_KEY);
+  const writeKey = nonEmpty(env.ATTUNE_WRITE_KEY);
+
+  // Signals are handled from the first moment: one during start-up stops the server once it is up.
+  let server: StartedServer | null = null;
+  let stopRequested: NodeJS.Signals | null = null;
+  let stopping = false;
+  const abortSeeding = new AbortController();
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without waiting for in-flight requests');
+      process.exit(1);
+    }
+    abortSeeding.abort();
+    if (!server) {
+      stopRequested = signal;
+      return;
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    say(`\n${signal} received: finishing in-flight requests, then stopping.`);
+    setTimeout(() => {
+      logger.error({ signal }, 'shutdown took longer than 30 s; exiting');
+      process.exit(1);
+    }, 30_000).unref();
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: errorInfo(error) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+
+  try {
+    server = await startServer({
+      port,
+      ...(host ? { host } : {}),
+      ...(databaseUrl ? { databaseUrl } : { dataDir }),
+      ...(secretKey ? { secretKey } : {}),
+      ...(writeKey ? { writeKey } : {}),
+      ...(externalIds.length > 0 ? { externalIds } : {}),
+      logger,
+    });
+  } catch (error) {
+    logger.error({ err: errorInfo(error), port, ...(databaseUrl ? { database: redactUrl(databaseUrl) } : { dataDir }) }, 'attune failed to start');
+    throw error;
+  }
+  if (stopRequested) {
+    stop(stopRequested);
+    return;
+  }
+
+  const generated = server.generatedKeys;
+  const keyForExamples = (kind: ApiKeyKind): string =>
+    (kind === 'write' ? generated.write : generated.secret) ??
+    ((kind === 'write' ? writeKey : secretKey) ? `$ATTUNE_${kind.toUpperCase()}_KEY` : `<your ${kind} key>`);
+  logger.info(
+    {
+      url: server.url,
+      port: server.port,
+      store: server.store.kind,
+      ...(databaseUrl ? { database: redactUrl(databaseUrl) } : { dataDir }),
+      generatedKeys: Object.entries(generated)
+        .filter(([, k]) => k !== undefined)
+        .map(([kind, k]) => ({ kind, prefix: (k as string).slice(0, 8) })),
+    },
+    'attune started',
+  );
+  printBanner({
+    url: server.url,
+    store: databaseUrl ? `PostgreSQL ${redactUrl(databaseUrl)}` : `embedded, ${dataDir}`,
+    generated,
+    writeKey: keyForExamples('write'),
+    secretKey: keyForExamples('secret'),
+  });
+
+  if (flags.demo) {
+    await demo(server, {
+      logger,
+      visitors: flags.demoVisitors,
+      days: flags.demoDays,
+      writeKey: generated.write ?? writeKey,
+      secretKey: keyForExamples('secret'),
+      signal: abortSeeding.signal,
+    });
+  }
+}
+
+function printBanner(o: { url: string; store: string; generated: { secret?: string; write?: string }; writeKey: string; secretKey: string }) {
+  const shellQuote = (s: string) => (s.startsWith('$') ? `"${s}"` : `'${s}'`);
+  say();
+  say(`Attune is running at ${o.url}  (store: ${o.store})`);
+  if (o.generated.write || o.generated.secret) {
+    say();
+    say('New API keys. They are shown this once; keep them somewhere safe:');
+    if (o.generated.write) say(`  write key   ${o.generated.write}   sends events; safe to ship in browsers and apps`);
+    if (o.generated.secret) say(`  secret key  ${o.generated.secret}   opens the admin API; keep it secret`);
+  }
+  say();
+  say('Send an event:');
+  say(
+    `  curl -u ${shellQuote(`${o.writeKey}:`)} -H 'content-type: application/json' ${o.url}/v1/track \\\n` +
+      `    -d '{"event":"Product Viewed","anonymousId":"visitor-1","properties":{"product_id":"p-1001","category":"Shoes"}}'`,
+  );
+  say('Look the profile up:');
+  say(`  curl -H ${shellQuote(`Authorization: Bearer ${o.secretKey}`)} '${o.url}/v1/profiles?anonymousId=visitor-1'`);
+  say(`Health: ${o.url}/health   API reference: ${o.url}/v1/openapi.json`);
+  say('Stop with Ctrl-C: in-flight requests finish first.');
+  say();
+}
+
+interface DemoRun {
+  logger: ServerLogger;
+  visitors: number;
+  days: number;
+  writeKey: string | undefined;
+  secretKey: string;
+  signal: AbortSignal;
+}
+
+async function demo(server: { url: string; port: number; store: Store }, o: DemoRun): Promise<void> {
+  const profiles = await server.store.countProfiles();
+  if (profiles > 0) {
+    say(`The store already holds ${profiles} profiles: not seeding the demo data again.`);
+    o.logger.info({ profiles }, 'demo seeding skipped: store not empty');
+  } else {
+    // Keys from an earlier start cannot be read back: seed with a fresh write key then.
+    const writeKey = o.writeKey ?? (await createApiKey(server.store, { kind: 'write', name: 'demo seeding' })).key;
+    say(`Seeding the demo shop: ${o.visitors} visitors over ${o.days} days, through POST /v1/batch …`);
+    try {
+      const result = await seedWithProgress({ url: localUrl(server.port), writeKey, visitors: o.visitors, days: o.days, signal: o.signal });
+      printSeedSummary(result);
+      o.logger.info({ ...result, elapsedMs: Math.round(result.elapsedMs) }, 'demo data seeded');
+    } catch (error) {
+      if (o.signal.aborted) return;
+      // The server itself is fine: keep it running and say what went wrong.
+      o.logger.error({ err: errorInfo(error) }, 'demo seeding failed');
+      say(`Demo seeding failed: ${error instanceof Error ? error.message : String(error)}. The server keeps running.`);
+      return;
+    }
+  }
+  const showcase = demoShowcase(DEMO_DEFAULTS.seed);
+  const auth = o.secretKey.startsWith('$') ? `"Authorization: Bearer ${o.secretKey}"` : `'Authorization: Bearer ${o.secretKey}'`;
+  say();
+  say(`Try it: ${showcase.name} signed up on her iPhone, then signed in on a Mac and in the iOS app.`);
+  say('Her three devices are one profile, with her orders, sessions and top categories:');
+  say(`  curl -H ${auth} '${server.url}/v1/profiles?email=${encodeURIComponent(showcase.email)}'`);
+  say(`  curl -H ${auth} '${server.url}/v1/profiles?userId=${showcase.userId}'`);
+  say(`API reference (OpenAPI): ${server.url}/v1/openapi.json`);
+  if (o.secretKey.startsWith('<')) say('No secret key at hand? Make one: pnpm attune keys create --kind secret --name me');
+  say();
+}
+
+function installCrashHandlers(logger: ServerLogger): void {
+  const crash = (kind: string) => (error: unknown) => {
+    logger.error({ err: errorInfo(error) }, kind);
+    say(`attune: ${kind}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    // pino writes synchronously to stdout (a file descriptor), so the log line is out.
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash('uncaught exception'));
+  process.on('unhandledRejection', crash('unhandled promise rejection'));
+}
+
+function errorInfo(error: unknown): Record<string, unknown> {
+  if (error instanceof Error) return { type: error.name, message: error.message, stack: error.stack, ...(isAttuneError(error) ? { code: error.code } : {}) };
+  return { message: String(error) };
+}
+
+// ---- seed-demo -----------------------------------------------------------------------------
+
+interface SeedFlags {
+  url?: string;
+  writeKey?: string;
+  visitors: number;
+  days: number;
+  seed: number;
+  concurrency: number;
+}
+
+async function seedCommand(flags: SeedFlags): Promise<void> {
+  const url = flags.url ?? nonEmpty(env.ATTUNE_URL) ?? `http://localhost:${nonEmpty(env.PORT) ?? DEFAULT_PORT}`;
+  const writeKey = flags.writeKey ?? nonEmpty(env.ATTUNE_WRITE_KEY);
+  if (!writeKey) throw new UsageError('a write key is required: --write-key wk_… or ATTUNE_WRITE_KEY (see `attune keys create --kind write`).');
+  say(`Seeding ${url}: ${flags.visitors} visitors over ${flags.days} days (seed ${flags.seed}) …`);
+  const result = await seedWithProgress({ url, writeKey, visitors: flags.visitors, days: flags.days, seed: flags.seed, concurrency: flags.concurrency });
+  printSeedSummary(result);
+  const showcase = demoShowcase(flags.seed);
+  say(`Look up a demo customer with three devices: GET ${url}/v1/profiles?email=${encodeURIComponent(showcase.email)}`);
+  process.stdout.write(`${JSON.stringify({ ...result, elapsedMs: Math.round(result.elapsedMs), showcase })}\n`);
+}
+
+// ---- keys ----------------------------------------------------------------------------------
+
+/** The store `attune start` would open with the same environment and flags. */
+async function openStore(flags: StoreFlags): Promise<Store> {
+  const { databaseUrl, dataDir } = storeLocation(flags);
+  if (databaseUrl) {
+    const { createPostgresStore } = await import('@attune/storage-postgres');
+    return createPostgresStore({ connectionString: databaseUrl });
+  }
+  const { createSqliteStore } = await import('@attune/storage-sqlite');
+  return createSqliteStore({ filename: join(dataDir, 'attune.db') });
+}
+
+async function withStore<T>(flags: StoreFlags, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(flags);
+  try {
+    await store.migrate();
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+interface KeysFlags extends StoreFlags {
+  json?: boolean;
+}
+
+async function keysList(flags: KeysFlags): Promise<void> {
+  const keys = (await withStore(flags, listKeys)).map(publicKeyView);
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(keys)}\n`);
+    return;
+  }
+  if (keys.length === 0) {
+    say('No API keys yet. `attune start` makes a write and a secret key on first start.');
+    return;
+  }
+  const rows = [['ID', 'KIND', 'PREFIX', 'NAME', 'CREATED', 'STATUS']];
+  for (const k of keys) rows.push([k.id, k.kind, `${k.prefix}…`, k.name, k.createdAt, k.revokedAt ? `revoked ${k.revokedAt}` : 'active']);
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  for (const r of rows) process.stdout.write(`${r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}\n`);
+}
+
+async function keysCreate(flags: KeysFlags & { kind: ApiKeyKind; name: string }): Promise<void> {
+  const { record, key } = await withStore(flags, (store) => createApiKey(store, { kind: flags.kind, name: flags.name }));
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ ...publicKeyView(record), key })}\n`);
+    return;
+  }
+  say(`Created ${record.kind} key "${record.name}" (id ${record.id}). It is shown this once:`);
+  process.stdout.write(`${key}\n`);
+}
+
+async function keysRevoke(id: string, flags: KeysFlags): Promise<void> {
+  const revoked = await withStore(flags, (store) => revokeKey(store, id));
+  if (!revoked) throw new UsageError(`no active key with id ${id} (see \`attune keys list\`).`);
+  if (flags.json) process.stdout.write(`${JSON.stringify({ id, revoked: true })}\n`);
+  else say(`Revoked key ${id}. Servers stop accepting it within a second.`);
+}
+
+// ---- program -------------------------------------------------------------------------------
+
+class UsageError extends Error {}
+
+function program(): Command {
+  // src/cli.ts and dist/cli.js both sit one level below package.json.
+  const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+  const cli = new Command('attune')
+    .description('Attune: open-source personalization engine and customer data platform')
+    .version(version)
+    .showHelpAfterError()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  const dataDir = () =>
+    new Option('--data-dir <dir>', 'embedded store directory (env ATTUNE_DATA_DIR, default ./.attune); DATABASE_URL selects PostgreSQL instead');
+
+  cli
+    .command('start')
+    .description('start the API server (env: PORT, ATTUNE_DATA_DIR, DATABASE_URL, ATTUNE_SECRET_KEY, ATTUNE_WRITE_KEY, ATTUNE_EXTERNAL_IDS, LOG_LEVEL)')
+    .option('-p, --port <port>', 'port to listen on (env PORT, default 4000)', integer('--port', 0, 65535))
+    .option('--host <host>', 'address to bind (env HOST, default all interfaces)')
+    .addOption(dataDir())
+    .option('--demo', 'seed the demo shop through the API when the store is empty, then show what to try')
+    .option('--demo-visitors <n>', 'visitors in the demo data set', integer('--demo-visitors', 1, 1_000_000), DEMO_DEFAULTS.visitors)
+    .option('--demo-days <n>', 'days of demo history', integer('--demo-days', 1, 3650), DEMO_DEFAULTS.days)
+    .action((flags: StartFlags) => start(flags));
+
+  cli
+    .command('seed-demo')
+    .description('send the demo data set to a running server through POST /v1/batch')
+    .option('--url <url>', 'server URL (env ATTUNE_URL, default http://localhost:$PORT)')
+    .option('--write-key <key>', 'write key (env ATTUNE_WRITE_KEY)')
+    .option('--visitors <n>', 'visitors, each with 1–3 devices', integer('--visitors', 1, 1_000_000), DEMO_DEFAULTS.visitors)
+    .option('--days <n>', 'days of history ending now', integer('--days', 1, 3650), DEMO_DEFAULTS.days)
+    .option('--seed <n>', 'PRNG seed: the same seed sends the same data', integer('--seed', 0, 2 ** 32 - 1), DEMO_DEFAULTS.seed)
+    .option('--concurrency <n>', 'requests in flight', integer('--concurrency', 1, 64), 4)
+    .action((flags: SeedFlags) => seedCommand(flags));
+
+  const keys = cli.command('keys').description('manage API keys in the store (same env and --data-dir as start)');
+  keys
+    .command('list')
+    .description('list keys: ids, kinds, names, prefixes; never the keys')
+    .addOption(dataDir())
+    .option('--json', 'print JSON')
+    .action((flags: KeysFlags) => keysList(flags));
+  keys
+    .command('create')
+    .description('create a key and print it once')
+    .addOption(new Option('--kind <kind>', 'write (send events) or secret (admin API)').choices(['write', 'secret']).makeOptionMandatory())
+    .requiredOption('--name <name>', 'what the key is for, e.g. "storefront"')
+    .addOption(dataDir())
+    .option('--json', 'print JSON')
+    .action((flags: KeysFlags & { kind: ApiKeyKind; name: string }) => keysCreate(flags));
+  keys
+    .command('revoke')
+    .description('revoke a key by id')
+    .argument('<id>', 'key id from `attune keys list`')
+    .addOption(dataDir())
+    .option('--json', 'print JSON')
+    .action((id: string, flags: KeysFlags) => keysRevoke(id, flags));
+  return cli;
+}
+
+try {
+  await program().parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof UsageError) say(`attune: ${error.message}`);
+  else if (isAttuneError(error)) say(`attune: ${error.code}: ${error.message}`);
+  else say(`attune: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(error instanceof UsageError ? 2 : 1);
+}
