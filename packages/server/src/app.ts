@@ -1,0 +1,65 @@
+import { type Engine, type Logger, silentLogger, type Store } from '@attune/core';
+import express from 'express';
+import { adminAuth, createKeyResolver } from './http/auth.ts';
+import { errorHandler, notFoundHandler } from './http/errors.ts';
+import { importRoutes } from './http/imports.ts';
+import { keyRoutes } from './http/key-routes.ts';
+import { createOpenApiDocument } from './http/openapi.ts';
+import { profileRoutes } from './http/profiles.ts';
+import { createRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './http/rate-limit.ts';
+import { requestLog } from './http/request-log.ts';
+import { trackingRoutes } from './http/tracking.ts';
+
+export interface AppOptions {
+  engine: Engine;
+  store: Store;
+  logger?: Logger;
+  /** Requests per window per bucket (key and client address). Default 60,000 a minute. */
+  rateLimit?: RateLimitOptions;
+  /** True while the server shuts down: /health answers 503 so load balancers stop sending. */
+  isClosing?: () => boolean;
+  /** How long an API key lookup is cached (default 1000 ms). */
+  keyCacheMs?: number;
+  /**
+   * Express's `trust proxy` (e.g. 1 behind one load balancer), so rate limits and logs see
+   * the client's address instead of the proxy's. Default: trust no proxy.
+   */
+  trustProxy?: boolean | number | string | string[];
+}
+
+export const ADMIN_PREFIXES = ['/v1/profiles', '/v1/orders', '/v1/keys'];
+
+/** The Express application: tracking API, admin API, health and the OpenAPI document. */
+export function createApp(options: AppOptions): express.Application {
+  const { engine, store } = options;
+  const logger = options.logger ?? silentLogger;
+  const resolver = createKeyResolver(store, options.keyCacheMs ?? 1000);
+  const limiter = createRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
+  const isClosing = options.isClosing ?? (() => false);
+
+  const app = express();
+  app.disable('x-powered-by');
+  // API answers are not cached; hashing every body for an ETag is wasted work on the hot path.
+  app.set('etag', false);
+  if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
+
+  app.get('/health', (_req, res) => {
+    const closing = isClosing();
+    res.status(closing ? 503 : 200).json({ status: closing ? 'closing' : 'ok', store: store.kind });
+  });
+
+  let openapi: Record<string, unknown> | undefined;
+  app.get('/v1/openapi.json', (_req, res) => {
+    openapi ??= createOpenApiDocument({ identifierTypes: engine.identifierTypes });
+    res.json(openapi);
+  });
+
+  app.use(trackingRoutes({ engine, resolver, limiter, logger }));
+  app.use(ADMIN_PREFIXES, requestLog(logger, 'info'), adminAuth(resolver), limiter);
+  app.use(profileRoutes(engine));
+  app.use(importRoutes(engine));
+  app.use(keyRoutes(store, resolver));
+  app.use(notFoundHandler());
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,147 @@
+import { type ApiKeyKind, type ApiKeyRecord, AttuneError, isAttuneError, type Store } from '@attune/core';
+import type { Request, RequestHandler, Response } from 'express';
+import { hashKey } from '../keys.ts';
+
+/**
+ * Resolves presented keys to their records with a short in-memory cache, so the tracking
+ * path does no database round trip per request. A revocation through this process clears
+ * the cache at once; other nodes see it within `ttlMs`.
+ */
+export interface KeyResolver {
+  resolve(key: string): Promise<ApiKeyRecord | null>;
+  invalidate(): void;
+}
+
+interface CacheEntry {
+  record: ApiKeyRecord | null;
+  expires: number;
+}
+
+const MAX_CACHED = 10_000;
+
+export function createKeyResolver(store: Store, ttlMs = 1000): KeyResolver {
+  const cache = new Map<string, CacheEntry>();
+  const pending = new Map<string, Promise<ApiKeyRecord | null>>();
+  return {
+    async resolve(key) {
+      const hash = hashKey(key);
+      const now = Date.now();
+      const hit = cache.get(hash);
+      if (hit && hit.expires > now) return hit.record;
+      let lookup = pending.get(hash);
+      if (!lookup) {
+        lookup = store.keys.findByHash(hash).finally(() => pending.delete(hash));
+        pending.set(hash, lookup);
+      }
+      const record = await lookup;
+      // Unknown keys are cached too, so a client retrying with a wrong key costs no query.
+      if (cache.size >= MAX_CACHED) cache.clear();
+      cache.set(hash, { record, expires: Date.now() + ttlMs });
+      return record;
+    },
+    invalidate() {
+      cache.clear();
+    },
+  };
+}
+
+/** The key in `Authorization` (Basic with the key as user name, or Bearer), if any. */
+export function presentedKey(req: Request): string | undefined {
+  const header = req.headers.authorization;
+  if (header === undefined || header === '') return undefined;
+  const space = header.indexOf(' ');
+  const scheme = (space === -1 ? header : header.slice(0, space)).toLowerCase();
+  const value = space === -1 ? '' : header.slice(space + 1).trim();
+  if (scheme === 'bearer' && value !== '') return value;
+  if (scheme === 'basic' && value !== '') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const user = colon === -1 ? decoded : decoded.slice(0, colon);
+    // Some clients put the key in the password; Segment's put it in the user name.
+    const key = user !== '' ? user : colon === -1 ? '' : decoded.slice(colon + 1);
+    if (key !== '') return key;
+  }
+  throw new AttuneError('UNAUTHENTICATED', 'Authorization header is malformed; send Basic <base64(key:)> or Bearer <key>');
+}
+
+export function authenticatedKey(res: Response): ApiKeyRecord | undefined {
+  return res.locals.apiKey as ApiKeyRecord | undefined;
+}
+
+/** Checks a presented key; throws 401 for a missing, unknown or revoked key, 403 for the wrong kind. */
+export async function authenticate(
+  resolver: KeyResolver,
+  key: string | undefined,
+  kinds: readonly ApiKeyKind[],
+  missingHint: string,
+): Promise<ApiKeyRecord> {
+  if (key === undefined) throw new AttuneError('UNAUTHENTICATED', `missing API key: ${missingHint}`);
+  const record = await resolver.resolve(key);
+  if (!record) throw new AttuneError('UNAUTHENTICATED', 'unknown API key');
+  if (record.revokedAt !== null) throw new AttuneError('UNAUTHENTICATED', 'this API key was revoked');
+  if (!kinds.includes(record.kind)) {
+    throw new AttuneError('FORBIDDEN', `a ${record.kind} key cannot use this endpoint; use a ${kinds.join(' or ')} key`);
+  }
+  return record;
+}
+
+export const TRACKING_KINDS: readonly ApiKeyKind[] = ['write', 'secret'];
+export const ADMIN_KINDS: readonly ApiKeyKind[] = ['secret'];
+const TRACKING_HINT = 'send the write key as the Basic auth user name (or as "writeKey" in the body)';
+const ADMIN_HINT = 'send the secret key as Authorization: Bearer sk_…';
+
+/** Adds the challenge header a 401 should carry. */
+async function challenge<T>(res: Response, scheme: 'Basic' | 'Bearer', fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (isAttuneError(error) && error.code === 'UNAUTHENTICATED') res.setHeader('WWW-Authenticate', `${scheme} realm="attune"`);
+    throw error;
+  }
+}
+
+/**
+ * Tracking API: authenticates from the header when there is one; otherwise the handler looks
+ * for `writeKey` in the body (beacons cannot set headers).
+ */
+export function trackingAuth(resolver: KeyResolver): RequestHandler {
+  return async (req, res, next) => {
+    await challenge(res, 'Basic', async () => {
+      const key = presentedKey(req);
+      if (key !== undefined) res.locals.apiKey = await authenticate(resolver, key, TRACKING_KINDS, TRACKING_HINT);
+    });
+    next();
+  };
+}
+
+/** Removes `writeKey` from an object; returns it when it is a non-empty string. */
+function takeWriteKey(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, 'writeKey')) return undefined;
+  const key = (value as Record<string, unknown>).writeKey;
+  delete (value as Record<string, unknown>).writeKey;
+  return typeof key === 'string' && key !== '' ? key : undefined;
+}
+
+/**
+ * Authenticates a tracking call by the `writeKey` of its body (analytics.js also puts one in
+ * every call of a batch), and removes every copy so keys are never stored with events.
+ */
+export async function authenticateBody(resolver: KeyResolver, res: Response, body: unknown, isBatch: boolean): Promise<void> {
+  let bodyKey = takeWriteKey(body);
+  const calls = isBatch && body !== null && typeof body === 'object' ? (body as { batch?: unknown }).batch : undefined;
+  if (Array.isArray(calls)) {
+    for (const call of calls) {
+      const key = takeWriteKey(call);
+      bodyKey ??= key;
+    }
+  }
+  if (authenticatedKey(res)) return;
+  res.locals.apiKey = await challenge(res, 'Basic', () => authenticate(resolver, bodyKey, TRACKING_KINDS, TRACKING_HINT));
+}
+
+export function adminAuth(resolver: KeyResolver): RequestHandler {
+  return async (req, res, next) => {
+    res.locals.apiKey = await challenge(res, 'Bearer', async () => authenticate(resolver, presentedKey(req), ADMIN_KINDS, ADMIN_HINT));
+    next();
+  };
+}

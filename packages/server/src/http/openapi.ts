@@ -1,0 +1,348 @@
+import {
+  aliasSchema,
+  batchSchema,
+  commerceEvents,
+  ErrorCodes,
+  groupSchema,
+  identifySchema,
+  LIMITS,
+  orderHistoryRowSchema,
+  pageSchema,
+  profileRecordSchema,
+  screenSchema,
+  trackSchema,
+} from '@attune/core';
+import { z } from 'zod';
+import { IMPORT_LIMIT_BYTES } from './imports.ts';
+import { createKeyBodySchema } from './key-routes.ts';
+import { eventsQuerySchema } from './profiles.ts';
+import { BATCH_PATHS, SINGLE_CALL_PATHS } from './tracking.ts';
+
+type JsonSchema = Record<string, unknown>;
+
+const API_VERSION = '0.1.0';
+
+// Response shapes. Request bodies come from @attune/core, the schemas that validate them.
+const issue = z.object({ path: z.string(), message: z.string() });
+const schemas = {
+  TrackingResponse: z.object({ success: z.literal(true), accepted: z.number().int(), duplicates: z.number().int() }),
+  Error: z.object({
+    error: z.object({ code: z.enum(Object.values(ErrorCodes) as [string, ...string[]]), message: z.string(), issues: z.array(issue) }),
+  }),
+  ImportResult: z.object({
+    rows: z.number().int(),
+    accepted: z.number().int(),
+    duplicates: z.number().int(),
+    errors: z.array(z.object({ row: z.number().int().describe('1-based row of the file (CSV: header excluded; NDJSON: line)'), issues: z.array(issue) })),
+    errorCount: z.number().int().describe('all row errors; the list holds at most the first 1000'),
+  }),
+  ApiKey: z.object({
+    id: z.string(),
+    kind: z.enum(['write', 'secret']),
+    name: z.string(),
+    prefix: z.string().describe('first 8 characters of the key'),
+    createdAt: z.iso.datetime(),
+    revokedAt: z.iso.datetime().nullable(),
+  }),
+  Profile: z.object({
+    id: z.string().describe('the profile id; for a merged-away id, the id of the profile it was merged into'),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    traits: z.record(z.string(), z.unknown()),
+    computed: z.record(z.string(), z.unknown()).describe('event counts, orders, revenue, lifetime value, sessions, devices, …'),
+    identities: z.array(z.object({ type: z.string(), value: z.string(), firstSeen: z.iso.datetime() })),
+    accounts: z.array(z.object({ id: z.string(), traits: z.record(z.string(), z.unknown()) })),
+  }),
+  EventPage: z.object({
+    events: z.array(
+      z.object({
+        messageId: z.string(),
+        profileId: z.string(),
+        type: z.enum(['track', 'identify', 'page', 'screen', 'group', 'alias']),
+        name: z.string(),
+        timestamp: z.iso.datetime(),
+        receivedAt: z.iso.datetime(),
+        message: z.record(z.string(), z.unknown()),
+      }),
+    ),
+    nextCursor: z.string().nullable(),
+  }),
+  Health: z.object({ status: z.enum(['ok', 'closing']), store: z.string() }),
+} satisfies Record<string, z.ZodType>;
+
+const CALL_SCHEMAS = {
+  Track: ['track', trackSchema],
+  Identify: ['identify', identifySchema],
+  Page: ['page', pageSchema],
+  Screen: ['screen', screenSchema],
+  Group: ['group', groupSchema],
+  Alias: ['alias', aliasSchema],
+} as const;
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/**
+ * zod → JSON Schema that never throws: transforms and refinements are described by their
+ * input side, anything unrepresentable becomes `{}`. Local `$defs` move to components.
+ */
+export function toJsonSchema(schema: z.ZodType, name: string, defs: Record<string, JsonSchema>, io: 'input' | 'output' = 'input'): JsonSchema {
+  let out: JsonSchema;
+  try {
+    out = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as JsonSchema;
+  } catch (error) {
+    return { description: `schema not representable: ${(error as Error).message}` };
+  }
+  delete out.$schema;
+  const local = out.$defs as Record<string, JsonSchema> | undefined;
+  delete out.$defs;
+  const rewrite = (value: JsonSchema): JsonSchema =>
+    JSON.parse(
+      JSON.stringify(value)
+        .replaceAll('"#/$defs/', `"#/components/schemas/${name}_`)
+        .replaceAll('"$ref":"#"', `"$ref":"#/components/schemas/${name}"`),
+    ) as JsonSchema;
+  if (local) for (const [key, def] of Object.entries(local)) defs[`${name}_${key}`] = rewrite(def);
+  return rewrite(out);
+}
+
+function componentName(event: string): string {
+  return `${event.replace(/[^A-Za-z0-9]+/g, '')}Properties`;
+}
+
+export interface OpenApiOptions {
+  /** Configured external id types, usable as lookup parameters. */
+  identifierTypes: string[];
+}
+
+/** The OpenAPI 3.1 document of the HTTP API, generated from the schemas that validate it. */
+export function createOpenApiDocument(options: OpenApiOptions): JsonSchema {
+  const components: Record<string, JsonSchema> = {};
+  for (const [name, schema] of Object.entries(schemas)) components[name] = toJsonSchema(schema, name, components, 'output');
+  components.CreateApiKey = toJsonSchema(createKeyBodySchema, 'CreateApiKey', components);
+
+  const writeKeyProperty = { type: 'string', description: 'the write key, for clients that cannot set headers (beacons)' };
+  for (const [name, [, schema]] of Object.entries(CALL_SCHEMAS)) {
+    const s = toJsonSchema(schema, name, components);
+    // The endpoint sets the type; in a batch each call names its own.
+    const single = structuredClone(s);
+    if (Array.isArray(single.required)) single.required = single.required.filter((r) => r !== 'type');
+    single.properties = { ...(single.properties as object), writeKey: writeKeyProperty };
+    components[name] = single;
+    components[`${name}Call`] = s;
+  }
+  const batch = toJsonSchema(batchSchema, 'Batch', components);
+  const batchProps = batch.properties as Record<string, JsonSchema>;
+  batchProps.batch = { ...batchProps.batch, items: { oneOf: Object.keys(CALL_SCHEMAS).map((n) => ref(`${n}Call`)) } };
+  batchProps.writeKey = writeKeyProperty;
+  components.Batch = batch;
+  components.ProfileRecord = toJsonSchema(profileRecordSchema, 'ProfileRecord', components);
+  components.OrderHistoryRow = toJsonSchema(orderHistoryRowSchema, 'OrderHistoryRow', components);
+  for (const [event, schema] of Object.entries(commerceEvents)) {
+    const name = componentName(event);
+    components[name] = { ...toJsonSchema(schema as z.ZodType, name, components), description: `properties of a track call with event "${event}"` };
+  }
+
+  const errors = (...statuses: number[]) =>
+    Object.fromEntries(
+      statuses.map((s) => [String(s), { description: ERROR_TEXT[s] ?? 'error', content: { 'application/json': { schema: ref('Error') } } }]),
+    );
+  const json = (schema: JsonSchema, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+  const writeSecurity = [{ writeKey: [] }, { secretKey: [] }];
+  const adminSecurity = [{ secretKey: [] }];
+
+  const paths: Record<string, JsonSchema> = {};
+  for (const [name, [type]] of Object.entries(CALL_SCHEMAS)) {
+    const [path, short] = SINGLE_CALL_PATHS[type];
+    paths[path as string] = {
+      post: {
+        operationId: type,
+        tags: ['tracking'],
+        summary: `Segment-compatible ${type} call (also at ${short})`,
+        security: writeSecurity,
+        requestBody: {
+          required: true,
+          description: `at most ${LIMITS.maxEventBytes} bytes; gzip or deflate Content-Encoding accepted`,
+          content: { 'application/json': { schema: ref(name) }, 'text/plain': { schema: ref(name) } },
+        },
+        responses: { '200': json(ref('TrackingResponse'), 'committed'), ...errors(400, 401, 403, 413, 429) },
+      },
+    };
+  }
+  for (const path of BATCH_PATHS.filter((p) => p !== '/v1/b')) {
+    paths[path] = {
+      post: {
+        operationId: path === '/v1/batch' ? 'batch' : 'import',
+        tags: ['tracking'],
+        summary: path === '/v1/batch' ? 'Segment-compatible batch: all calls or none' : 'Segment’s name for /v1/batch',
+        security: writeSecurity,
+        requestBody: {
+          required: true,
+          description: `at most ${LIMITS.maxBatchBytes} bytes; gzip or deflate Content-Encoding accepted`,
+          content: { 'application/json': { schema: ref('Batch') }, 'text/plain': { schema: ref('Batch') } },
+        },
+        responses: { '200': json(ref('TrackingResponse'), 'committed'), ...errors(400, 401, 403, 413, 429) },
+      },
+    };
+  }
+
+  const adminErrors = [401, 403, 429];
+  paths['/v1/profiles'] = {
+    get: {
+      operationId: 'findProfile',
+      tags: ['profiles'],
+      summary: 'Look a profile up by exactly one identifier',
+      security: adminSecurity,
+      parameters: options.identifierTypes.map((t) => ({ name: t, in: 'query', required: false, schema: { type: 'string' } })),
+      responses: { '200': json(ref('Profile')), ...errors(400, ...adminErrors, 404) },
+    },
+  };
+  const profileIdParam = { name: 'profileId', in: 'path', required: true, schema: { type: 'string' } };
+  paths['/v1/profiles/{profileId}'] = {
+    get: {
+      operationId: 'getProfile',
+      tags: ['profiles'],
+      summary: 'A profile by id; a merged-away id resolves to the profile it was merged into',
+      security: adminSecurity,
+      parameters: [profileIdParam],
+      responses: { '200': json(ref('Profile')), ...errors(...adminErrors, 404) },
+    },
+  };
+  const eventsQuery = toJsonSchema(eventsQuerySchema, 'EventsQuery', components);
+  paths['/v1/profiles/{profileId}/events'] = {
+    get: {
+      operationId: 'listProfileEvents',
+      tags: ['profiles'],
+      summary: 'A profile’s events, newest first, paged by cursor',
+      security: adminSecurity,
+      parameters: [
+        profileIdParam,
+        ...Object.entries(eventsQuery.properties as Record<string, JsonSchema>).map(([name, schema]) => ({
+          name,
+          in: 'query',
+          required: false,
+          schema,
+          description: EVENT_QUERY_TEXT[name],
+        })),
+      ],
+      responses: { '200': json(ref('EventPage')), ...errors(400, ...adminErrors, 404) },
+    },
+  };
+  const importBody = (row: string, csv: string) => ({
+    required: true,
+    description: `at most ${IMPORT_LIMIT_BYTES} bytes; gzip or deflate Content-Encoding accepted`,
+    content: {
+      'application/json': { schema: { oneOf: [ref(row), { type: 'array', items: ref(row) }] } },
+      'application/x-ndjson': { schema: { type: 'string', description: `one ${row} JSON object per line` } },
+      'text/csv': { schema: { type: 'string', description: csv } },
+    },
+  });
+  paths['/v1/profiles/records'] = {
+    post: {
+      operationId: 'importProfileRecords',
+      tags: ['imports'],
+      summary: 'Upsert profile records from another system; invalid rows are reported, valid rows kept',
+      security: adminSecurity,
+      requestBody: importBody(
+        'ProfileRecord',
+        'header row; userId, anonymousId, email, phone, timestamp, messageId are record fields, externalIds.<type> columns external ids, other columns traits; a :number, :boolean or :json suffix converts a column',
+      ),
+      responses: { '200': json(ref('ImportResult'), 'import report'), ...errors(400, ...adminErrors, 413) },
+    },
+  };
+  paths['/v1/orders/import'] = {
+    post: {
+      operationId: 'importOrders',
+      tags: ['imports'],
+      summary: 'Import past orders as back-office Order Placed events',
+      security: adminSecurity,
+      requestBody: importBody('OrderHistoryRow', 'header row naming OrderHistoryRow fields; total and revenue are numbers, products JSON'),
+      responses: { '200': json(ref('ImportResult'), 'import report'), ...errors(400, ...adminErrors, 413) },
+    },
+  };
+  paths['/v1/keys'] = {
+    get: {
+      operationId: 'listKeys',
+      tags: ['keys'],
+      summary: 'API keys (prefixes only, never the keys)',
+      security: adminSecurity,
+      responses: { '200': json({ type: 'object', properties: { keys: { type: 'array', items: ref('ApiKey') } }, required: ['keys'] }), ...errors(...adminErrors) },
+    },
+    post: {
+      operationId: 'createKey',
+      tags: ['keys'],
+      summary: 'Create a key; the answer is the only time the key is shown',
+      security: adminSecurity,
+      requestBody: { required: true, content: { 'application/json': { schema: ref('CreateApiKey') } } },
+      responses: {
+        '201': json({ allOf: [ref('ApiKey'), { type: 'object', properties: { key: { type: 'string' } }, required: ['key'] }] }, 'created'),
+        ...errors(400, ...adminErrors),
+      },
+    },
+  };
+  paths['/v1/keys/{id}'] = {
+    delete: {
+      operationId: 'revokeKey',
+      tags: ['keys'],
+      summary: 'Revoke a key; it is refused from the next request on (other nodes: within a second)',
+      security: adminSecurity,
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: { '200': json(ref('ApiKey')), ...errors(...adminErrors, 404, 409) },
+    },
+  };
+  paths['/health'] = {
+    get: {
+      operationId: 'health',
+      tags: ['operations'],
+      summary: 'Ready to accept events',
+      security: [],
+      responses: { '200': json(ref('Health')), '503': json(ref('Health'), 'shutting down') },
+    },
+  };
+  paths['/v1/openapi.json'] = {
+    get: { operationId: 'openapi', tags: ['operations'], summary: 'This document', security: [], responses: { '200': json({ type: 'object' }) } },
+  };
+
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Attune API',
+      version: API_VERSION,
+      description:
+        'Segment-compatible tracking API (write key as the Basic auth user name) and admin API (secret key as a Bearer token).',
+    },
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    tags: [
+      { name: 'tracking', description: 'events from browsers, apps and servers' },
+      { name: 'profiles' },
+      { name: 'imports' },
+      { name: 'keys' },
+      { name: 'operations' },
+    ],
+    paths,
+    components: {
+      schemas: components,
+      securitySchemes: {
+        writeKey: { type: 'http', scheme: 'basic', description: 'the write key as the user name, empty password' },
+        secretKey: { type: 'http', scheme: 'bearer', description: 'a secret key (sk_…)' },
+      },
+    },
+  };
+}
+
+const ERROR_TEXT: Record<number, string> = {
+  400: 'invalid input; `issues` names every invalid field',
+  401: 'missing, unknown or revoked key',
+  403: 'the key may not use this endpoint',
+  404: 'not found',
+  409: 'conflict',
+  413: 'body too large',
+  429: 'rate limited; see Retry-After',
+};
+
+const EVENT_QUERY_TEXT: Record<string, string> = {
+  name: 'only events with this name',
+  since: 'events at or after this time (ISO-8601 or epoch ms)',
+  until: 'events before this time (ISO-8601 or epoch ms)',
+  limit: 'page size, 1–1000 (default 50)',
+  cursor: 'nextCursor of the previous page',
+};

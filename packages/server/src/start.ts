@@ -1,0 +1,165 @@
+import { randomFillSync } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { type Clock, createEngine, createIdGenerator, type Engine, type Logger, type Store } from '@attune/core';
+import { createSqliteStore } from '@attune/storage-sqlite';
+import { createApp } from './app.ts';
+import type { RateLimitOptions } from './http/rate-limit.ts';
+import { createApiKey, ensureKey } from './keys.ts';
+import { createLogger } from './logger.ts';
+
+export interface StartServerOptions {
+  /** Default 4000; 0 picks a free port. */
+  port?: number;
+  /** Default: every interface. */
+  host?: string;
+  /** Directory of the embedded store (`attune.db`); default `./.attune`. */
+  dataDir?: string;
+  /** PostgreSQL connection string; when set, the PostgreSQL store is used instead. */
+  databaseUrl?: string;
+  /** A secret key to accept (ATTUNE_SECRET_KEY); registered if the store lacks it. */
+  secretKey?: string;
+  /** A write key to accept (ATTUNE_WRITE_KEY); registered if the store lacks it. */
+  writeKey?: string;
+  logger?: Logger;
+  /** Extra identifier types (CRM id, loyalty card) used in identity resolution and lookups. */
+  externalIds?: string[];
+  rateLimit?: RateLimitOptions;
+  /** Express's `trust proxy`: set it (e.g. 1) behind a load balancer so rate limits see client addresses. */
+  trustProxy?: boolean | number | string | string[];
+  /** Longest wait for in-flight requests in close() before connections are cut. Default 10 s. */
+  shutdownTimeoutMs?: number;
+}
+
+export interface StartedServer {
+  url: string;
+  port: number;
+  store: Store;
+  engine: Engine;
+  /** Keys made because the store had none: show them once, they cannot be read back. */
+  generatedKeys: { secret?: string; write?: string };
+  /** Stops accepting, finishes in-flight requests, commits what was accepted, closes the store. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_PORT = 4000;
+
+async function openStore(options: StartServerOptions): Promise<Store> {
+  if (options.databaseUrl) {
+    const { createPostgresStore } = await import('@attune/storage-postgres');
+    return createPostgresStore({ connectionString: options.databaseUrl });
+  }
+  return createSqliteStore({ filename: join(options.dataDir ?? './.attune', 'attune.db') });
+}
+
+/** Math.random's shape, from the OS's CSPRNG, a pooled buffer at a time. */
+function cryptoRandom(): () => number {
+  const pool = new Uint8Array(4096);
+  let next = pool.length;
+  return () => {
+    if (next >= pool.length) {
+      randomFillSync(pool);
+      next = 0;
+    }
+    return (pool[next++] as number) / 256;
+  };
+}
+
+async function prepareKeys(store: Store, options: StartServerOptions, logger: Logger): Promise<StartedServer['generatedKeys']> {
+  if (options.secretKey) {
+    const record = await ensureKey(store, 'secret', options.secretKey, 'ATTUNE_SECRET_KEY');
+    if (record.revokedAt !== null) logger.warn({ keyId: record.id }, 'the configured secret key was revoked and is refused');
+    if (options.secretKey.length < 16) logger.warn({ keyId: record.id }, 'the configured secret key is shorter than 16 characters');
+  }
+  if (options.writeKey) {
+    const record = await ensureKey(store, 'write', options.writeKey, 'ATTUNE_WRITE_KEY');
+    if (record.revokedAt !== null) logger.warn({ keyId: record.id }, 'the configured write key was revoked and is refused');
+  }
+  const keys = await store.keys.list();
+  const generated: StartedServer['generatedKeys'] = {};
+  if (!keys.some((k) => k.kind === 'secret' && k.revokedAt === null)) {
+    generated.secret = (await createApiKey(store, { kind: 'secret', name: 'generated at first start' })).key;
+  }
+  if (!keys.some((k) => k.kind === 'write' && k.revokedAt === null)) {
+    generated.write = (await createApiKey(store, { kind: 'write', name: 'generated at first start' })).key;
+  }
+  return generated;
+}
+
+function listen(server: Server, port: number, host: string | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function urlHost(host: string | undefined): string {
+  if (host === undefined || host === '' || host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * Opens the store, migrates it, makes sure keys exist and starts listening. Handle signals in
+ * the host (the CLI): SIGTERM should call `close()`.
+ */
+export async function startServer(options: StartServerOptions = {}): Promise<StartedServer> {
+  const logger = options.logger ?? createLogger({ level: process.env.ATTUNE_LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'info' });
+  const store = await openStore(options);
+  try {
+    await store.migrate();
+    const clock: Clock = { now: () => Date.now(), defer: (fn) => setImmediate(fn) };
+    const engine = createEngine({
+      store,
+      clock,
+      logger,
+      newId: createIdGenerator(clock, cryptoRandom()),
+      ...(options.externalIds ? { identity: { externalIds: options.externalIds } } : {}),
+    });
+    const generatedKeys = await prepareKeys(store, options, logger);
+
+    let closing = false;
+    const app = createApp({
+      engine,
+      store,
+      logger,
+      isClosing: () => closing,
+      ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+      ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
+    });
+    const server = createServer(app);
+    await listen(server, options.port ?? DEFAULT_PORT, options.host);
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://${urlHost(options.host)}:${port}`;
+    logger.info({ url, store: store.kind }, 'attune is listening');
+
+    let closed: Promise<void> | undefined;
+    const close = () => {
+      closed ??= (async () => {
+        closing = true;
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Keep-alive connections go as soon as their current request is answered.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        const cut = setTimeout(() => server.closeAllConnections(), options.shutdownTimeoutMs ?? 10_000);
+        server.closeIdleConnections();
+        try {
+          await stopped;
+        } finally {
+          clearInterval(sweep);
+          clearTimeout(cut);
+        }
+        await engine.drain();
+        await store.close();
+        logger.info({}, 'attune stopped');
+      })();
+      return closed;
+    };
+    return { url, port, store, engine, generatedKeys, close };
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+}
