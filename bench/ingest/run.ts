@@ -97,7 +97,7 @@ async function load(port: number, runId: string): Promise<{ rps: number; non2xx:
         method: 'POST',
         path: '/v1/batch',
         headers: { 'content-type': 'application/json', authorization: auth },
-        setupRequest: (req: Record<string, unknown>) => ({ ...req, body: bodies[next++ % bodies.length] }),
+        setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] as string }),
       },
     ],
   });

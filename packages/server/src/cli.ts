@@ -6,7 +6,7 @@ import { DEMO_DEFAULTS, demoShowcase } from './demo/index.ts';
 import { printSeedSummary, seedWithProgress } from './demo/progress.ts';
 import { createApiKey, listKeys, publicKeyView, revokeKey } from './keys.ts';
 import { createLogger, type ServerLogger } from './logger.ts';
-import { DEFAULT_PORT, type StartedServer, startServer } from './start.ts';
+import { DEFAULT_PORT, openStore, type StartedServer, startServer } from './start.ts';
 
 /**
  * The `attune` command. Human-readable output goes to stderr (banner, progress, hints), JSON
@@ -273,18 +273,13 @@ async function seedCommand(flags: SeedFlags): Promise<void> {
 // ---- keys ----------------------------------------------------------------------------------
 
 /** The store `attune start` would open with the same environment and flags. */
-async function openStore(flags: StoreFlags): Promise<Store> {
+function storeFor(flags: StoreFlags): Promise<Store> {
   const { databaseUrl, dataDir } = storeLocation(flags);
-  if (databaseUrl) {
-    const { createPostgresStore } = await import('@attune/storage-postgres');
-    return createPostgresStore({ connectionString: databaseUrl });
-  }
-  const { createSqliteStore } = await import('@attune/storage-sqlite');
-  return createSqliteStore({ filename: join(dataDir, 'attune.db') });
+  return openStore(databaseUrl ? { databaseUrl } : { dataDir });
 }
 
 async function withStore<T>(flags: StoreFlags, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(flags);
+  const store = await storeFor(flags);
   try {
     await store.migrate();
     return await fn(store);

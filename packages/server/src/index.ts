@@ -15,4 +15,4 @@ export {
   revokeKey,
 } from './keys.ts';
 export { createLogger, fromPino, type LoggerOptions, type ServerLogger } from './logger.ts';
-export { DEFAULT_PORT, type StartedServer, type StartServerOptions, startServer } from './start.ts';
+export { DEFAULT_PORT, openStore, type StartedServer, type StartServerOptions, startServer } from './start.ts';

@@ -45,7 +45,8 @@ export interface StartedServer {
 
 export const DEFAULT_PORT = 4000;
 
-async function openStore(options: StartServerOptions): Promise<Store> {
+/** The store `attune start` opens for these settings: PostgreSQL when databaseUrl is set, else the embedded file. */
+export async function openStore(options: Pick<StartServerOptions, 'dataDir' | 'databaseUrl'>): Promise<Store> {
   if (options.databaseUrl) {
     const { createPostgresStore } = await import('@attune/storage-postgres');
     return createPostgresStore({ connectionString: options.databaseUrl });

@@ -29,7 +29,7 @@ interface ProfileBody {
 describe.each(['sqlite', 'postgres'] as const)('durability on %s', (kind) => {
   it('keeps every acknowledged event when the process is killed with SIGKILL mid-stream', async () => {
     const dataDir = tempDataDir();
-    const db = kind === 'postgres' ? createDatabase() : null;
+    const db = kind === 'postgres' ? await createDatabase() : null;
     const env = { ATTUNE_DATA_DIR: dataDir, DATABASE_URL: db?.url, ATTUNE_SECRET_KEY: SECRET_KEY, ATTUNE_WRITE_KEY: WRITE_KEY };
     try {
       const first = await startCli({ port: await freePort(), env });
@@ -101,7 +101,7 @@ describe.each(['sqlite', 'postgres'] as const)('durability on %s', (kind) => {
       }
     } finally {
       removeDir(dataDir);
-      db?.drop();
+      await db?.drop();
     }
   });
 });

@@ -1,5 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -202,27 +201,6 @@ export async function adminGet<T = Record<string, unknown>>(url: string, path: s
 
 // ---- PostgreSQL ------------------------------------------------------------------------------
 
-/** The server the tests create databases on (psql must reach it). */
-const PG_ADMIN_URL = process.env.ATTUNE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** A fresh, empty PostgreSQL database for one test (on ATTUNE_TEST_DATABASE_URL's server). */
+export { createTestPostgresDatabase as createDatabase } from '@attune/test-utils';
 
-function psql(sql: string): void {
-  const r = spawnSync('psql', [PG_ADMIN_URL, '-v', 'ON_ERROR_STOP=1', '-q', '-c', sql], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`psql failed (${PG_ADMIN_URL}): ${r.error?.message ?? r.stderr}`);
-}
-
-export interface TestDatabase {
-  url: string;
-  drop(): void;
-}
-
-/** A fresh, empty PostgreSQL database for one test. */
-export function createDatabase(): TestDatabase {
-  const name = `attune_process_${randomBytes(6).toString('hex')}`;
-  psql(`CREATE DATABASE ${name}`);
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: () => psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-  };
-}

@@ -89,7 +89,7 @@ describe('attune keys', () => {
   });
 
   it('works on PostgreSQL through DATABASE_URL', async () => {
-    const db = createDatabase();
+    const db = await createDatabase();
     try {
       const env = { DATABASE_URL: db.url };
       const created = await runCli(['keys', 'create', '--kind', 'write', '--name', 'pg-storefront', '--json'], env);
@@ -101,7 +101,7 @@ describe('attune keys', () => {
       const after = JSON.parse((await runCli(['keys', 'list', '--json'], env)).stdout) as KeyView[];
       expect(after[0]?.revokedAt).not.toBeNull();
     } finally {
-      db.drop();
+      await db.drop();
     }
   });
 });
