@@ -38,6 +38,9 @@ interface ProfileData {
 
 type Row = Record<string, unknown>;
 
+/** Keys per claim statement (two bound parameters each, well under SQLite's limit). */
+const CLAIM_CHUNK = 500;
+
 /**
  * The embedded store: one SQLite file in WAL mode. better-sqlite3 is synchronous, so a
  * transaction never yields to I/O midway; transactions are still queued, because the
@@ -60,14 +63,32 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return statements;
   };
 
+  const claimStatements = new Map<number, Database.Statement>();
+  const claimStatement = (n: number): Database.Statement => {
+    let s = claimStatements.get(n);
+    if (!s) {
+      s = db.prepare(
+        `INSERT OR IGNORE INTO claims (scope, key) VALUES ${Array.from({ length: n }, () => '(?, ?)').join(', ')} RETURNING key`,
+      );
+      claimStatements.set(n, s);
+    }
+    return s;
+  };
+
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
 
   const tx: StoreTx = {
     async claim(scope, keys) {
+      // One multi-row statement per chunk: INSERT OR IGNORE … RETURNING yields only the rows
+      // that were not there, which is exactly the set of fresh keys.
       const fresh = new Set<string>();
-      const s = st().claim;
-      for (const key of keys) if (s.run(scope, key).changes === 1) fresh.add(key);
+      for (let i = 0; i < keys.length; i += CLAIM_CHUNK) {
+        const chunk = keys.slice(i, i + CLAIM_CHUNK);
+        const params: string[] = [];
+        for (const key of chunk) params.push(scope, key);
+        for (const row of claimStatement(chunk.length).all(params) as Array<{ key: string }>) fresh.add(row.key);
+      }
       return fresh;
     },
     async lookupIdentities(keys) {
@@ -138,6 +159,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         }).immediate();
       }
       statements = null;
+      claimStatements.clear();
     },
     transaction(fn) {
       return serialized(async () => {
@@ -242,7 +264,6 @@ function prepare(db: Database.Database) {
     begin: db.prepare('BEGIN IMMEDIATE'),
     commit: db.prepare('COMMIT'),
     rollback: db.prepare('ROLLBACK'),
-    claim: db.prepare('INSERT OR IGNORE INTO claims (scope, key) VALUES (?, ?)'),
     lookupIdentity: db.prepare('SELECT profile_id FROM identities WHERE type = ? AND value = ?'),
     linkIdentity: db.prepare(
       `INSERT INTO identities (type, value, profile_id, first_seen) VALUES (?, ?, ?, ?)

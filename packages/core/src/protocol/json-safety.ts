@@ -28,51 +28,61 @@ export function inspectJsonSized(
   maxDepth: number = LIMITS.maxDepth,
   maxIssues = 20,
 ): { issues: Issue[]; maxBytes: number } {
-  const issues: Issue[] = [];
-  let maxBytes = 0;
-  const path: PropertyKey[] = [...basePath];
-  const report = (message: string) => {
-    if (issues.length < maxIssues) issues.push({ path: formatPath(path), message });
-  };
-  // Recursion is bounded by maxDepth, so hostile nesting cannot overflow the stack.
-  const walk = (v: unknown, depth: number): void => {
-    if (issues.length >= maxIssues) return;
-    if (typeof v === 'string') {
-      maxBytes += v.length * 6 + 3;
-      if (!isCleanString(v)) report(stringProblem(v) as string);
-      return;
-    }
-    if (typeof v === 'number') {
-      maxBytes += 25;
-      if (!Number.isFinite(v)) report('number is not finite');
-      return;
-    }
-    maxBytes += 6;
-    if (v === null || typeof v !== 'object') return;
-    if (depth >= maxDepth) {
-      report(`nested deeper than ${maxDepth} levels`);
-      return;
-    }
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) {
-        path.push(i);
-        walk(v[i], depth + 1);
-        path.pop();
-      }
-      return;
-    }
-    for (const key in v) {
-      if (!Object.hasOwn(v, key)) continue;
-      path.push(key);
-      maxBytes += key.length * 6 + 4;
-      if (FORBIDDEN_KEYS.has(key)) report(`key "${key}" is not allowed`);
-      else if (!isCleanString(key)) report(`key: ${stringProblem(key)}`);
-      else walk((v as Record<string, unknown>)[key], depth + 1);
+  const walk: Walk = { issues: [], maxBytes: 0, path: [...basePath], maxDepth, maxIssues };
+  walkValue(walk, value, 0);
+  return { issues: walk.issues, maxBytes: walk.maxBytes };
+}
+
+interface Walk {
+  issues: Issue[];
+  maxBytes: number;
+  /** The path of the value being visited, pushed and popped as the walk goes. */
+  path: PropertyKey[];
+  maxDepth: number;
+  maxIssues: number;
+}
+
+function report(walk: Walk, message: string): void {
+  if (walk.issues.length < walk.maxIssues) walk.issues.push({ path: formatPath(walk.path), message });
+}
+
+// Recursion is bounded by maxDepth, so hostile nesting cannot overflow the stack.
+function walkValue(walk: Walk, v: unknown, depth: number): void {
+  if (walk.issues.length >= walk.maxIssues) return;
+  if (typeof v === 'string') {
+    walk.maxBytes += v.length * 6 + 3;
+    if (!isCleanString(v)) report(walk, stringProblem(v) as string);
+    return;
+  }
+  if (typeof v === 'number') {
+    walk.maxBytes += 25;
+    if (!Number.isFinite(v)) report(walk, 'number is not finite');
+    return;
+  }
+  walk.maxBytes += 6;
+  if (v === null || typeof v !== 'object') return;
+  if (depth >= walk.maxDepth) {
+    report(walk, `nested deeper than ${walk.maxDepth} levels`);
+    return;
+  }
+  const path = walk.path;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      path.push(i);
+      walkValue(walk, v[i], depth + 1);
       path.pop();
     }
-  };
-  walk(value, 0);
-  return { issues, maxBytes };
+    return;
+  }
+  for (const key in v) {
+    if (!Object.hasOwn(v, key)) continue;
+    path.push(key);
+    walk.maxBytes += key.length * 6 + 4;
+    if (FORBIDDEN_KEYS.has(key)) report(walk, `key "${key}" is not allowed`);
+    else if (!isCleanString(key)) report(walk, `key: ${stringProblem(key)}`);
+    else walkValue(walk, (v as Record<string, unknown>)[key], depth + 1);
+    path.pop();
+  }
 }
 
 // Matches NUL and any surrogate; a hit is examined closely by stringProblem.

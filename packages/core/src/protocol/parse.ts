@@ -106,8 +106,13 @@ export function parseMessage(
  * Segment's rule for event time: `timestamp` when sent; else `originalTimestamp` corrected
  * for the client's clock skew (`receivedAt - (sentAt - originalTimestamp)`); else receivedAt.
  */
+const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 function eventTime(msg: Record<string, unknown>, receivedAt: number): string {
-  if (typeof msg.timestamp === 'string') return new Date(Date.parse(msg.timestamp)).toISOString();
+  if (typeof msg.timestamp === 'string') {
+    // Most clients already send UTC with milliseconds: keep it instead of re-formatting.
+    return CANONICAL_ISO.test(msg.timestamp) ? msg.timestamp : new Date(Date.parse(msg.timestamp)).toISOString();
+  }
   if (typeof msg.originalTimestamp === 'string') {
     const original = Date.parse(msg.originalTimestamp);
     if (typeof msg.sentAt === 'string') {

@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.ts';
 
-const jsonObject = z.record(z.string(), z.unknown());
+/**
+ * A JSON object whose content is free (properties, traits, context). Checked by shape only:
+ * z.record would copy every key of every call, and the safety walk has already checked the
+ * keys and values (depth, prototype keys, strings).
+ */
+export const jsonObject = z
+  .custom<Record<string, unknown>>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), {
+    message: 'must be a JSON object',
+  })
+  .meta({ type: 'object', additionalProperties: true });
 
 /** Ids may arrive as numbers from some clients; Attune keeps them as strings. */
 export const idSchema = z.union([
