@@ -61,6 +61,34 @@ export interface ApiKeyRecord {
 }
 
 /**
+ * A configuration document: a segment group, an audience, an activation, an experience…
+ * Versioned for optimistic concurrency, so two admins (or two nodes) never overwrite each
+ * other's change unknowingly.
+ */
+export interface ConfigDocument<T = unknown> {
+  kind: string;
+  id: string;
+  body: T;
+  /** 1 at creation, +1 at each update. */
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ConfigDocuments {
+  get(kind: string, id: string): Promise<ConfigDocument | null>;
+  /** Every document of a kind, by id. */
+  list(kind: string): Promise<ConfigDocument[]>;
+  /**
+   * Creates the document when `expectedVersion` is 0, or replaces version `expectedVersion`.
+   * Returns the stored document, or null when the current version is not the expected one.
+   */
+  put(kind: string, id: string, body: unknown, expectedVersion: number, at: number): Promise<ConfigDocument | null>;
+  /** Deletes the document; true if it existed. */
+  delete(kind: string, id: string): Promise<boolean>;
+}
+
+/**
  * Operations inside one store transaction. Every write in a transaction commits together
  * or not at all. A store may run the transaction function more than once (PostgreSQL retries
  * on conflicts), so the function must not have effects outside the transaction.
@@ -105,6 +133,7 @@ export interface Store {
     findByHash(hash: string): Promise<ApiKeyRecord | null>;
     revoke(id: string, at: number): Promise<boolean>;
   };
+  docs: ConfigDocuments;
   close(): Promise<void>;
 }
 

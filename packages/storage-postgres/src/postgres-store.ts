@@ -13,7 +13,7 @@ import { advisoryKey, hash32, IdentityLocks } from './identity-locks.ts';
 import { quoteIdent, runMigrations } from './migrations.ts';
 import { MissingPartitions, Partitions } from './partitions.ts';
 import { createPostgresTx } from './postgres-tx.ts';
-import { type Row, toAccount, toEvent, toKey, toProfile } from './rows.ts';
+import { type Row, toAccount, toDoc, toEvent, toKey, toProfile } from './rows.ts';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:5432/database` */
@@ -223,6 +223,36 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       },
       async revoke(id, at) {
         const result = await query('UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id]);
+        return result.rowCount === 1;
+      },
+    },
+    docs: {
+      async get(kind, id) {
+        const { rows } = await query<Row>('SELECT * FROM config_documents WHERE kind = $1 AND id = $2', [kind, id]);
+        return rows[0] ? toDoc(rows[0]) : null;
+      },
+      async list(kind) {
+        const { rows } = await query<Row>('SELECT * FROM config_documents WHERE kind = $1 ORDER BY id', [kind]);
+        return rows.map(toDoc);
+      },
+      async put(kind, id, body, expectedVersion, at) {
+        const json = JSON.stringify(body);
+        const { rows } =
+          expectedVersion === 0
+            ? await query<Row>(
+                `INSERT INTO config_documents (kind, id, body, version, created_at, updated_at) VALUES ($1, $2, $3, 1, $4, $4)
+                 ON CONFLICT (kind, id) DO NOTHING RETURNING *`,
+                [kind, id, json, at],
+              )
+            : await query<Row>(
+                `UPDATE config_documents SET body = $3, version = version + 1, updated_at = $4
+                  WHERE kind = $1 AND id = $2 AND version = $5 RETURNING *`,
+                [kind, id, json, at, expectedVersion],
+              );
+        return rows[0] ? toDoc(rows[0]) : null;
+      },
+      async delete(kind, id) {
+        const result = await query('DELETE FROM config_documents WHERE kind = $1 AND id = $2', [kind, id]);
         return result.rowCount === 1;
       },
     },

@@ -1,4 +1,4 @@
-import type { AccountRecord, ApiKeyRecord, ProfileRecord, StoredEvent } from '@attune/core';
+import type { AccountRecord, ApiKeyRecord, ConfigDocument, ProfileRecord, StoredEvent } from '@attune/core';
 
 /** Row shapes of the tables and their mapping to the port's records. */
 export type Row = Record<string, unknown>;
@@ -72,5 +72,16 @@ export function toKey(row: Row): ApiKeyRecord {
     prefix: row.prefix as string,
     createdAt: row.created_at as number,
     revokedAt: (row.revoked_at as number | null) ?? null,
+  };
+}
+
+export function toDoc(row: Row): ConfigDocument {
+  return {
+    kind: row.kind as string,
+    id: row.id as string,
+    body: row.body,
+    version: Number(row.version),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
   };
 }

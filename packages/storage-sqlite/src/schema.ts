@@ -55,4 +55,15 @@ export const MIGRATIONS: string[] = [
     revoked_at INTEGER
   ) WITHOUT ROWID;
   `,
+  `
+  CREATE TABLE config_documents (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, id)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import {
   type AccountRecord,
   type ApiKeyRecord,
+  type ConfigDocument,
   decodeEventCursor,
   encodeEventCursor,
   type EventPage,
@@ -250,6 +251,27 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         return st().revokeKey.run(at, id).changes === 1;
       },
     },
+    docs: {
+      async get(kind, id) {
+        const row = st().getDoc.get(kind, id) as Row | undefined;
+        return row ? toDoc(row) : null;
+      },
+      async list(kind) {
+        return (st().listDocs.all(kind) as Row[]).map(toDoc);
+      },
+      async put(kind, id, body, expectedVersion, at) {
+        const json = JSON.stringify(body);
+        const changes =
+          expectedVersion === 0
+            ? st().insertDoc.run(kind, id, json, at, at).changes
+            : st().updateDoc.run(json, at, kind, id, expectedVersion).changes;
+        if (changes !== 1) return null;
+        return toDoc(st().getDoc.get(kind, id) as Row);
+      },
+      async delete(kind, id) {
+        return st().deleteDoc.run(kind, id).changes === 1;
+      },
+    },
     async close() {
       await queue;
       closed = true;
@@ -293,6 +315,16 @@ function prepare(db: Database.Database) {
     listKeys: db.prepare('SELECT * FROM api_keys ORDER BY created_at, id'),
     keyByHash: db.prepare('SELECT * FROM api_keys WHERE hash = ?'),
     revokeKey: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+    getDoc: db.prepare('SELECT * FROM config_documents WHERE kind = ? AND id = ?'),
+    listDocs: db.prepare('SELECT * FROM config_documents WHERE kind = ? ORDER BY id'),
+    insertDoc: db.prepare(
+      `INSERT INTO config_documents (kind, id, body, version, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)
+       ON CONFLICT (kind, id) DO NOTHING`,
+    ),
+    updateDoc: db.prepare(
+      'UPDATE config_documents SET body = ?, version = version + 1, updated_at = ? WHERE kind = ? AND id = ? AND version = ?',
+    ),
+    deleteDoc: db.prepare('DELETE FROM config_documents WHERE kind = ? AND id = ?'),
   };
 }
 
@@ -336,6 +368,17 @@ function toAccount(row: Row): AccountRecord {
     createdAt: row.created_at as number,
     updatedAt: row.updated_at as number,
     traits: JSON.parse(row.traits as string),
+  };
+}
+
+function toDoc(row: Row): ConfigDocument {
+  return {
+    kind: row.kind as string,
+    id: row.id as string,
+    body: JSON.parse(row.body as string),
+    version: row.version as number,
+    createdAt: row.created_at as number,
+    updatedAt: row.updated_at as number,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Store } from '@attune/core';
 import { afterEach, beforeEach, describe } from 'vitest';
+import { describeConfigDocuments } from './docs-suite.ts';
 import { describeEngine } from './engine-suite.ts';
 import { describeStorePort, type StoreContext } from './store-port-suite.ts';
 
@@ -35,6 +36,7 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
       await done?.cleanup();
     });
     describeStorePort(ctx);
+    describeConfigDocuments(ctx);
     describeEngine(ctx);
   });
 }
