@@ -4,3 +4,4 @@ export * from './limits.ts';
 export * from './parse.ts';
 export * from './records.ts';
 export * from './segment.ts';
+export * from './audiences.ts';

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { analyzeCondition, nextChangeAt } from './analyze.ts';
+import { evaluateCondition } from './evaluate.ts';
+import type { Condition, ConditionSubject } from './types.ts';
+
+const DAY = 86_400_000;
+const NOW = Date.UTC(2026, 5, 15, 12);
+const subject = (events: Array<[string, number, Record<string, unknown>?]>): ConditionSubject => ({
+  traits: {},
+  computed: {},
+  events: events.map(([name, timestamp, properties]) => ({ name, timestamp, properties: properties ?? {} })),
+});
+
+describe('nextChangeAt', () => {
+  it('is when the last matching event leaves a "last N days" window', () => {
+    const c: Condition = { did: { event: 'Product Added', window: { last: { days: 7 } } } };
+    const s = subject([
+      ['Product Added', NOW - 3 * DAY],
+      ['Product Added', NOW - 1 * DAY],
+    ]);
+    const at = nextChangeAt(c, s, NOW);
+    expect(at).toBe(NOW - DAY + 7 * DAY);
+    // Exact: still a member 1 ms before, out at that instant.
+    expect(evaluateCondition(c, s, (at as number) - 1)).toBe(true);
+    expect(evaluateCondition(c, s, at as number)).toBe(false);
+  });
+
+  it('waits for the count to drop below the threshold', () => {
+    const c: Condition = { did: { event: 'X', count: { op: 'at_least', value: 2 }, window: { last: { days: 7 } } } };
+    const s = subject([
+      ['X', NOW - 6 * DAY],
+      ['X', NOW - 5 * DAY],
+      ['X', NOW - 1 * DAY],
+    ]);
+    // Leaving of the first event keeps two in the window; the second one's leaving ends it.
+    expect(nextChangeAt(c, s, NOW)).toBe(NOW - 5 * DAY + 7 * DAY);
+  });
+
+  it('sees an entry by expiry: did_not starts to hold when the event ages out', () => {
+    const c: Condition = { did_not: { event: 'Order Completed', window: { last: { hours: 1 } } } };
+    const s = subject([['Order Completed', NOW - 30 * 60_000]]);
+    expect(evaluateCondition(c, s, NOW)).toBe(false);
+    expect(nextChangeAt(c, s, NOW)).toBe(NOW + 30 * 60_000);
+  });
+
+  it('is null when nothing can change without a new event', () => {
+    expect(nextChangeAt({ did: { event: 'X' } }, subject([['X', NOW - DAY]]), NOW)).toBeNull();
+    expect(nextChangeAt({ have: { trait: 'traits.plan', op: 'eq', value: 'gold' } }, subject([]), NOW)).toBeNull();
+  });
+
+  it('counts a future-dated event when its time comes', () => {
+    const c: Condition = { did: { event: 'X' } };
+    expect(nextChangeAt(c, subject([['X', NOW + DAY]]), NOW)).toBe(NOW + DAY);
+  });
+
+  it('follows aggregates in windows', () => {
+    const c: Condition = {
+      have: { aggregate: { fn: 'sum', event: 'Order Completed', property: 'total', window: { last: { days: 365 } } }, op: 'gte', value: 500 },
+    };
+    const s = subject([
+      ['Order Completed', NOW - 300 * DAY, { total: 300 }],
+      ['Order Completed', NOW - 10 * DAY, { total: 250 }],
+    ]);
+    expect(nextChangeAt(c, s, NOW)).toBe(NOW - 300 * DAY + 365 * DAY);
+  });
+});
+
+describe('analyzeCondition', () => {
+  it('merges the questions asked of the same events and keeps the longest window', () => {
+    const c: Condition = {
+      all: [
+        { did: { event: 'Product Viewed', where: [{ property: 'category', op: 'eq', value: 'Shoes' }], window: { last: { days: 7 } } } },
+        { not: { did_not: { event: 'Product Viewed', where: [{ property: 'category', op: 'eq', value: 'Shoes' }], window: { last: { days: 30 } } } } },
+        { have: { aggregate: { fn: 'sum', event: 'Order Completed', property: 'total' }, op: 'gt', value: 1 } },
+        { have: { top: { event: 'Product Viewed', property: 'brand', window: { last: { days: 30 } } }, op: 'eq', value: 'Acme' } },
+      ],
+    };
+    const specs = analyzeCondition(c);
+    expect(specs).toHaveLength(3);
+    expect(specs[0]).toMatchObject({ event: 'Product Viewed', measure: 'count', windowMs: 30 * DAY });
+    expect(specs[1]).toMatchObject({ event: 'Order Completed', measure: { fn: 'sum', property: 'total' }, windowMs: null });
+    expect(specs[2]).toMatchObject({ measure: { top: 'brand' } });
+    // Key order in filters does not change the key.
+    const again = analyzeCondition({ did: { event: 'Product Viewed', where: [{ value: 'Shoes', op: 'eq', property: 'category' }] } });
+    expect(again[0]?.key).toBe(specs[0]?.key);
+  });
+});
