@@ -1,45 +1,35 @@
-import type { AccountRecord, ApiKeyRecord, ConfigDocument, ProfileRecord, StoredEvent } from '@attune/core';
+import {
+  type AccountRecord,
+  type ApiKeyRecord,
+  type ConfigDocument,
+  type ProfileData,
+  type ProfileRecord,
+  profileDataOf,
+  profileFromData,
+  type StoredEvent,
+} from '@attune/core';
 
 /** Row shapes of the tables and their mapping to the port's records. */
 export type Row = Record<string, unknown>;
-
-/** What `profiles.data` (jsonb) holds: the profile without its key columns. */
-interface ProfileData {
-  traits: ProfileRecord['traits'];
-  traitMeta: ProfileRecord['traitMeta'];
-  computed: ProfileRecord['computed'];
-  accountIds: string[];
-  identityCounts: Record<string, number>;
-}
 
 export function identityString(key: { type: string; value: string }): string {
   return `${key.type}:${key.value}`;
 }
 
 export function profileData(p: ProfileRecord): string {
-  const data: ProfileData = {
-    traits: p.traits,
-    traitMeta: p.traitMeta,
-    computed: p.computed,
-    accountIds: p.accountIds,
-    identityCounts: p.identityCounts,
-  };
-  return JSON.stringify(data);
+  return JSON.stringify(profileDataOf(p));
 }
 
 export function toProfile(row: Row): ProfileRecord {
-  const data = row.data as ProfileData;
-  return {
-    id: row.id as string,
-    mergedInto: (row.merged_into as string | null) ?? null,
-    createdAt: row.created_at as number,
-    updatedAt: row.updated_at as number,
-    traits: data.traits,
-    traitMeta: data.traitMeta,
-    computed: data.computed,
-    accountIds: data.accountIds,
-    identityCounts: data.identityCounts,
-  };
+  return profileFromData(
+    {
+      id: row.id as string,
+      mergedInto: (row.merged_into as string | null) ?? null,
+      createdAt: row.created_at as number,
+      updatedAt: row.updated_at as number,
+    },
+    row.data as Partial<ProfileData>,
+  );
 }
 
 export function toEvent(row: Row): StoredEvent {

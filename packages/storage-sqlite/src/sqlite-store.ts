@@ -12,6 +12,8 @@ import {
   type IdentityRecord,
   identityKeyString,
   type ProfileRecord,
+  profileDataOf,
+  profileFromData,
   type Store,
   type StoredEvent,
   type StoreTx,
@@ -27,14 +29,6 @@ export interface SqliteStoreOptions {
    * cut. `normal` survives a process crash (kill -9) but may lose the last commits on power loss.
    */
   synchronous?: 'full' | 'normal';
-}
-
-interface ProfileData {
-  traits: ProfileRecord['traits'];
-  traitMeta: ProfileRecord['traitMeta'];
-  computed: ProfileRecord['computed'];
-  accountIds: string[];
-  identityCounts: Record<string, number>;
 }
 
 type Row = Record<string, unknown>;
@@ -329,25 +323,19 @@ function prepare(db: Database.Database) {
 }
 
 function profileData(p: ProfileRecord): string {
-  const data: ProfileData = {
-    traits: p.traits,
-    traitMeta: p.traitMeta,
-    computed: p.computed,
-    accountIds: p.accountIds,
-    identityCounts: p.identityCounts,
-  };
-  return JSON.stringify(data);
+  return JSON.stringify(profileDataOf(p));
 }
 
 function toProfile(row: Row): ProfileRecord {
-  const data = JSON.parse(row.data as string) as ProfileData;
-  return {
-    id: row.id as string,
-    mergedInto: (row.merged_into as string | null) ?? null,
-    createdAt: row.created_at as number,
-    updatedAt: row.updated_at as number,
-    ...data,
-  };
+  return profileFromData(
+    {
+      id: row.id as string,
+      mergedInto: (row.merged_into as string | null) ?? null,
+      createdAt: row.created_at as number,
+      updatedAt: row.updated_at as number,
+    },
+    JSON.parse(row.data as string),
+  );
 }
 
 function toEvent(row: Row): StoredEvent {

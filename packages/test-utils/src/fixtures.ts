@@ -80,6 +80,8 @@ export function richProfile(id: string, at = Date.UTC(2025, 0, 15, 12)): Profile
     },
     accountIds: ['acme', 'globex'],
     identityCounts: { userId: 1, email: 1, anonymousId: 2 },
+    audiences: { gold: at - 1000, 'cart-abandoners': at },
+    counters: { 'k1': { entries: [{ t: at - 5000, p: { total: 12.5, products: [{ category: 'Shoes' }] } }, { t: at }], dropped: 3 } },
   };
 }
 

@@ -56,6 +56,42 @@ export interface ProfileRecord {
   accountIds: string[];
   /** Number of linked identifiers per type, for identity limits. */
   identityCounts: Record<string, number>;
+  /** Audiences the profile is a member of, with the time it entered each. */
+  audiences: Record<string, number>;
+  /** Incremental event summaries audiences are evaluated on, by counter key (see audiences/counters.ts). */
+  counters: Record<string, CounterState>;
+}
+
+/** The matching events one counter keeps: time and the properties conditions read. */
+export interface CounterState {
+  entries: Array<{ t: number; p?: Record<string, unknown> }>;
+  /** Entries dropped past the cap: counts above the cap saturate. */
+  dropped?: number;
+}
+
+/** What a store keeps in a profile's document column: everything but the key columns. */
+export type ProfileData = Omit<ProfileRecord, 'id' | 'createdAt' | 'updatedAt' | 'mergedInto'>;
+
+export function profileDataOf(p: ProfileRecord): ProfileData {
+  const { id: _id, createdAt: _c, updatedAt: _u, mergedInto: _m, ...data } = p;
+  return data;
+}
+
+/** Rebuilds a profile from its key columns and document, filling fields added since it was written. */
+export function profileFromData(
+  keys: Pick<ProfileRecord, 'id' | 'createdAt' | 'updatedAt' | 'mergedInto'>,
+  data: Partial<ProfileData>,
+): ProfileRecord {
+  return {
+    ...keys,
+    traits: data.traits ?? {},
+    traitMeta: data.traitMeta ?? {},
+    computed: data.computed ?? emptyComputed(),
+    accountIds: data.accountIds ?? [],
+    identityCounts: data.identityCounts ?? {},
+    audiences: data.audiences ?? {},
+    counters: data.counters ?? {},
+  };
 }
 
 export interface AccountRecord {
@@ -97,5 +133,7 @@ export function newProfile(id: string, at: number): ProfileRecord {
     computed: emptyComputed(),
     accountIds: [],
     identityCounts: {},
+    audiences: {},
+    counters: {},
   };
 }
