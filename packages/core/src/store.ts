@@ -88,6 +88,26 @@ export interface ConfigDocuments {
   delete(kind: string, id: string): Promise<boolean>;
 }
 
+/** An audience entry (`since` set) or exit (`since` null). */
+export interface MembershipChange {
+  audienceId: string;
+  profileId: string;
+  since: number | null;
+}
+
+/** When a profile's audiences must be checked again with no new event (null: never). */
+export interface ScheduledCheck {
+  profileId: string;
+  at: number | null;
+}
+
+export interface MembershipReads {
+  forProfile(profileId: string): Promise<Array<{ audienceId: string; since: number }>>;
+  /** Members by profile id, after `after` (exclusive). */
+  members(audienceId: string, options: { after?: string | undefined; limit: number }): Promise<Array<{ profileId: string; since: number }>>;
+  count(audienceId: string): Promise<number>;
+}
+
 /**
  * Operations inside one store transaction. Every write in a transaction commits together
  * or not at all. A store may run the transaction function more than once (PostgreSQL retries
@@ -113,6 +133,9 @@ export interface StoreTx {
   moveEvents(fromProfileId: string, toProfileId: string): Promise<void>;
   getAccounts(ids: string[]): Promise<Map<string, AccountRecord>>;
   putAccounts(accounts: AccountRecord[]): Promise<void>;
+  applyMemberships(changes: MembershipChange[]): Promise<void>;
+  /** Sets (or clears, with null) each profile's next audience check. */
+  scheduleChecks(checks: ScheduledCheck[]): Promise<void>;
 }
 
 /** The storage port. Both stores pass the conformance suite in `@attune/test-utils`. */
@@ -127,6 +150,11 @@ export interface Store {
   queryEvents(query: EventQuery): Promise<EventPage>;
   getAccount(id: string): Promise<AccountRecord | null>;
   countProfiles(): Promise<number>;
+  /** Ids of profiles not merged away, in id order, after `after`: for recomputing audiences. */
+  profileIds(after: string | null, limit: number): Promise<string[]>;
+  /** Profiles whose audience check is due at `now` or before, earliest first. */
+  dueChecks(now: number, limit: number): Promise<Array<{ profileId: string; at: number }>>;
+  memberships: MembershipReads;
   keys: {
     put(key: ApiKeyRecord): Promise<void>;
     list(): Promise<ApiKeyRecord[]>;

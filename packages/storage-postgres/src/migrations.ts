@@ -83,6 +83,25 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 3,
+    name: 'audience memberships and checks',
+    sql: `
+      CREATE TABLE memberships (
+        audience_id text COLLATE "C" NOT NULL,
+        profile_id text COLLATE "C" NOT NULL,
+        since bigint NOT NULL,
+        PRIMARY KEY (audience_id, profile_id)
+      );
+      CREATE INDEX memberships_by_profile ON memberships (profile_id);
+
+      CREATE TABLE audience_checks (
+        profile_id text COLLATE "C" PRIMARY KEY,
+        due_at bigint NOT NULL
+      );
+      CREATE INDEX audience_checks_by_time ON audience_checks (due_at);
+    `,
+  },
 ];
 
 export function quoteIdent(name: string): string {

@@ -202,6 +202,40 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       const { rows } = await query<Row>('SELECT * FROM accounts WHERE id = $1', [id]);
       return rows[0] ? toAccount(rows[0]) : null;
     },
+    async profileIds(after, limit) {
+      const { rows } = await query<{ id: string }>(
+        'SELECT id FROM profiles WHERE merged_into IS NULL AND id > $1 ORDER BY id LIMIT $2',
+        [after ?? '', limit],
+      );
+      return rows.map((r) => r.id);
+    },
+    async dueChecks(now, limit) {
+      const { rows } = await query<Row>(
+        'SELECT profile_id, due_at FROM audience_checks WHERE due_at <= $1 ORDER BY due_at, profile_id LIMIT $2',
+        [now, limit],
+      );
+      return rows.map((r) => ({ profileId: r.profile_id as string, at: Number(r.due_at) }));
+    },
+    memberships: {
+      async forProfile(profileId) {
+        const { rows } = await query<Row>(
+          'SELECT audience_id, since FROM memberships WHERE profile_id = $1 ORDER BY audience_id',
+          [profileId],
+        );
+        return rows.map((r) => ({ audienceId: r.audience_id as string, since: Number(r.since) }));
+      },
+      async members(audienceId, { after, limit }) {
+        const { rows } = await query<Row>(
+          'SELECT profile_id, since FROM memberships WHERE audience_id = $1 AND profile_id > $2 ORDER BY profile_id LIMIT $3',
+          [audienceId, after ?? '', limit],
+        );
+        return rows.map((r) => ({ profileId: r.profile_id as string, since: Number(r.since) }));
+      },
+      async count(audienceId) {
+        const { rows } = await query<{ n: string | number }>('SELECT count(*) AS n FROM memberships WHERE audience_id = $1', [audienceId]);
+        return Number(rows[0]?.n ?? 0);
+      },
+    },
     async countProfiles() {
       const { rows } = await query<{ n: number }>('SELECT count(*) AS n FROM profiles WHERE merged_into IS NULL');
       return rows[0]?.n ?? 0;

@@ -121,6 +121,40 @@ export function createPostgresTx(client: PoolClient, locks: IdentityLocks, parti
       for (const r of rows) out.set(r.id as string, toAccount(r));
       return out;
     },
+    async applyMemberships(changes) {
+      // The last change of a (audience, profile) pair wins, as if applied one by one.
+      const last = [...new Map(changes.map((c) => [`${c.audienceId}\u0000${c.profileId}`, c])).values()];
+      const added = last.filter((c) => c.since !== null);
+      const removed = last.filter((c) => c.since === null);
+      if (removed.length > 0) {
+        await client.query(
+          `DELETE FROM memberships m USING unnest($1::text[], $2::text[]) AS r(a, p)
+            WHERE m.audience_id = r.a AND m.profile_id = r.p`,
+          [removed.map((c) => c.audienceId), removed.map((c) => c.profileId)],
+        );
+      }
+      if (added.length > 0) {
+        await client.query(
+          `INSERT INTO memberships (audience_id, profile_id, since)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+           ON CONFLICT (audience_id, profile_id) DO NOTHING`,
+          [added.map((c) => c.audienceId), added.map((c) => c.profileId), added.map((c) => c.since)],
+        );
+      }
+    },
+    async scheduleChecks(checks) {
+      const last = [...new Map(checks.map((c) => [c.profileId, c])).values()];
+      const set = last.filter((c) => c.at !== null);
+      const cleared = last.filter((c) => c.at === null).map((c) => c.profileId);
+      if (cleared.length > 0) await client.query('DELETE FROM audience_checks WHERE profile_id = ANY($1::text[])', [cleared]);
+      if (set.length > 0) {
+        await client.query(
+          `INSERT INTO audience_checks (profile_id, due_at) SELECT * FROM unnest($1::text[], $2::bigint[])
+           ON CONFLICT (profile_id) DO UPDATE SET due_at = excluded.due_at`,
+          [set.map((c) => c.profileId), set.map((c) => c.at)],
+        );
+      }
+    },
     async putAccounts(accounts) {
       if (accounts.length === 0) return;
       const unique = [...new Map(accounts.map((a) => [a.id, a])).values()];

@@ -66,4 +66,19 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (kind, id)
   ) WITHOUT ROWID;
   `,
+  `
+  CREATE TABLE memberships (
+    audience_id TEXT NOT NULL,
+    profile_id TEXT NOT NULL,
+    since INTEGER NOT NULL,
+    PRIMARY KEY (audience_id, profile_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX memberships_by_profile ON memberships (profile_id);
+
+  CREATE TABLE audience_checks (
+    profile_id TEXT PRIMARY KEY,
+    due_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX audience_checks_by_time ON audience_checks (due_at);
+  `,
 ];

@@ -132,6 +132,18 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
       return out;
     },
+    async applyMemberships(changes) {
+      for (const c of changes) {
+        if (c.since === null) st().removeMember.run(c.audienceId, c.profileId);
+        else st().addMember.run(c.audienceId, c.profileId, c.since);
+      }
+    },
+    async scheduleChecks(checks) {
+      for (const c of checks) {
+        if (c.at === null) st().clearCheck.run(c.profileId);
+        else st().setCheck.run(c.profileId, c.at);
+      }
+    },
     async putAccounts(accounts) {
       for (const a of accounts) st().putAccount.run(a.id, a.createdAt, a.updatedAt, JSON.stringify(a.traits));
     },
@@ -227,6 +239,26 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const row = st().getAccount.get(id) as Row | undefined;
       return row ? toAccount(row) : null;
     },
+    async profileIds(after, limit) {
+      return (st().profileIds.all(after ?? '', limit) as Array<{ id: string }>).map((r) => r.id);
+    },
+    async dueChecks(now, limit) {
+      return (st().dueChecks.all(now, limit) as Row[]).map((r) => ({ profileId: r.profile_id as string, at: r.due_at as number }));
+    },
+    memberships: {
+      async forProfile(profileId) {
+        return (st().membershipsOf.all(profileId) as Row[]).map((r) => ({ audienceId: r.audience_id as string, since: r.since as number }));
+      },
+      async members(audienceId, { after, limit }) {
+        return (st().members.all(audienceId, after ?? '', limit) as Row[]).map((r) => ({
+          profileId: r.profile_id as string,
+          since: r.since as number,
+        }));
+      },
+      async count(audienceId) {
+        return (st().countMembers.get(audienceId) as { n: number }).n;
+      },
+    },
     async countProfiles() {
       return (st().countProfiles.get() as { n: number }).n;
     },
@@ -309,6 +341,21 @@ function prepare(db: Database.Database) {
     listKeys: db.prepare('SELECT * FROM api_keys ORDER BY created_at, id'),
     keyByHash: db.prepare('SELECT * FROM api_keys WHERE hash = ?'),
     revokeKey: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+    addMember: db.prepare(
+      'INSERT INTO memberships (audience_id, profile_id, since) VALUES (?, ?, ?) ON CONFLICT (audience_id, profile_id) DO NOTHING',
+    ),
+    removeMember: db.prepare('DELETE FROM memberships WHERE audience_id = ? AND profile_id = ?'),
+    membershipsOf: db.prepare('SELECT audience_id, since FROM memberships WHERE profile_id = ? ORDER BY audience_id'),
+    members: db.prepare(
+      'SELECT profile_id, since FROM memberships WHERE audience_id = ? AND profile_id > ? ORDER BY profile_id LIMIT ?',
+    ),
+    countMembers: db.prepare('SELECT count(*) AS n FROM memberships WHERE audience_id = ?'),
+    setCheck: db.prepare(
+      'INSERT INTO audience_checks (profile_id, due_at) VALUES (?, ?) ON CONFLICT (profile_id) DO UPDATE SET due_at = excluded.due_at',
+    ),
+    clearCheck: db.prepare('DELETE FROM audience_checks WHERE profile_id = ?'),
+    dueChecks: db.prepare('SELECT profile_id, due_at FROM audience_checks WHERE due_at <= ? ORDER BY due_at, profile_id LIMIT ?'),
+    profileIds: db.prepare('SELECT id FROM profiles WHERE merged_into IS NULL AND id > ? ORDER BY id LIMIT ?'),
     getDoc: db.prepare('SELECT * FROM config_documents WHERE kind = ? AND id = ?'),
     listDocs: db.prepare('SELECT * FROM config_documents WHERE kind = ? ORDER BY id'),
     insertDoc: db.prepare(

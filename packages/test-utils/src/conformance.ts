@@ -2,6 +2,7 @@ import type { Store } from '@attune/core';
 import { afterEach, beforeEach, describe } from 'vitest';
 import { describeConfigDocuments } from './docs-suite.ts';
 import { describeEngine } from './engine-suite.ts';
+import { describeMemberships } from './membership-suite.ts';
 import { describeStorePort, type StoreContext } from './store-port-suite.ts';
 
 export interface TestStore {
@@ -37,6 +38,7 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
     });
     describeStorePort(ctx);
     describeConfigDocuments(ctx);
+    describeMemberships(ctx);
     describeEngine(ctx);
   });
 }
