@@ -5,6 +5,7 @@ import {
   identityPriority,
   normalizeIdentifier,
 } from './identity/identifiers.ts';
+import { type AudienceService, createAudienceService } from './audiences/service.ts';
 import { Committer, type IngestResult } from './ingest/committer.ts';
 import { type Clock, createIdGenerator, type Logger, silentLogger } from './ports.ts';
 import { type ComputedSummary, DEFAULT_SESSION_TIMEOUT_MS, summarizeComputed } from './profiles/computed.ts';
@@ -36,6 +37,8 @@ export interface ProfileView {
   computed: ComputedSummary;
   identities: Array<{ type: string; value: string; firstSeen: string }>;
   accounts: Array<{ id: string; traits: Record<string, unknown> }>;
+  /** Audiences the profile is in, with the time it entered each. */
+  audiences: Array<{ id: string; since: string }>;
 }
 
 export interface RowError {
@@ -70,6 +73,8 @@ export interface Engine {
   /** Resolves an identifier to the profile id holding it. */
   findProfileId(type: string, value: string): Promise<string | null>;
   listEvents(profileId: string, query: { name?: string; since?: number; until?: number; limit?: number; cursor?: string }): Promise<EventPage | null>;
+  /** Segment groups, audiences, real-time membership, timed exits and recomputes. */
+  readonly audiences: AudienceService;
   /** Waits until every accepted call is committed. */
   drain(): Promise<void>;
 }
@@ -94,12 +99,14 @@ export function createEngine(options: EngineOptions): Engine {
     }
   }
   const store = options.store;
+  const audiences = createAudienceService({ store, clock, logger });
   const committer = new Committer({
     store,
     clock,
     logger,
     maxGroupSize: options.maxGroupSize ?? 2000,
     settings: {
+      audiences: () => audiences.compiled(),
       identity,
       sessionTimeoutMs: options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
       newId,
@@ -183,6 +190,9 @@ export function createEngine(options: EngineOptions): Engine {
         computed: summarizeComputed(p.computed),
         identities: identities.map((i) => ({ type: i.type, value: i.value, firstSeen: new Date(i.firstSeen).toISOString() })),
         accounts: accounts.filter((a) => a !== null).map((a) => ({ id: a.id, traits: a.traits })),
+        audiences: Object.entries(p.audiences)
+          .sort((a, b) => a[0].localeCompare(b[0]))
+          .map(([audienceId, since]) => ({ id: audienceId, since: new Date(since).toISOString() })),
       };
     },
     async findProfileId(type, value) {
@@ -196,6 +206,7 @@ export function createEngine(options: EngineOptions): Engine {
       if (!p) return null;
       return store.queryEvents({ profileId: p.id, ...query, limit: Math.min(Math.max(query.limit ?? 50, 1), 1000) });
     },
+    audiences,
     drain: () => committer.drain(),
   };
 }

@@ -1,3 +1,4 @@
+export * from './audiences/index.ts';
 export * from './conditions/index.ts';
 export * from './engine.ts';
 export * from './errors.ts';

@@ -1,5 +1,6 @@
 import type { Store } from '@attune/core';
 import { afterEach, beforeEach, describe } from 'vitest';
+import { describeAudiences } from './audience-suite.ts';
 import { describeConfigDocuments } from './docs-suite.ts';
 import { describeEngine } from './engine-suite.ts';
 import { describeMemberships } from './membership-suite.ts';
@@ -40,5 +41,6 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
     describeConfigDocuments(ctx);
     describeMemberships(ctx);
     describeEngine(ctx);
+    describeAudiences(ctx);
   });
 }

@@ -66,20 +66,21 @@ describe('nextChangeAt', () => {
 });
 
 describe('analyzeCondition', () => {
-  it('merges the questions asked of the same events and keeps the longest window', () => {
+  it('merges the questions asked of the same events and filters, with the longest window and every property read', () => {
+    const shoes = [{ property: 'category', op: 'eq' as const, value: 'Shoes' }];
     const c: Condition = {
       all: [
-        { did: { event: 'Product Viewed', where: [{ property: 'category', op: 'eq', value: 'Shoes' }], window: { last: { days: 7 } } } },
-        { not: { did_not: { event: 'Product Viewed', where: [{ property: 'category', op: 'eq', value: 'Shoes' }], window: { last: { days: 30 } } } } },
+        { did: { event: 'Product Viewed', where: shoes, window: { last: { days: 7 } } } },
+        { not: { did_not: { event: 'Product Viewed', where: shoes, window: { last: { days: 30 } } } } },
         { have: { aggregate: { fn: 'sum', event: 'Order Completed', property: 'total' }, op: 'gt', value: 1 } },
         { have: { top: { event: 'Product Viewed', property: 'brand', window: { last: { days: 30 } } }, op: 'eq', value: 'Acme' } },
       ],
     };
     const specs = analyzeCondition(c);
     expect(specs).toHaveLength(3);
-    expect(specs[0]).toMatchObject({ event: 'Product Viewed', measure: 'count', windowMs: 30 * DAY });
-    expect(specs[1]).toMatchObject({ event: 'Order Completed', measure: { fn: 'sum', property: 'total' }, windowMs: null });
-    expect(specs[2]).toMatchObject({ measure: { top: 'brand' } });
+    expect(specs[0]).toMatchObject({ event: 'Product Viewed', paths: [], windowMs: 30 * DAY });
+    expect(specs[1]).toMatchObject({ event: 'Order Completed', paths: ['total'], windowMs: null });
+    expect(specs[2]).toMatchObject({ event: 'Product Viewed', where: [], paths: ['brand'], windowMs: 30 * DAY });
     // Key order in filters does not change the key.
     const again = analyzeCondition({ did: { event: 'Product Viewed', where: [{ value: 'Shoes', op: 'eq', property: 'category' }] } });
     expect(again[0]?.key).toBe(specs[0]?.key);

@@ -2,46 +2,56 @@ import { evaluateCondition, matching } from './evaluate.ts';
 import type { Condition, ConditionSubject, Filter, Window } from './types.ts';
 import { windowMs } from './validate.ts';
 
-/** What a real-time engine must keep per profile to answer one event-history node. */
+/** What a real-time engine must keep per profile for one (event, filters) question. */
 export interface CounterSpec {
-  /** Stable key: the same event, filters and measure give the same key across audiences. */
+  /** Stable key: the same event and filters give the same key across nodes and audiences. */
   key: string;
   event: string;
   where: Filter[];
-  measure: 'count' | { fn: 'sum' | 'avg' | 'min' | 'max' | 'count'; property?: string } | { top: string };
-  /** The longest window asked of this key, in ms; null for `ever` or a date range. */
+  /** Property paths read from the matching events (aggregate and top properties). */
+  paths: string[];
+  /** The longest `last …` window asked, in ms; null when some node asks `ever` or a date range. */
   windowMs: number | null;
 }
 
+export function counterKey(event: string, where: Filter[] | undefined): string {
+  return canonical({ event, where: where ?? [] });
+}
+
 /**
- * The event-history questions a condition asks, merged by key. An audience engine keeps one
- * incremental summary per key instead of rescanning a profile's events.
+ * The event-history questions conditions ask, merged by event and filters. An audience
+ * engine keeps one incremental summary per key instead of rescanning a profile's events.
  */
-export function analyzeCondition(condition: Condition): CounterSpec[] {
+export function analyzeConditions(conditions: Condition[]): CounterSpec[] {
   const specs = new Map<string, CounterSpec>();
-  const add = (event: string, where: Filter[] | undefined, measure: CounterSpec['measure'], w: Window | undefined) => {
-    const key = canonical({ event, where: where ?? [], measure });
+  const add = (event: string, where: Filter[] | undefined, path: string | undefined, w: Window | undefined) => {
+    const key = counterKey(event, where);
     const length = w !== undefined && w !== 'ever' && 'last' in w ? windowMs(w) : null;
-    const prior = specs.get(key);
-    if (!prior) specs.set(key, { key, event, where: where ?? [], measure, windowMs: length });
-    else prior.windowMs = prior.windowMs === null || length === null ? null : Math.max(prior.windowMs, length);
+    let spec = specs.get(key);
+    if (!spec) {
+      spec = { key, event, where: where ?? [], paths: [], windowMs: length };
+      specs.set(key, spec);
+    } else spec.windowMs = spec.windowMs === null || length === null ? null : Math.max(spec.windowMs, length);
+    if (path !== undefined && !spec.paths.includes(path)) spec.paths.push(path);
   };
   const walk = (c: Condition) => {
     if ('all' in c) c.all.forEach(walk);
     else if ('any' in c) c.any.forEach(walk);
     else if ('not' in c) walk(c.not);
-    else if ('did' in c) add(c.did.event, c.did.where, 'count', c.did.window);
-    else if ('did_not' in c) add(c.did_not.event, c.did_not.where, 'count', c.did_not.window);
+    else if ('did' in c) add(c.did.event, c.did.where, undefined, c.did.window);
+    else if ('did_not' in c) add(c.did_not.event, c.did_not.where, undefined, c.did_not.window);
     else if ('have' in c) {
       const h = c.have;
-      if ('aggregate' in h) {
-        const a = h.aggregate;
-        add(a.event, a.where, { fn: a.fn, ...(a.property !== undefined ? { property: a.property } : {}) }, a.window);
-      } else if ('top' in h) add(h.top.event, h.top.where, { top: h.top.property }, h.top.window);
+      if ('aggregate' in h) add(h.aggregate.event, h.aggregate.where, h.aggregate.property, h.aggregate.window);
+      else if ('top' in h) add(h.top.event, h.top.where, h.top.property, h.top.window);
     }
   };
-  walk(condition);
+  conditions.forEach(walk);
   return [...specs.values()];
+}
+
+export function analyzeCondition(condition: Condition): CounterSpec[] {
+  return analyzeConditions([condition]);
 }
 
 /**
@@ -54,7 +64,7 @@ export function analyzeCondition(condition: Condition): CounterSpec[] {
 export function nextChangeAt(condition: Condition, subject: ConditionSubject, now: number): number | null {
   const candidates = new Set<number>();
   const collect = (event: string, where: Filter[] | undefined, w: Window | undefined) => {
-    const all = matching(subject.events, event, where, 'ever', Number.POSITIVE_INFINITY);
+    const all = matching(subject, event, where, 'ever', Number.POSITIVE_INFINITY);
     for (const e of all) {
       if (e.timestamp > now) candidates.add(e.timestamp);
       if (w !== undefined && w !== 'ever') {

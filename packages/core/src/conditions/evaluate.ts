@@ -47,13 +47,13 @@ function evalNode(c: Condition, s: ConditionSubject, now: number, path: string, 
     result = !evalNode(c.not, s, now, sub('not'), trace);
   } else if ('did' in c) {
     kind = 'did';
-    const n = matching(s.events, c.did.event, c.did.where, c.did.window, now).length;
+    const n = matching(s, c.did.event, c.did.where, c.did.window, now).length;
     const spec = c.did.count ?? { op: 'at_least', value: 1 };
     result = spec.op === 'at_least' ? n >= spec.value : spec.op === 'at_most' ? n <= spec.value : n === spec.value;
     detail = `${n} matching "${c.did.event}"`;
   } else if ('did_not' in c) {
     kind = 'did_not';
-    const n = matching(s.events, c.did_not.event, c.did_not.where, c.did_not.window, now).length;
+    const n = matching(s, c.did_not.event, c.did_not.where, c.did_not.window, now).length;
     result = n === 0;
     detail = `${n} matching "${c.did_not.event}"`;
   } else if ('have' in c) {
@@ -65,10 +65,10 @@ function evalNode(c: Condition, s: ConditionSubject, now: number, path: string, 
       actual = getPath(root === 'traits' ? s.traits : s.computed, rest);
     } else if ('aggregate' in h) {
       const a = h.aggregate;
-      actual = aggregate(a.fn, matching(s.events, a.event, a.where, a.window, now), a.property);
+      actual = aggregate(a.fn, matching(s, a.event, a.where, a.window, now), a.property);
     } else {
       const t = h.top;
-      actual = topValue(matching(s.events, t.event, t.where, t.window, now), t.property);
+      actual = topValue(matching(s, t.event, t.where, t.window, now), t.property);
     }
     result = compare(actual, h.op, h.value);
     detail = `value ${JSON.stringify(actual) ?? 'missing'}`;
@@ -101,15 +101,20 @@ export function inWindow(ts: number, w: Window | undefined, now: number): boolea
   return b.inclusiveStart ? ts >= b.after : ts > b.after;
 }
 
+/** The subject's events of a name passing the filters, inside the window. */
 export function matching(
-  events: ReadonlyArray<SubjectEvent>,
+  s: ConditionSubject,
   name: string,
   where: Filter[] | undefined,
   w: Window | undefined,
   now: number,
 ): SubjectEvent[] {
   const out: SubjectEvent[] = [];
-  for (const e of events) {
+  if (s.select) {
+    for (const e of s.select(name, where)) if (inWindow(e.timestamp, w, now)) out.push(e);
+    return out;
+  }
+  for (const e of s.events) {
     if (e.name !== name || !inWindow(e.timestamp, w, now)) continue;
     if (where && !where.every((f) => filterMatches(e.properties, f))) continue;
     out.push(e);

@@ -116,6 +116,11 @@ export interface ConditionSubject {
   events: ReadonlyArray<SubjectEvent>;
   isMember?: (audienceId: string) => boolean;
   context?: RequestContext;
+  /**
+   * Returns the events of a name passing the filters (any time); when set it replaces
+   * filtering `events`. The real-time audience engine answers it from its counters.
+   */
+  select?: (event: string, where: Filter[] | undefined) => ReadonlyArray<SubjectEvent>;
 }
 
 export interface SubjectEvent {

@@ -5,8 +5,13 @@ import { incrementTraits, mergeTraits, unsetTraits, writeTraits } from '../profi
 import { type AccountRecord, newProfile, type ProfileRecord } from '../profiles/types.ts';
 import type { Message } from '../protocol/segment.ts';
 import { type IdentityKey, identityKeyString, type StoredEvent, type StoreTx } from '../store.ts';
+import { applyAudiences } from '../audiences/apply.ts';
+import type { CompiledAudiences } from '../audiences/compiled.ts';
+import { mergeCounters, recordInCounters } from '../audiences/counters.ts';
 
 export interface GroupSettings {
+  /** The audiences in force when the group is committed. */
+  audiences: () => CompiledAudiences;
   identity: IdentityConfig;
   sessionTimeoutMs: number;
   newId: () => string;
@@ -39,7 +44,9 @@ export async function ingestGroup(tx: StoreTx, messages: Message[], settings: Gr
     return true;
   });
 
-  const state = new GroupState(tx, settings);
+  const compiled = settings.audiences();
+  const now = settings.now();
+  const state = new GroupState(tx, settings, compiled);
   const keysPerMessage = messages.map((m, i) => (isNew[i] ? extractIdentifiers(m, settings.identity) : []));
   const allKeys: IdentityKey[] = [];
   for (const [i, keys] of keysPerMessage.entries()) {
@@ -90,11 +97,25 @@ export async function ingestGroup(tx: StoreTx, messages: Message[], settings: Gr
       countsAsNewCancellation,
     });
     await state.applyTraits(profile, m, timestamp);
+    if (m.type === 'track' || m.type === 'page' || m.type === 'screen') {
+      if (compiled.specs.length > 0) {
+        const properties = (m.properties ?? {}) as Record<string, unknown>;
+        recordInCounters(profile.counters, compiled.specs, { name: event.name, timestamp, properties }, now);
+      }
+      if (m.context.page !== undefined || m.context.campaign !== undefined || m.context.location !== undefined) {
+        if (!profile.lastContext || (profile.computed.lastSeen ?? 0) <= timestamp) profile.lastContext = requestContextOf(m.context);
+      }
+    }
     profile.updatedAt = Math.max(profile.updatedAt, event.receivedAt);
     state.events.push(event);
     profileIds.push(profileId);
   }
+  // Membership follows from the updated counters and traits, in the same transaction.
+  const audienceWrites = applyAudiences(state.touchedProfiles(), compiled, now);
+  state.events.push(...audienceWrites.events);
   await state.flush();
+  if (audienceWrites.memberships.length > 0) await tx.applyMemberships(audienceWrites.memberships);
+  if (audienceWrites.checks.length > 0) await tx.scheduleChecks(audienceWrites.checks);
   // A message may have landed on a profile merged away later in the same group.
   return { profileIds: profileIds.map((id) => (id === null ? null : state.survivorOf(id))), merges: state.merges };
 }
@@ -133,7 +154,12 @@ class GroupState {
   constructor(
     private readonly tx: StoreTx,
     private readonly settings: GroupSettings,
+    private readonly compiled: CompiledAudiences,
   ) {}
+
+  touchedProfiles(): ProfileRecord[] {
+    return [...this.dirtyProfiles].map((id) => this.profiles.get(id) as ProfileRecord);
+  }
 
   async prefetch(keys: IdentityKey[]): Promise<void> {
     if (keys.length === 0) return;
@@ -289,6 +315,8 @@ class GroupState {
     for (const e of this.events) if (e.profileId === loser.id) e.profileId = survivor.id;
     mergeTraits(survivor, loser, this.settings.identity.traitStrategies);
     mergeComputed(survivor.computed, loser.computed);
+    mergeCounters(survivor.counters, loser.counters, this.compiled.specs, this.settings.now());
+    loser.counters = {};
     for (const [type, n] of Object.entries(loser.identityCounts)) {
       survivor.identityCounts[type] = (survivor.identityCounts[type] ?? 0) + n;
     }
@@ -373,5 +401,12 @@ function normalizeTraitIds(traits: Record<string, unknown>): Record<string, unkn
   const out = { ...traits };
   if (out.email !== undefined) out.email = normalizeEmail(out.email) ?? out.email;
   if (out.phone !== undefined) out.phone = normalizePhone(out.phone) ?? out.phone;
+  return out;
+}
+
+/** The parts of a call's context that context conditions read. */
+function requestContextOf(context: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of ['page', 'campaign', 'location', 'timezone'] as const) if (context[key] !== undefined) out[key] = context[key];
   return out;
 }

@@ -60,6 +60,8 @@ export interface ProfileRecord {
   audiences: Record<string, number>;
   /** Incremental event summaries audiences are evaluated on, by counter key (see audiences/counters.ts). */
   counters: Record<string, CounterState>;
+  /** Request context of the latest web or app event (page, UTM, geo, device), for context conditions. */
+  lastContext?: Record<string, unknown>;
 }
 
 /** The matching events one counter keeps: time and the properties conditions read. */
@@ -91,6 +93,7 @@ export function profileFromData(
     identityCounts: data.identityCounts ?? {},
     audiences: data.audiences ?? {},
     counters: data.counters ?? {},
+    ...(data.lastContext ? { lastContext: data.lastContext } : {}),
   };
 }
 

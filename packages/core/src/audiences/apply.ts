@@ -1,0 +1,80 @@
+import type { Message } from '../protocol/segment.ts';
+import type { ProfileRecord } from '../profiles/types.ts';
+import type { MembershipChange, ScheduledCheck, StoredEvent } from '../store.ts';
+import { type CompiledAudiences, evaluateAudiences } from './compiled.ts';
+
+export const AUDIENCE_ENTERED = 'Audience Entered';
+export const AUDIENCE_EXITED = 'Audience Exited';
+
+export interface AudienceWrites {
+  events: StoredEvent[];
+  memberships: MembershipChange[];
+  checks: ScheduledCheck[];
+}
+
+/**
+ * Re-evaluates the audiences of loaded (and locked) profiles at `now`, updating each
+ * profile's membership in place. Entries and exits become events on the profile and
+ * membership rows; each profile gets its next check. `at` is when the changes happened
+ * (a scheduled exit happened at its due time, even if processed later).
+ */
+export function applyAudiences(
+  profiles: Iterable<ProfileRecord>,
+  compiled: CompiledAudiences,
+  now: number,
+  at: (profile: ProfileRecord) => number = () => now,
+): AudienceWrites {
+  const writes: AudienceWrites = { events: [], memberships: [], checks: [] };
+  const names = new Map(compiled.audiences.map((a) => [a.id, a]));
+  for (const profile of profiles) {
+    const when = at(profile);
+    if (profile.mergedInto !== null) {
+      // A merged-away profile leaves everything; the survivor is evaluated on its own.
+      for (const id of Object.keys(profile.audiences)) writes.memberships.push({ audienceId: id, profileId: profile.id, since: null });
+      profile.audiences = {};
+      writes.checks.push({ profileId: profile.id, at: null });
+      continue;
+    }
+    if (compiled.audiences.length === 0 && Object.keys(profile.audiences).length === 0) continue;
+    const outcome = evaluateAudiences(profile, compiled, now);
+    for (const id of outcome.entered) {
+      outcome.members[id] = when;
+      writes.memberships.push({ audienceId: id, profileId: profile.id, since: when });
+      writes.events.push(membershipEvent(profile.id, AUDIENCE_ENTERED, id, names.get(id)?.name, names.get(id)?.groupId, when, now));
+    }
+    for (const id of outcome.exited) {
+      writes.memberships.push({ audienceId: id, profileId: profile.id, since: null });
+      writes.events.push(membershipEvent(profile.id, AUDIENCE_EXITED, id, names.get(id)?.name, names.get(id)?.groupId, when, now));
+    }
+    profile.audiences = outcome.members;
+    writes.checks.push({ profileId: profile.id, at: outcome.nextCheckAt });
+  }
+  return writes;
+}
+
+function membershipEvent(
+  profileId: string,
+  name: string,
+  audienceId: string,
+  audienceName: string | undefined,
+  groupId: string | undefined,
+  at: number,
+  receivedAt: number,
+): StoredEvent {
+  const kind = name === AUDIENCE_ENTERED ? 'entered' : 'exited';
+  const message = {
+    type: 'track',
+    event: name,
+    messageId: `audience:${audienceId}:${profileId}:${kind}:${at}`,
+    anonymousId: profileId,
+    timestamp: new Date(at).toISOString(),
+    receivedAt: new Date(receivedAt).toISOString(),
+    context: { channel: 'attune' },
+    properties: {
+      audience_id: audienceId,
+      ...(audienceName !== undefined ? { audience_name: audienceName } : {}),
+      ...(groupId !== undefined ? { segment_group_id: groupId } : {}),
+    },
+  } as unknown as Message;
+  return { messageId: message.messageId, profileId, type: 'track', name, timestamp: at, receivedAt, message };
+}
