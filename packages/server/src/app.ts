@@ -1,6 +1,7 @@
 import { type Engine, type Logger, silentLogger, type Store } from '@attune/core';
 import express from 'express';
 import { adminAuth, createKeyResolver } from './http/auth.ts';
+import { audienceRoutes } from './http/audiences.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
 import { importRoutes } from './http/imports.ts';
 import { keyRoutes } from './http/key-routes.ts';
@@ -27,7 +28,7 @@ export interface AppOptions {
   trustProxy?: boolean | number | string | string[];
 }
 
-export const ADMIN_PREFIXES = ['/v1/profiles', '/v1/orders', '/v1/keys'];
+export const ADMIN_PREFIXES = ['/v1/profiles', '/v1/orders', '/v1/keys', '/v1/segment-groups', '/v1/audiences'];
 
 /** The Express application: tracking API, admin API, health and the OpenAPI document. */
 export function createApp(options: AppOptions): express.Application {
@@ -59,6 +60,7 @@ export function createApp(options: AppOptions): express.Application {
   app.use(profileRoutes(engine));
   app.use(importRoutes(engine));
   app.use(keyRoutes(store, resolver));
+  app.use(audienceRoutes(engine));
   app.use(notFoundHandler());
   app.use(errorHandler(logger));
   return app;

@@ -28,6 +28,8 @@ export interface StartServerOptions {
   rateLimit?: RateLimitOptions;
   /** Express's `trust proxy`: set it (e.g. 1) behind a load balancer so rate limits see client addresses. */
   trustProxy?: boolean | number | string | string[];
+  /** How often due audience exits are processed and definitions reloaded (other nodes may change them). Default 1 s. */
+  audienceCheckMs?: number;
   /** Longest wait for in-flight requests in close() before connections are cut. Default 10 s. */
   shutdownTimeoutMs?: number;
 }
@@ -121,6 +123,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
       ...(options.externalIds ? { identity: { externalIds: options.externalIds } } : {}),
     });
     const generatedKeys = await prepareKeys(store, options, logger);
+    await engine.audiences.reload();
 
     let closing = false;
     const app = createApp({
@@ -136,6 +139,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
     const port = (server.address() as AddressInfo).port;
     const url = `http://${urlHost(options.host)}:${port}`;
     logger.info({ url, store: store.kind }, 'attune is listening');
+    const audienceLoop = startAudienceLoop(engine, logger, options.audienceCheckMs ?? 1000);
 
     let closed: Promise<void> | undefined;
     const close = () => {
@@ -152,6 +156,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
           clearInterval(sweep);
           clearTimeout(cut);
         }
+        await audienceLoop.stop();
         await engine.drain();
         await store.close();
         logger.info({}, 'attune stopped');
@@ -163,4 +168,34 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
     await store.close().catch(() => {});
     throw error;
   }
+}
+
+/**
+ * Processes timed audience exits as they fall due, and picks up audience definitions changed
+ * by other nodes. One tick at a time; a failed tick is logged and retried on the next.
+ */
+function startAudienceLoop(engine: Engine, logger: Logger, everyMs: number): { stop(): Promise<void> } {
+  let running: Promise<void> | null = null;
+  let ticks = 0;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = (async () => {
+      try {
+        if (ticks++ % 5 === 0) await engine.audiences.reload();
+        const checked = await engine.audiences.runDueChecks();
+        if (checked > 0) logger.debug({ checked }, 'audience checks processed');
+      } catch (error) {
+        logger.error({ err: String(error) }, 'audience checks failed');
+      } finally {
+        running = null;
+      }
+    })();
+  }, everyMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }

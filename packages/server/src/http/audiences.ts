@@ -1,0 +1,156 @@
+import { AttuneError, type Condition, type Engine, evaluateCondition, type TraceEntry, validateCondition } from '@attune/core';
+import { type Request, type Response, Router } from 'express';
+import { z } from 'zod';
+import { checkContentType, readJsonBody } from './body.ts';
+import { parseInput } from './validate.ts';
+
+const BODY_LIMIT = { bytes: 256 * 1024, label: 'audience definitions' };
+
+/** A condition tried on a sample subject: the condition tester behind /v1/audiences/evaluate. */
+const evaluateBody = z.object({
+  condition: z.unknown(),
+  now: z.string().refine((v) => Number.isFinite(Date.parse(v)), 'must be an ISO-8601 date-time').optional(),
+  profile: z.object({ traits: z.record(z.string(), z.unknown()).default({}), computed: z.record(z.string(), z.unknown()).default({}) }).optional(),
+  events: z
+    .array(
+      z.object({
+        name: z.string().min(1),
+        timestamp: z.string().refine((v) => Number.isFinite(Date.parse(v)), 'must be an ISO-8601 date-time'),
+        properties: z.record(z.string(), z.unknown()).default({}),
+      }),
+    )
+    .max(10_000)
+    .default([]),
+  context: z.record(z.string(), z.unknown()).optional(),
+  memberOf: z.array(z.string()).default([]),
+  audiences: z.record(z.string(), z.unknown()).optional(),
+  selfId: z.string().optional(),
+});
+
+const membersQuery = z.object({
+  after: z.string().min(1).max(255).optional(),
+  limit: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1).max(1000)).optional(),
+});
+
+async function jsonBody(req: Request, res: Response): Promise<Record<string, unknown>> {
+  checkContentType(req, ['application/json'], res);
+  const body = await readJsonBody(req, res, BODY_LIMIT);
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new AttuneError('VALIDATION', 'the body must be a JSON object', { issues: [{ path: '(root)', message: 'must be a JSON object' }] });
+  }
+  return body as Record<string, unknown>;
+}
+
+/** The version a PUT replaces: `If-Match: "3"` or `"version": 3` in the body (the body wins). */
+function expectedVersion(req: Request, body: Record<string, unknown>): number {
+  const fromBody = body.version;
+  delete body.version;
+  const header = req.headers['if-match'];
+  const raw = fromBody ?? (typeof header === 'string' ? header.replace(/^W\//, '').replace(/"/g, '') : undefined);
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isInteger(n) || n < 1) {
+    throw new AttuneError('VALIDATION', 'version: send the version you read, in the body or an If-Match header', {
+      issues: [{ path: 'version', message: 'required: the version this change replaces' }],
+    });
+  }
+  return n;
+}
+
+/** Admin API of segment groups and audiences (the secret key is checked before these routes). */
+export function audienceRoutes(engine: Engine): Router {
+  const router = Router();
+  const a = engine.audiences;
+
+  router.get('/v1/segment-groups', async (_req, res) => {
+    res.json({ segmentGroups: await a.listGroups() });
+  });
+  router.post('/v1/segment-groups', async (req, res) => {
+    res.status(201).json(await a.createGroup(await jsonBody(req, res)));
+  });
+  router.get('/v1/segment-groups/:id', async (req, res) => {
+    res.json(await a.getGroup(req.params.id as string));
+  });
+  router.put('/v1/segment-groups/:id', async (req, res) => {
+    const body = await jsonBody(req, res);
+    res.json(await a.updateGroup(req.params.id as string, body, expectedVersion(req, body)));
+  });
+  router.delete('/v1/segment-groups/:id', async (req, res) => {
+    await a.deleteGroup(req.params.id as string);
+    res.status(204).end();
+  });
+
+  router.get('/v1/audiences', async (_req, res) => {
+    res.json({ audiences: await a.listAudiences(), recompute: a.recomputeStatus() });
+  });
+  router.post('/v1/audiences/preview', async (req, res) => {
+    const body = await jsonBody(req, res);
+    res.json(await a.preview(body.condition));
+  });
+  router.post('/v1/audiences/evaluate', async (req, res) => {
+    const body = parseInput(evaluateBody, await jsonBody(req, res));
+    const others = body.audiences as Record<string, Condition> | undefined;
+    const validated = validateCondition(body.condition, {
+      ...(body.selfId ? { selfId: body.selfId } : {}),
+      ...(others ? { resolveAudience: (id: string) => others[id] } : {}),
+    });
+    if (!validated.ok) {
+      res.json({ valid: false, issues: validated.issues });
+      return;
+    }
+    const members = new Set(body.memberOf);
+    const trace: TraceEntry[] = [];
+    const result = evaluateCondition(
+      validated.condition,
+      {
+        traits: body.profile?.traits ?? {},
+        computed: body.profile?.computed ?? {},
+        events: body.events.map((e) => ({ name: e.name, timestamp: Date.parse(e.timestamp), properties: e.properties })),
+        isMember: (id) => members.has(id),
+        ...(body.context ? { context: body.context } : {}),
+      },
+      body.now ? Date.parse(body.now) : Date.now(),
+      { trace },
+    );
+    res.json({ valid: true, result, trace });
+  });
+  router.get('/v1/audiences/recompute', (_req, res) => {
+    res.json(a.recomputeStatus());
+  });
+  router.post('/v1/audiences/recompute', (_req, res) => {
+    void a.recompute();
+    res.status(202).json(a.recomputeStatus());
+  });
+  router.post('/v1/audiences', async (req, res) => {
+    res.status(201).json({ ...(await a.createAudience(await jsonBody(req, res))), recompute: a.recomputeStatus() });
+  });
+  router.get('/v1/audiences/:id', async (req, res) => {
+    const audience = await a.getAudience(req.params.id as string);
+    res.json({ ...audience, members: await engine.store.memberships.count(audience.id) });
+  });
+  router.put('/v1/audiences/:id', async (req, res) => {
+    const body = await jsonBody(req, res);
+    const version = expectedVersion(req, body);
+    res.json({ ...(await a.updateAudience(req.params.id as string, body, version)), recompute: a.recomputeStatus() });
+  });
+  router.delete('/v1/audiences/:id', async (req, res) => {
+    await a.deleteAudience(req.params.id as string);
+    res.status(204).end();
+  });
+  router.get('/v1/audiences/:id/members', async (req, res) => {
+    const audience = await a.getAudience(req.params.id as string);
+    const q = parseInput(membersQuery, req.query, ['(query)']);
+    const limit = q.limit ?? 100;
+    const members = await engine.store.memberships.members(audience.id, { after: q.after, limit });
+    res.json({
+      members: members.map((m) => ({ profileId: m.profileId, since: new Date(m.since).toISOString() })),
+      next: members.length === limit ? (members[members.length - 1]?.profileId ?? null) : null,
+    });
+  });
+
+  router.get('/v1/profiles/:profileId/audiences', async (req, res) => {
+    const profile = await engine.getProfile(req.params.profileId as string);
+    if (!profile) throw new AttuneError('NOT_FOUND', `no profile with id ${req.params.profileId}`);
+    res.json({ profileId: profile.id, audiences: profile.audiences });
+  });
+  return router;
+}
