@@ -1,4 +1,4 @@
-import { analyzeConditions, type CounterSpec, counterKey, nextChangeAt } from '../conditions/analyze.ts';
+import { analyzeConditions, type CounterSpec, counterKey, isTimeDependent, nextChangeAt } from '../conditions/analyze.ts';
 import { evaluateCondition } from '../conditions/evaluate.ts';
 import type { Condition, ConditionSubject, RequestContext } from '../conditions/types.ts';
 import { audienceRefs } from '../conditions/validate.ts';
@@ -17,6 +17,8 @@ export interface AudienceDefinition {
 /** The audiences in force, ordered so an audience comes after those it references. */
 export interface CompiledAudiences {
   audiences: AudienceDefinition[];
+  /** Ids of audiences whose answer can change with time alone: only these get next-check times. */
+  timed: Set<string>;
   specs: CounterSpec[];
   /** Changes whenever the definitions do; profiles record it to know their counters are complete. */
   version: string;
@@ -37,10 +39,21 @@ export function compileAudiences(definitions: AudienceDefinition[], version: str
     ordered.push(d);
   };
   for (const d of [...definitions].sort((a, b) => a.id.localeCompare(b.id))) visit(d, new Set());
-  return { audiences: ordered, specs: analyzeConditions(ordered.map((d) => d.condition)), version };
+  return {
+    audiences: ordered,
+    timed: new Set(ordered.filter((d) => isTimeDependent(d.condition)).map((d) => d.id)),
+    specs: analyzeConditions(ordered.map((d) => d.condition)),
+    version,
+  };
 }
 
-export const NO_AUDIENCES: CompiledAudiences = { audiences: [], specs: [], version: 'none' };
+/**
+ * Candidate times probed per audience at ingestion; past them the profile is simply checked
+ * again at the last one, which keeps ingestion cost bounded for very active profiles.
+ */
+const MAX_PROBES = 4;
+
+export const NO_AUDIENCES: CompiledAudiences = { audiences: [], timed: new Set(), specs: [], version: 'none' };
 
 export interface MembershipOutcome {
   /** Audience id → entry time, after this evaluation. */
@@ -91,13 +104,22 @@ export function profileContext(profile: ProfileRecord): RequestContext {
 export function evaluateAudiences(profile: ProfileRecord, compiled: CompiledAudiences, now: number): MembershipOutcome {
   const members: Record<string, number> = {};
   const summary = summarizeComputed(profile.computed) as unknown as Record<string, unknown>;
+  const selected = new Map<string, ReturnType<typeof counterEvents>>();
   const subject: ConditionSubject = {
     traits: profile.traits,
     computed: summary,
     events: [],
     context: profileContext(profile),
     isMember: (id) => Object.hasOwn(members, id),
-    select: (event, where) => counterEvents(profile.counters[counterKey(event, where)], event),
+    select: (event, where) => {
+      const key = counterKey(event, where);
+      let events = selected.get(key);
+      if (!events) {
+        events = counterEvents(profile.counters[key], event);
+        selected.set(key, events);
+      }
+      return events;
+    },
   };
   const entered: string[] = [];
   const exited: string[] = [];
@@ -109,7 +131,8 @@ export function evaluateAudiences(profile: ProfileRecord, compiled: CompiledAudi
       members[a.id] = was ?? now;
       if (was === undefined) entered.push(a.id);
     } else if (was !== undefined) exited.push(a.id);
-    const next = nextChangeAt(a.condition, subject, now);
+    if (!compiled.timed.has(a.id)) continue;
+    const next = nextChangeAt(a.condition, subject, now, MAX_PROBES);
     if (next !== null && (nextCheckAt === null || next < nextCheckAt)) nextCheckAt = next;
   }
   // Memberships of audiences that no longer exist end too.

@@ -86,3 +86,17 @@ describe('analyzeCondition', () => {
     expect(again[0]?.key).toBe(specs[0]?.key);
   });
 });
+
+describe('nextChangeAt with a probe limit', () => {
+  it('returns a safe earlier check time when the change lies past the probed candidates', () => {
+    const c: Condition = { did: { event: 'X', window: { last: { days: 30 } } } };
+    const s = subject(Array.from({ length: 10 }, (_, i) => ['X', NOW - (20 - i) * DAY] as [string, number]));
+    const exact = nextChangeAt(c, s, NOW) as number;
+    expect(exact).toBe(NOW - 11 * DAY + 30 * DAY);
+    const early = nextChangeAt(c, s, NOW, 3) as number;
+    expect(early).toBe(NOW - 18 * DAY + 30 * DAY);
+    expect(early).toBeLessThan(exact);
+    // Checking again at that time finds the exact change.
+    expect(nextChangeAt(c, s, early)).toBe(exact);
+  });
+});

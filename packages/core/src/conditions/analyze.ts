@@ -14,8 +14,39 @@ export interface CounterSpec {
   windowMs: number | null;
 }
 
+// Keys are asked for on every evaluation: memoised per filter list (conditions are immutable once compiled).
+const keysByWhere = new WeakMap<Filter[], Map<string, string>>();
+const keysWithoutWhere = new Map<string, string>();
+
 export function counterKey(event: string, where: Filter[] | undefined): string {
-  return canonical({ event, where: where ?? [] });
+  const cache = where ? (keysByWhere.get(where) ?? new Map<string, string>()) : keysWithoutWhere;
+  let key = cache.get(event);
+  if (key === undefined) {
+    key = canonical({ event, where: where ?? [] });
+    if (cache === keysWithoutWhere && cache.size > 10_000) cache.clear();
+    cache.set(event, key);
+    if (where && !keysByWhere.has(where)) keysByWhere.set(where, cache);
+  }
+  return key;
+}
+
+/** True when the condition's answer can change with time alone (it has a `last` or `between` window). */
+export function isTimeDependent(condition: Condition): boolean {
+  const timed = (w: Window | undefined) => w !== undefined && w !== 'ever';
+  const walk = (c: Condition): boolean => {
+    if ('all' in c) return c.all.some(walk);
+    if ('any' in c) return c.any.some(walk);
+    if ('not' in c) return walk(c.not);
+    if ('did' in c) return timed(c.did.window);
+    if ('did_not' in c) return timed(c.did_not.window);
+    if ('have' in c) {
+      const h = c.have;
+      if ('aggregate' in h) return timed(h.aggregate.window);
+      if ('top' in h) return timed(h.top.window);
+    }
+    return false;
+  };
+  return walk(condition);
 }
 
 /**
@@ -61,7 +92,16 @@ export function analyzeCondition(condition: Condition): CounterSpec[] {
  * ("did X in the last 7 days" ends 7 days after the last X). `in_audience` and request
  * context (time of day) are outside the profile: their changes are not predicted here.
  */
-export function nextChangeAt(condition: Condition, subject: ConditionSubject, now: number): number | null {
+export function nextChangeAt(
+  condition: Condition,
+  subject: ConditionSubject,
+  now: number,
+  /**
+   * Most candidate times to evaluate. Past it, the last probed candidate is returned: an
+   * answer cannot change before it, so checking again then (and looking further) is safe.
+   */
+  maxProbes = Number.POSITIVE_INFINITY,
+): number | null {
   const candidates = new Set<number>();
   const collect = (event: string, where: Filter[] | undefined, w: Window | undefined) => {
     const all = matching(subject, event, where, 'ever', Number.POSITIVE_INFINITY);
@@ -92,8 +132,10 @@ export function nextChangeAt(condition: Condition, subject: ConditionSubject, no
   };
   walk(condition);
   const current = evaluateCondition(condition, subject, now);
+  let probes = 0;
   for (const t of [...candidates].sort((a, b) => a - b)) {
     if (evaluateCondition(condition, subject, t) !== current) return t;
+    if (++probes >= maxProbes) return t;
   }
   return null;
 }

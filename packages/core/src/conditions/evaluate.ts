@@ -28,41 +28,50 @@ export interface EvaluateOptions {
  * deterministic: the same inputs give the same answer. Events later than `now` are ignored.
  */
 export function evaluateCondition(condition: Condition, subject: ConditionSubject, now: number, options: EvaluateOptions = {}): boolean {
-  return evalNode(condition, subject, now, '', options.trace);
+  return evalNode(condition, subject, now, options.trace ? '' : undefined, options.trace);
 }
 
-function evalNode(c: Condition, s: ConditionSubject, now: number, path: string, trace: TraceEntry[] | undefined): boolean {
-  const sub = (p: string | number) => (typeof p === 'number' ? `${path}[${p}]` : path === '' ? p : `${path}.${p}`);
+// Paths are built only when a trace is asked for: evaluation runs for every audience of every
+// profile an ingest group touches.
+function childPath(path: string | undefined, key: string, index?: number): string | undefined {
+  if (path === undefined) return undefined;
+  const base = path === '' ? key : `${path}.${key}`;
+  return index === undefined ? base : `${base}[${index}]`;
+}
+
+function evalNode(c: Condition, s: ConditionSubject, now: number, path: string | undefined, trace: TraceEntry[] | undefined): boolean {
   let result: boolean;
   let kind: string;
   let detail: string | undefined;
   if ('all' in c) {
     kind = 'all';
-    result = c.all.every((child, i) => evalNode(child, s, now, sub('all') + `[${i}]`, trace));
+    result = true;
+    for (let i = 0; i < c.all.length && result; i++) result = evalNode(c.all[i] as Condition, s, now, childPath(path, 'all', i), trace);
   } else if ('any' in c) {
     kind = 'any';
-    result = c.any.some((child, i) => evalNode(child, s, now, sub('any') + `[${i}]`, trace));
+    result = false;
+    for (let i = 0; i < c.any.length && !result; i++) result = evalNode(c.any[i] as Condition, s, now, childPath(path, 'any', i), trace);
   } else if ('not' in c) {
     kind = 'not';
-    result = !evalNode(c.not, s, now, sub('not'), trace);
+    result = !evalNode(c.not, s, now, childPath(path, 'not'), trace);
   } else if ('did' in c) {
     kind = 'did';
     const n = matching(s, c.did.event, c.did.where, c.did.window, now).length;
     const spec = c.did.count ?? { op: 'at_least', value: 1 };
     result = spec.op === 'at_least' ? n >= spec.value : spec.op === 'at_most' ? n <= spec.value : n === spec.value;
-    detail = `${n} matching "${c.did.event}"`;
+    if (trace) detail = `${n} matching "${c.did.event}"`;
   } else if ('did_not' in c) {
     kind = 'did_not';
     const n = matching(s, c.did_not.event, c.did_not.where, c.did_not.window, now).length;
     result = n === 0;
-    detail = `${n} matching "${c.did_not.event}"`;
+    if (trace) detail = `${n} matching "${c.did_not.event}"`;
   } else if ('have' in c) {
     kind = 'have';
     const h = c.have;
     let actual: unknown;
     if ('trait' in h) {
-      const [root, ...rest] = h.trait.split('.');
-      actual = getPath(root === 'traits' ? s.traits : s.computed, rest);
+      const segments = h.trait.split('.');
+      actual = getPath(segments[0] === 'traits' ? s.traits : s.computed, segments.slice(1));
     } else if ('aggregate' in h) {
       const a = h.aggregate;
       actual = aggregate(a.fn, matching(s, a.event, a.where, a.window, now), a.property);
@@ -71,7 +80,7 @@ function evalNode(c: Condition, s: ConditionSubject, now: number, path: string, 
       actual = topValue(matching(s, t.event, t.where, t.window, now), t.property);
     }
     result = compare(actual, h.op, h.value);
-    detail = `value ${JSON.stringify(actual) ?? 'missing'}`;
+    if (trace) detail = `value ${JSON.stringify(actual) ?? 'missing'}`;
   } else if ('in_audience' in c) {
     kind = 'in_audience';
     result = s.isMember?.(c.in_audience) ?? false;
@@ -79,9 +88,9 @@ function evalNode(c: Condition, s: ConditionSubject, now: number, path: string, 
     kind = 'context';
     const actual = contextValue(c.context, s.context ?? {}, now);
     result = c.context.op === 'matches' ? matchesGlob(actual, c.context.value) : compare(actual, c.context.op, c.context.value);
-    detail = `${c.context.field} = ${JSON.stringify(actual) ?? 'missing'}`;
+    if (trace) detail = `${c.context.field} = ${JSON.stringify(actual) ?? 'missing'}`;
   }
-  trace?.push({ path: path === '' ? '(root)' : path, kind, result, ...(detail !== undefined ? { detail } : {}) });
+  if (trace) trace.push({ path: path === '' || path === undefined ? '(root)' : path, kind, result, ...(detail !== undefined ? { detail } : {}) });
   return result;
 }
 
