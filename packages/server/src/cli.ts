@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { type ApiKeyKind, isAttuneError, type Store } from '@attune/core';
+import { type ApiKeyKind, type Engine, isAttuneError, type Store } from '@attune/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { createDemoAudiences, DEMO_AUDIENCES } from './demo/audiences.ts';
 import { DEMO_DEFAULTS, demoShowcase } from './demo/index.ts';
 import { printSeedSummary, seedWithProgress } from './demo/progress.ts';
 import { createApiKey, listKeys, publicKeyView, revokeKey } from './keys.ts';
@@ -198,7 +199,8 @@ interface DemoRun {
   signal: AbortSignal;
 }
 
-async function demo(server: { url: string; port: number; store: Store }, o: DemoRun): Promise<void> {
+async function demo(server: { url: string; port: number; store: Store; engine: Engine }, o: DemoRun): Promise<void> {
+  await createDemoAudiences(server.engine);
   const profiles = await server.store.countProfiles();
   if (profiles > 0) {
     say(`The store already holds ${profiles} profiles: not seeding the demo data again.`);
@@ -226,6 +228,10 @@ async function demo(server: { url: string; port: number; store: Store }, o: Demo
   say('Her three devices are one profile, with her orders, sessions and top categories:');
   say(`  curl -H ${auth} '${server.url}/v1/profiles?email=${encodeURIComponent(showcase.email)}'`);
   say(`  curl -H ${auth} '${server.url}/v1/profiles?userId=${showcase.userId}'`);
+  await server.engine.audiences.recompute();
+  say('Audiences, kept up to date as events arrive (GET /v1/audiences/<id>/members):');
+  for (const a of DEMO_AUDIENCES) say(`  ${a.id.padEnd(20)} ${String(await server.store.memberships.count(a.id)).padStart(5)}  ${a.name}`);
+  say(`  curl -H ${auth} '${server.url}/v1/audiences/gold/members'`);
   say(`API reference (OpenAPI): ${server.url}/v1/openapi.json`);
   if (o.secretKey.startsWith('<')) say('No secret key at hand? Make one: pnpm attune keys create --kind secret --name me');
   say();

@@ -130,6 +130,14 @@ describe('attune start --demo', () => {
       expect(maya.status).toBe(200);
       expectShowcase(maya.body);
       expect((await fetch(`${demo.url}/v1/openapi.json`)).status).toBe(200);
+      // The demo audiences exist and were kept as the traffic arrived: Maya (three devices, orders) is cross-channel.
+      expect(demoOut).toMatch(/gold\s+\d+\s+Gold members/);
+      const audiences = await adminGet<{ audiences: Array<{ id: string }> }>(demo.url, '/v1/audiences', secret);
+      expect(audiences.body.audiences.map((a) => a.id)).toEqual(
+        expect.arrayContaining(['gold', 'silver', 'bronze', 'cross-channel', 'outerwear-prospects', 'cart-abandoners', 'upgrade-eligible', 'high-ltv']),
+      );
+      const mayaAudiences = await adminGet<{ audiences: Array<{ id: string }> }>(demo.url, `/v1/profiles/${maya.body.id}/audiences`, secret);
+      expect(mayaAudiences.body.audiences.map((a) => a.id)).toContain('cross-channel');
       expect(await demo.stop()).toEqual({ code: 0, signal: null });
 
       const keys = await runCli(['keys', 'list', '--json'], { ATTUNE_DATA_DIR: dataDir });
