@@ -19,6 +19,8 @@ export interface CompiledAudiences {
   audiences: AudienceDefinition[];
   /** Ids of audiences whose answer can change with time alone: only these get next-check times. */
   timed: Set<string>;
+  /** True when some audience reads the request context: only then is a profile's last context kept. */
+  usesContext: boolean;
   specs: CounterSpec[];
   /** Changes whenever the definitions do; profiles record it to know their counters are complete. */
   version: string;
@@ -42,6 +44,7 @@ export function compileAudiences(definitions: AudienceDefinition[], version: str
   return {
     audiences: ordered,
     timed: new Set(ordered.filter((d) => isTimeDependent(d.condition)).map((d) => d.id)),
+    usesContext: ordered.some((d) => JSON.stringify(d.condition).includes('"context":')),
     specs: analyzeConditions(ordered.map((d) => d.condition)),
     version,
   };
@@ -53,7 +56,7 @@ export function compileAudiences(definitions: AudienceDefinition[], version: str
  */
 const MAX_PROBES = 4;
 
-export const NO_AUDIENCES: CompiledAudiences = { audiences: [], timed: new Set(), specs: [], version: 'none' };
+export const NO_AUDIENCES: CompiledAudiences = { audiences: [], timed: new Set(), usesContext: false, specs: [], version: 'none' };
 
 export interface MembershipOutcome {
   /** Audience id → entry time, after this evaluation. */

@@ -102,7 +102,7 @@ export async function ingestGroup(tx: StoreTx, messages: Message[], settings: Gr
         const properties = (m.properties ?? {}) as Record<string, unknown>;
         recordInCounters(profile.counters, compiled.specs, { name: event.name, timestamp, properties }, now);
       }
-      if (m.context.page !== undefined || m.context.campaign !== undefined || m.context.location !== undefined) {
+      if (compiled.usesContext && (m.context.page !== undefined || m.context.campaign !== undefined || m.context.location !== undefined)) {
         if (!profile.lastContext || (profile.computed.lastSeen ?? 0) <= timestamp) profile.lastContext = requestContextOf(m.context);
       }
     }
