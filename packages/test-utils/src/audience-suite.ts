@@ -119,6 +119,29 @@ export function describeAudiences(ctx: StoreContext): void {
       expect(page).toHaveLength(2);
     });
 
+    it('evaluates context conditions on the latest page, also for profiles seen before the audience existed', async () => {
+      const { engine } = clocked(ctx, T0);
+      const page = (anonymousId: string, path: string, minutes: number) =>
+        engine.ingestCall(
+          { anonymousId, properties: { path }, context: { page: { path, url: `https://shop.test${path}` } }, timestamp: new Date(T0 - minutes * 60_000).toISOString() },
+          'page',
+        );
+      await page('ctx-early', '/fr/shoes/boots', 10);
+      await engine.audiences.createGroup({ id: 'ctx', name: 'Context' });
+      await engine.audiences.createAudience({
+        id: 'french-shoe-browsers',
+        groupId: 'ctx',
+        name: 'Browsing French shoe pages',
+        condition: { context: { field: 'page.path', op: 'matches', value: '/fr/shoes/**' } },
+      });
+      await engine.audiences.recompute();
+      expect(await member(engine, 'ctx-early')).toEqual(['french-shoe-browsers']);
+      await page('ctx-late', '/fr/shoes/sneakers', 5);
+      expect(await member(engine, 'ctx-late')).toEqual(['french-shoe-browsers']);
+      await page('ctx-late', '/de/bags', 1);
+      expect(await member(engine, 'ctx-late')).toEqual([]);
+    });
+
     it('follows in_audience and a merge: the survivor is evaluated, the merged-away profile leaves', async () => {
       const { engine } = clocked(ctx, T0);
       await engine.audiences.createGroup({ id: 'g', name: 'G' });

@@ -2,7 +2,7 @@ import type { Condition } from '../conditions/types.ts';
 import { validateCondition } from '../conditions/validate.ts';
 import { AttuneError } from '../errors.ts';
 import type { Clock, Logger } from '../ports.ts';
-import { eventName } from '../ingest/group.ts';
+import { eventName, requestContextOf } from '../ingest/group.ts';
 import { zodIssues } from '../protocol/parse.ts';
 import {
   type AudienceInput,
@@ -275,6 +275,10 @@ export function createAudienceService({ store, clock, logger }: ServiceOptions):
                   p.counters = {};
                   for (const e of await history(p.id)) {
                     if (e.type !== 'track' && e.type !== 'page' && e.type !== 'screen') continue;
+                    const ctx = e.message.context;
+                    if (target.usesContext && (ctx.page !== undefined || ctx.campaign !== undefined || ctx.location !== undefined)) {
+                      p.lastContext = requestContextOf(ctx);
+                    }
                     const properties = ((e.message as { properties?: Record<string, unknown> }).properties ?? {}) as Record<string, unknown>;
                     recordInCounters(p.counters, target.specs, { name: e.name || eventName(e.message), timestamp: e.timestamp, properties }, now);
                   }

@@ -405,7 +405,7 @@ function normalizeTraitIds(traits: Record<string, unknown>): Record<string, unkn
 }
 
 /** The parts of a call's context that context conditions read. */
-function requestContextOf(context: Record<string, unknown>): Record<string, unknown> {
+export function requestContextOf(context: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of ['page', 'campaign', 'location', 'timezone'] as const) if (context[key] !== undefined) out[key] = context[key];
   return out;
