@@ -32,7 +32,8 @@ export function applyAudiences(
       // A merged-away profile leaves everything; the survivor is evaluated on its own.
       for (const id of Object.keys(profile.audiences)) writes.memberships.push({ audienceId: id, profileId: profile.id, since: null });
       profile.audiences = {};
-      writes.checks.push({ profileId: profile.id, at: null });
+      if (profile.nextCheckAt !== null) writes.checks.push({ profileId: profile.id, at: null });
+      profile.nextCheckAt = null;
       continue;
     }
     if (compiled.audiences.length === 0 && Object.keys(profile.audiences).length === 0) continue;
@@ -47,7 +48,9 @@ export function applyAudiences(
       writes.events.push(membershipEvent(profile.id, AUDIENCE_EXITED, id, names.get(id)?.name, names.get(id)?.groupId, when, now));
     }
     profile.audiences = outcome.members;
-    writes.checks.push({ profileId: profile.id, at: outcome.nextCheckAt });
+    // The schedule row changes only when the time does.
+    if (profile.nextCheckAt !== outcome.nextCheckAt) writes.checks.push({ profileId: profile.id, at: outcome.nextCheckAt });
+    profile.nextCheckAt = outcome.nextCheckAt;
   }
   return writes;
 }

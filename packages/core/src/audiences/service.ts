@@ -240,8 +240,11 @@ export function createAudienceService({ store, clock, logger }: ServiceOptions):
             }
           }
           const writes = applyAudiences(profiles.values(), current, now, (p) => Math.min(now, dueAt.get(p.id) ?? now));
-          // Profiles gone since scheduling only need their check cleared.
-          for (const id of dueAt.keys()) if (!profiles.has(id)) writes.checks.push({ profileId: id, at: null });
+          // Every due row is rewritten (or cleared for profiles gone since), so none stays due.
+          const written = new Set(writes.checks.map((c) => c.profileId));
+          for (const id of dueAt.keys()) {
+            if (!written.has(id)) writes.checks.push({ profileId: id, at: profiles.get(id)?.nextCheckAt ?? null });
+          }
           await tx.putProfiles([...profiles.values()]);
           if (writes.events.length > 0) await tx.appendEvents(writes.events);
           if (writes.memberships.length > 0) await tx.applyMemberships(writes.memberships);

@@ -60,6 +60,8 @@ export interface ProfileRecord {
   audiences: Record<string, number>;
   /** Incremental event summaries audiences are evaluated on, by counter key (see audiences/counters.ts). */
   counters: Record<string, CounterState>;
+  /** The audience check scheduled for this profile (mirrors the store's schedule, to skip rewriting it). */
+  nextCheckAt?: number | null;
   /** Request context of the latest web or app event (page, UTM, geo, device), for context conditions. */
   lastContext?: Record<string, unknown>;
 }
@@ -94,6 +96,7 @@ export function profileFromData(
     audiences: data.audiences ?? {},
     counters: data.counters ?? {},
     ...(data.lastContext ? { lastContext: data.lastContext } : {}),
+    ...(data.nextCheckAt !== undefined ? { nextCheckAt: data.nextCheckAt } : {}),
   };
 }
 
