@@ -27,6 +27,16 @@ const evaluateBody = z.object({
   selfId: z.string().optional(),
 });
 
+const exportQuery = z.object({ format: z.enum(['csv', 'ndjson']).optional() });
+const EXPORT_COLUMNS = ['profileId', 'since', 'userId', 'email', 'phone', 'anonymousIds'];
+
+/** RFC 4180 cell; a leading =, +, - or @ is prefixed with ' so spreadsheets do not run it as a formula. */
+function csvCell(value: string | null): string {
+  if (value === null) return '';
+  const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
 const membersQuery = z.object({
   after: z.string().min(1).max(255).optional(),
   limit: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1).max(1000)).optional(),
@@ -145,6 +155,42 @@ export function audienceRoutes(engine: Engine): Router {
       members: members.map((m) => ({ profileId: m.profileId, since: new Date(m.since).toISOString() })),
       next: members.length === limit ? (members[members.length - 1]?.profileId ?? null) : null,
     });
+  });
+
+  // Streams every member with their identifiers, page by page, as CSV or NDJSON.
+  router.get('/v1/audiences/:id/export', async (req, res) => {
+    const audience = await a.getAudience(req.params.id as string);
+    const format = parseInput(exportQuery, req.query, ['(query)']).format ?? 'ndjson';
+    res.status(200);
+    res.setHeader('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
+    res.setHeader('content-disposition', `attachment; filename="${audience.id}.${format === 'csv' ? 'csv' : 'ndjson'}"`);
+    if (format === 'csv') res.write(`${EXPORT_COLUMNS.join(',')}\n`);
+    let after: string | undefined;
+    for (;;) {
+      const page = await engine.store.memberships.members(audience.id, { after, limit: 500 });
+      if (page.length === 0) break;
+      let chunk = '';
+      for (const m of page) {
+        const ids = await engine.store.listIdentities(m.profileId);
+        const first = (type: string) => ids.find((i) => i.type === type)?.value ?? null;
+        const row = {
+          profileId: m.profileId,
+          since: new Date(m.since).toISOString(),
+          userId: first('userId'),
+          email: first('email'),
+          phone: first('phone'),
+          anonymousIds: ids.filter((i) => i.type === 'anonymousId').map((i) => i.value),
+        };
+        chunk +=
+          format === 'csv'
+            ? `${[row.profileId, row.since, row.userId, row.email, row.phone, row.anonymousIds.join(' ')].map(csvCell).join(',')}\n`
+            : `${JSON.stringify({ audienceId: audience.id, ...row })}\n`;
+      }
+      if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+      after = page[page.length - 1]?.profileId;
+      if (page.length < 500) break;
+    }
+    res.end();
   });
 
   router.get('/v1/profiles/:profileId/audiences', async (req, res) => {

@@ -75,6 +75,18 @@ describe.each(STORE_KINDS)('audience API on %s', (kind) => {
     const after = await h.adminJson<{ audiences: Array<{ id: string }> }>(`/v1/profiles/${profile.body.id}/audiences`);
     expect(after.body.audiences).toEqual([]);
 
+    // Export while the profile is a member, in both formats.
+    expect((await h.track('/v1/identify', { userId, traits: { tier: 'gold', email: 'Exported@Example.com' } })).status).toBe(200);
+    const ndjson = await send('GET', `/v1/audiences/${audience}/export`);
+    expect(ndjson.headers.get('content-type')).toContain('application/x-ndjson');
+    const lines = (await ndjson.text()).trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toEqual([expect.objectContaining({ audienceId: audience, profileId: profile.body.id, userId, email: 'exported@example.com' })]);
+    const csv = await (await send('GET', `/v1/audiences/${audience}/export?format=csv`)).text();
+    expect(csv.split('\n')[0]).toBe('profileId,since,userId,email,phone,anonymousIds');
+    expect(csv).toContain(`${profile.body.id},`);
+    await expectError(await send('GET', `/v1/audiences/${audience}/export?format=xml`), 400, 'VALIDATION');
+    expect((await h.track('/v1/identify', { userId, traits: { tier: 'silver' } })).status).toBe(200);
+
     const preview = await send('POST', '/v1/audiences/preview', { condition: { have: { trait: 'traits.tier', op: 'eq', value: 'silver' } } });
     expect(await preview.json()).toMatchObject({ matching: 1, examples: [profile.body.id] });
     const status = await h.adminJson<{ state: string }>('/v1/audiences/recompute');
