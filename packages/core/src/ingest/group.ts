@@ -111,7 +111,10 @@ export async function ingestGroup(tx: StoreTx, messages: Message[], settings: Gr
     profileIds.push(profileId);
   }
   // Membership follows from the updated counters and traits, in the same transaction.
-  const audienceWrites = applyAudiences(state.touchedProfiles(), compiled, now);
+  // A change dates from the latest event that caused it (never later than now).
+  const latest = new Map<string, number>();
+  for (const e of state.events) latest.set(e.profileId, Math.max(latest.get(e.profileId) ?? 0, e.timestamp));
+  const audienceWrites = applyAudiences(state.touchedProfiles(), compiled, now, (p) => Math.min(now, latest.get(p.id) ?? now));
   state.events.push(...audienceWrites.events);
   await state.flush();
   if (audienceWrites.memberships.length > 0) await tx.applyMemberships(audienceWrites.memberships);
