@@ -5,6 +5,7 @@ export * from './errors.ts';
 export * from './identity/identifiers.ts';
 export type { IngestResult } from './ingest/committer.ts';
 export { eventName } from './ingest/group.ts';
+export * from './outbox.ts';
 export * from './ports.ts';
 export * from './profiles/computed.ts';
 export * from './profiles/traits.ts';

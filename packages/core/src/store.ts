@@ -1,3 +1,4 @@
+import type { OutboxStore, OutboxWrite } from './outbox.ts';
 import type { Message } from './protocol/segment.ts';
 import type { AccountRecord, ProfileRecord } from './profiles/types.ts';
 
@@ -136,6 +137,8 @@ export interface StoreTx {
   applyMemberships(changes: MembershipChange[]): Promise<void>;
   /** Sets (or clears, with null) each profile's next audience check. */
   scheduleChecks(checks: ScheduledCheck[]): Promise<void>;
+  /** Writes outbox entries; they become visible to consumers when the transaction commits. */
+  appendOutbox(entries: OutboxWrite[]): Promise<void>;
 }
 
 /** The storage port. Both stores pass the conformance suite in `@attune/test-utils`. */
@@ -155,6 +158,7 @@ export interface Store {
   /** Profiles whose audience check is due at `now` or before, earliest first. */
   dueChecks(now: number, limit: number): Promise<Array<{ profileId: string; at: number }>>;
   memberships: MembershipReads;
+  outbox: OutboxStore;
   keys: {
     put(key: ApiKeyRecord): Promise<void>;
     list(): Promise<ApiKeyRecord[]>;

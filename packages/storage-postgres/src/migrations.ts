@@ -102,6 +102,33 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX audience_checks_by_time ON audience_checks (due_at);
     `,
   },
+  {
+    version: 4,
+    name: 'outbox',
+    sql: `
+      CREATE TABLE outbox (
+        seq bigserial PRIMARY KEY,
+        topic text NOT NULL,
+        key text NOT NULL,
+        payload jsonb NOT NULL,
+        created_at bigint NOT NULL
+      );
+      CREATE TABLE outbox_cursors (
+        consumer text PRIMARY KEY,
+        seq bigint NOT NULL
+      );
+      CREATE TABLE outbox_dead_letters (
+        id bigserial PRIMARY KEY,
+        consumer text NOT NULL,
+        seq bigint NOT NULL,
+        entry jsonb NOT NULL,
+        error text NOT NULL,
+        attempts integer NOT NULL,
+        at bigint NOT NULL
+      );
+      CREATE INDEX outbox_dead_letters_by_consumer ON outbox_dead_letters (consumer, id);
+    `,
+  },
 ];
 
 export function quoteIdent(name: string): string {

@@ -13,7 +13,7 @@ import { advisoryKey, hash32, IdentityLocks } from './identity-locks.ts';
 import { quoteIdent, runMigrations } from './migrations.ts';
 import { MissingPartitions, Partitions } from './partitions.ts';
 import { createPostgresTx } from './postgres-tx.ts';
-import { type Row, toAccount, toDoc, toEvent, toKey, toProfile } from './rows.ts';
+import { type Row, toAccount, toDeadLetter, toDoc, toEvent, toKey, toProfile } from './rows.ts';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:5432/database` */
@@ -215,6 +215,50 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         [now, limit],
       );
       return rows.map((r) => ({ profileId: r.profile_id as string, at: Number(r.due_at) }));
+    },
+    outbox: {
+      async read(consumer, limit) {
+        const { rows } = await query<Row>(
+          `SELECT o.* FROM outbox o
+            WHERE o.seq > coalesce((SELECT seq FROM outbox_cursors WHERE consumer = $1), 0)
+            ORDER BY o.seq LIMIT $2`,
+          [consumer, limit],
+        );
+        return rows.map((r) => ({
+          seq: Number(r.seq),
+          topic: r.topic as string,
+          key: r.key as string,
+          payload: r.payload,
+          createdAt: Number(r.created_at),
+        }));
+      },
+      async ack(consumer, seq) {
+        await query(
+          `INSERT INTO outbox_cursors (consumer, seq) VALUES ($1, $2)
+           ON CONFLICT (consumer) DO UPDATE SET seq = greatest(outbox_cursors.seq, excluded.seq)`,
+          [consumer, seq],
+        );
+      },
+      async cursor(consumer) {
+        const { rows } = await query<Row>('SELECT seq FROM outbox_cursors WHERE consumer = $1', [consumer]);
+        return rows[0] ? Number(rows[0].seq) : 0;
+      },
+      async deadLetter(l) {
+        const { rows } = await query<Row>(
+          'INSERT INTO outbox_dead_letters (consumer, seq, entry, error, attempts, at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
+          [l.consumer, l.entry.seq, JSON.stringify(l.entry), l.error, l.attempts, l.at],
+        );
+        return { ...l, id: String(rows[0]?.id) };
+      },
+      async listDeadLetters(consumer) {
+        const { rows } = await query<Row>('SELECT * FROM outbox_dead_letters WHERE consumer = $1 ORDER BY id', [consumer]);
+        return rows.map(toDeadLetter);
+      },
+      async takeDeadLetter(consumer, id) {
+        if (!/^\d+$/.test(id)) return null;
+        const { rows } = await query<Row>('DELETE FROM outbox_dead_letters WHERE consumer = $1 AND id = $2 RETURNING *', [consumer, id]);
+        return rows[0] ? toDeadLetter(rows[0]) : null;
+      },
     },
     memberships: {
       async forProfile(profileId) {

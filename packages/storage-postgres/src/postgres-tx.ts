@@ -9,6 +9,9 @@ import { identityString, profileData, type Row, toAccount, toProfile } from './r
  * whatever the number of keys or rows (arrays through `= ANY` and `unnest`): the ingest path
  * calls each once per group of up to 2000 events.
  */
+/** Advisory lock key serialising outbox writers (an arbitrary constant: 'attune outbox'). */
+const OUTBOX_LOCK = 0x6174746f;
+
 export function createPostgresTx(client: PoolClient, locks: IdentityLocks, partitions: Partitions): StoreTx {
   return {
     async claim(scope, keys) {
@@ -120,6 +123,17 @@ export function createPostgresTx(client: PoolClient, locks: IdentityLocks, parti
       );
       for (const r of rows) out.set(r.id as string, toAccount(r));
       return out;
+    },
+    async appendOutbox(entries) {
+      if (entries.length === 0) return;
+      // Writers take turns until commit, so sequence numbers are handed out in commit order and
+      // a consumer reading past seq N can never later find an entry below N appear.
+      await client.query('SELECT pg_advisory_xact_lock($1)', [OUTBOX_LOCK]);
+      await client.query(
+        `INSERT INTO outbox (topic, key, payload, created_at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::bigint[])`,
+        [entries.map((e) => e.topic), entries.map((e) => e.key), entries.map((e) => JSON.stringify(e.payload)), entries.map((e) => e.createdAt)],
+      );
     },
     async applyMemberships(changes) {
       // The last change of a (audience, profile) pair wins, as if applied one by one.

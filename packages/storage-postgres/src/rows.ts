@@ -2,6 +2,7 @@ import {
   type AccountRecord,
   type ApiKeyRecord,
   type ConfigDocument,
+  type DeadLetter,
   type ProfileData,
   type ProfileRecord,
   profileDataOf,
@@ -73,5 +74,16 @@ export function toDoc(row: Row): ConfigDocument {
     version: Number(row.version),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+  };
+}
+
+export function toDeadLetter(row: Row): DeadLetter {
+  return {
+    id: String(row.id),
+    consumer: row.consumer as string,
+    entry: row.entry as DeadLetter['entry'],
+    error: row.error as string,
+    attempts: Number(row.attempts),
+    at: Number(row.at),
   };
 }

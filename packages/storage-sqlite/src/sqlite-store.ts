@@ -4,6 +4,7 @@ import {
   type AccountRecord,
   type ApiKeyRecord,
   type ConfigDocument,
+  type DeadLetter,
   decodeEventCursor,
   encodeEventCursor,
   type EventPage,
@@ -144,6 +145,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         else st().setCheck.run(c.profileId, c.at);
       }
     },
+    async appendOutbox(entries) {
+      for (const e of entries) st().appendOutbox.run(e.topic, e.key, JSON.stringify(e.payload), e.createdAt);
+    },
     async putAccounts(accounts) {
       for (const a of accounts) st().putAccount.run(a.id, a.createdAt, a.updatedAt, JSON.stringify(a.traits));
     },
@@ -244,6 +248,37 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     async dueChecks(now, limit) {
       return (st().dueChecks.all(now, limit) as Row[]).map((r) => ({ profileId: r.profile_id as string, at: r.due_at as number }));
+    },
+    outbox: {
+      async read(consumer, limit) {
+        const after = (st().outboxCursor.get(consumer) as { seq: number } | undefined)?.seq ?? 0;
+        return (st().readOutbox.all(after, limit) as Row[]).map((r) => ({
+          seq: r.seq as number,
+          topic: r.topic as string,
+          key: r.key as string,
+          payload: JSON.parse(r.payload as string),
+          createdAt: r.created_at as number,
+        }));
+      },
+      async ack(consumer, seq) {
+        st().ackOutbox.run(consumer, seq);
+      },
+      async cursor(consumer) {
+        return (st().outboxCursor.get(consumer) as { seq: number } | undefined)?.seq ?? 0;
+      },
+      async deadLetter(l) {
+        const id = st().addDeadLetter.run(l.consumer, l.entry.seq, JSON.stringify(l.entry), l.error, l.attempts, l.at).lastInsertRowid;
+        return { ...l, id: String(id) };
+      },
+      async listDeadLetters(consumer) {
+        return (st().deadLetters.all(consumer) as Row[]).map(toDeadLetter);
+      },
+      async takeDeadLetter(consumer, id) {
+        const row = st().deadLetter.get(consumer, Number(id)) as Row | undefined;
+        if (!row) return null;
+        st().dropDeadLetter.run(consumer, Number(id));
+        return toDeadLetter(row);
+      },
     },
     memberships: {
       async forProfile(profileId) {
@@ -356,6 +391,18 @@ function prepare(db: Database.Database) {
     clearCheck: db.prepare('DELETE FROM audience_checks WHERE profile_id = ?'),
     dueChecks: db.prepare('SELECT profile_id, due_at FROM audience_checks WHERE due_at <= ? ORDER BY due_at, profile_id LIMIT ?'),
     profileIds: db.prepare('SELECT id FROM profiles WHERE merged_into IS NULL AND id > ? ORDER BY id LIMIT ?'),
+    appendOutbox: db.prepare('INSERT INTO outbox (topic, key, payload, created_at) VALUES (?, ?, ?, ?)'),
+    readOutbox: db.prepare('SELECT * FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?'),
+    outboxCursor: db.prepare('SELECT seq FROM outbox_cursors WHERE consumer = ?'),
+    ackOutbox: db.prepare(
+      'INSERT INTO outbox_cursors (consumer, seq) VALUES (?, ?) ON CONFLICT (consumer) DO UPDATE SET seq = max(seq, excluded.seq)',
+    ),
+    addDeadLetter: db.prepare(
+      'INSERT INTO outbox_dead_letters (consumer, seq, entry, error, attempts, at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    deadLetters: db.prepare('SELECT * FROM outbox_dead_letters WHERE consumer = ? ORDER BY id'),
+    deadLetter: db.prepare('SELECT * FROM outbox_dead_letters WHERE consumer = ? AND id = ?'),
+    dropDeadLetter: db.prepare('DELETE FROM outbox_dead_letters WHERE consumer = ? AND id = ?'),
     getDoc: db.prepare('SELECT * FROM config_documents WHERE kind = ? AND id = ?'),
     listDocs: db.prepare('SELECT * FROM config_documents WHERE kind = ? ORDER BY id'),
     insertDoc: db.prepare(
@@ -414,6 +461,17 @@ function toDoc(row: Row): ConfigDocument {
     version: row.version as number,
     createdAt: row.created_at as number,
     updatedAt: row.updated_at as number,
+  };
+}
+
+function toDeadLetter(row: Row): DeadLetter {
+  return {
+    id: String(row.id),
+    consumer: row.consumer as string,
+    entry: JSON.parse(row.entry as string),
+    error: row.error as string,
+    attempts: row.attempts as number,
+    at: row.at as number,
   };
 }
 

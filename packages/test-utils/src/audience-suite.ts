@@ -67,6 +67,12 @@ export function describeAudiences(ctx: StoreContext): void {
       // Nothing more is due.
       clock.now = T0 + 10 * DAY;
       expect(await engine.audiences.runDueChecks()).toBe(0);
+      // Both changes went to the outbox for activations, with ids receivers can deduplicate on.
+      const facts = (await ctx.store.outbox.read('test', 10)).map((e) => e.payload);
+      expect(facts).toEqual([
+        { id: `carted-recently:${id}:entered:${T0}`, audienceId: 'carted-recently', profileId: id, change: 'entered', at: new Date(T0).toISOString() },
+        { id: `carted-recently:${id}:exited:${T0 + HOUR}`, audienceId: 'carted-recently', profileId: id, change: 'exited', at: new Date(T0 + HOUR).toISOString() },
+      ]);
     });
 
     it('keeps have-aggregates live: the sum of orders in 365 days', async () => {

@@ -4,6 +4,7 @@ import { describeAudiences } from './audience-suite.ts';
 import { describeConfigDocuments } from './docs-suite.ts';
 import { describeEngine } from './engine-suite.ts';
 import { describeMemberships } from './membership-suite.ts';
+import { describeOutbox } from './outbox-suite.ts';
 import { describeStorePort, type StoreContext } from './store-port-suite.ts';
 
 export interface TestStore {
@@ -40,6 +41,7 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
     describeStorePort(ctx);
     describeConfigDocuments(ctx);
     describeMemberships(ctx);
+    describeOutbox(ctx);
     describeEngine(ctx);
     describeAudiences(ctx);
   });

@@ -1,15 +1,28 @@
 import type { Message } from '../protocol/segment.ts';
 import type { ProfileRecord } from '../profiles/types.ts';
-import type { MembershipChange, ScheduledCheck, StoredEvent } from '../store.ts';
+import type { OutboxWrite } from '../outbox.ts';
+import type { MembershipChange, ScheduledCheck, StoredEvent, StoreTx } from '../store.ts';
 import { type CompiledAudiences, evaluateAudiences } from './compiled.ts';
 
 export const AUDIENCE_ENTERED = 'Audience Entered';
 export const AUDIENCE_EXITED = 'Audience Exited';
 
+export const MEMBERSHIP_TOPIC = 'audience.membership';
+
 export interface AudienceWrites {
   events: StoredEvent[];
   memberships: MembershipChange[];
   checks: ScheduledCheck[];
+  /** One outbox entry per entry or exit, for activations. */
+  outbox: OutboxWrite[];
+}
+
+/** Writes what applyAudiences decided, in the caller's transaction (events go with the caller's own). */
+export async function persistAudienceWrites(tx: StoreTx, writes: AudienceWrites, options: { events: boolean }): Promise<void> {
+  if (options.events && writes.events.length > 0) await tx.appendEvents(writes.events);
+  if (writes.memberships.length > 0) await tx.applyMemberships(writes.memberships);
+  if (writes.checks.length > 0) await tx.scheduleChecks(writes.checks);
+  if (writes.outbox.length > 0) await tx.appendOutbox(writes.outbox);
 }
 
 /**
@@ -24,13 +37,16 @@ export function applyAudiences(
   now: number,
   at: (profile: ProfileRecord) => number = () => now,
 ): AudienceWrites {
-  const writes: AudienceWrites = { events: [], memberships: [], checks: [] };
+  const writes: AudienceWrites = { events: [], memberships: [], checks: [], outbox: [] };
   const names = new Map(compiled.audiences.map((a) => [a.id, a]));
   for (const profile of profiles) {
     const when = at(profile);
     if (profile.mergedInto !== null) {
       // A merged-away profile leaves everything; the survivor is evaluated on its own.
-      for (const id of Object.keys(profile.audiences)) writes.memberships.push({ audienceId: id, profileId: profile.id, since: null });
+      for (const id of Object.keys(profile.audiences)) {
+        writes.memberships.push({ audienceId: id, profileId: profile.id, since: null });
+        writes.outbox.push(membershipFact(id, profile.id, 'exited', when, now, profile.mergedInto));
+      }
       profile.audiences = {};
       if (profile.nextCheckAt !== null) writes.checks.push({ profileId: profile.id, at: null });
       profile.nextCheckAt = null;
@@ -42,10 +58,12 @@ export function applyAudiences(
       outcome.members[id] = when;
       writes.memberships.push({ audienceId: id, profileId: profile.id, since: when });
       writes.events.push(membershipEvent(profile.id, AUDIENCE_ENTERED, id, names.get(id)?.name, names.get(id)?.groupId, when, now));
+      writes.outbox.push(membershipFact(id, profile.id, 'entered', when, now));
     }
     for (const id of outcome.exited) {
       writes.memberships.push({ audienceId: id, profileId: profile.id, since: null });
       writes.events.push(membershipEvent(profile.id, AUDIENCE_EXITED, id, names.get(id)?.name, names.get(id)?.groupId, when, now));
+      writes.outbox.push(membershipFact(id, profile.id, 'exited', when, now));
     }
     profile.audiences = outcome.members;
     // The schedule row changes only when the time does.
@@ -80,4 +98,28 @@ function membershipEvent(
     },
   } as unknown as Message;
   return { messageId: message.messageId, profileId, type: 'track', name, timestamp: at, receivedAt, message };
+}
+
+/** The activation payload of one entry or exit; `id` is stable, for receivers to deduplicate. */
+function membershipFact(
+  audienceId: string,
+  profileId: string,
+  change: 'entered' | 'exited',
+  at: number,
+  now: number,
+  mergedInto?: string | null,
+): OutboxWrite {
+  return {
+    topic: MEMBERSHIP_TOPIC,
+    key: profileId,
+    createdAt: now,
+    payload: {
+      id: `${audienceId}:${profileId}:${change}:${at}`,
+      audienceId,
+      profileId,
+      change,
+      at: new Date(at).toISOString(),
+      ...(mergedInto ? { mergedInto } : {}),
+    },
+  };
 }

@@ -11,7 +11,7 @@ import {
   segmentGroupInputSchema,
 } from '../protocol/audiences.ts';
 import type { ConfigDocument, Store } from '../store.ts';
-import { applyAudiences } from './apply.ts';
+import { applyAudiences, persistAudienceWrites } from './apply.ts';
 import { type AudienceDefinition, type CompiledAudiences, compileAudiences, NO_AUDIENCES } from './compiled.ts';
 import { prune, recordInCounters } from './counters.ts';
 
@@ -246,9 +246,7 @@ export function createAudienceService({ store, clock, logger }: ServiceOptions):
             if (!written.has(id)) writes.checks.push({ profileId: id, at: profiles.get(id)?.nextCheckAt ?? null });
           }
           await tx.putProfiles([...profiles.values()]);
-          if (writes.events.length > 0) await tx.appendEvents(writes.events);
-          if (writes.memberships.length > 0) await tx.applyMemberships(writes.memberships);
-          await tx.scheduleChecks(writes.checks);
+          await persistAudienceWrites(tx, writes, { events: true });
         });
         checked += due.length;
         if (due.length < CHUNK) return checked;
@@ -288,9 +286,7 @@ export function createAudienceService({ store, clock, logger }: ServiceOptions):
                 }
                 const writes = applyAudiences(profiles.values(), target, now);
                 await tx.putProfiles([...profiles.values()]);
-                if (writes.events.length > 0) await tx.appendEvents(writes.events);
-                if (writes.memberships.length > 0) await tx.applyMemberships(writes.memberships);
-                if (writes.checks.length > 0) await tx.scheduleChecks(writes.checks);
+                await persistAudienceWrites(tx, writes, { events: true });
               });
               status = { ...status, processed: status.processed + ids.length };
             }

@@ -5,7 +5,7 @@ import { incrementTraits, mergeTraits, unsetTraits, writeTraits } from '../profi
 import { type AccountRecord, newProfile, type ProfileRecord } from '../profiles/types.ts';
 import type { Message } from '../protocol/segment.ts';
 import { type IdentityKey, identityKeyString, type StoredEvent, type StoreTx } from '../store.ts';
-import { applyAudiences } from '../audiences/apply.ts';
+import { applyAudiences, persistAudienceWrites } from '../audiences/apply.ts';
 import type { CompiledAudiences } from '../audiences/compiled.ts';
 import { mergeCounters, recordInCounters } from '../audiences/counters.ts';
 
@@ -117,8 +117,7 @@ export async function ingestGroup(tx: StoreTx, messages: Message[], settings: Gr
   const audienceWrites = applyAudiences(state.touchedProfiles(), compiled, now, (p) => Math.min(now, latest.get(p.id) ?? now));
   state.events.push(...audienceWrites.events);
   await state.flush();
-  if (audienceWrites.memberships.length > 0) await tx.applyMemberships(audienceWrites.memberships);
-  if (audienceWrites.checks.length > 0) await tx.scheduleChecks(audienceWrites.checks);
+  await persistAudienceWrites(tx, audienceWrites, { events: false });
   // A message may have landed on a profile merged away later in the same group.
   return { profileIds: profileIds.map((id) => (id === null ? null : state.survivorOf(id))), merges: state.merges };
 }
