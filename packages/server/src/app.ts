@@ -1,6 +1,8 @@
 import { type Engine, type Logger, silentLogger, type Store } from '@attune/core';
 import express from 'express';
 import { adminAuth, createKeyResolver } from './http/auth.ts';
+import type { ActivationWorker } from './activations/worker.ts';
+import { activationRoutes } from './http/activations.ts';
 import { audienceRoutes } from './http/audiences.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
 import { importRoutes } from './http/imports.ts';
@@ -26,9 +28,11 @@ export interface AppOptions {
    * the client's address instead of the proxy's. Default: trust no proxy.
    */
   trustProxy?: boolean | number | string | string[];
+  /** The webhook delivery worker; the activation routes are mounted when it is given. */
+  activations?: ActivationWorker;
 }
 
-export const ADMIN_PREFIXES = ['/v1/profiles', '/v1/orders', '/v1/keys', '/v1/segment-groups', '/v1/audiences'];
+export const ADMIN_PREFIXES = ['/v1/profiles', '/v1/orders', '/v1/keys', '/v1/segment-groups', '/v1/audiences', '/v1/activations'];
 
 /** The Express application: tracking API, admin API, health and the OpenAPI document. */
 export function createApp(options: AppOptions): express.Application {
@@ -61,6 +65,7 @@ export function createApp(options: AppOptions): express.Application {
   app.use(importRoutes(engine));
   app.use(keyRoutes(store, resolver));
   app.use(audienceRoutes(engine));
+  if (options.activations) app.use(activationRoutes(store, options.activations));
   app.use(notFoundHandler());
   app.use(errorHandler(logger));
   return app;

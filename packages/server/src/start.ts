@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Clock, createEngine, createIdGenerator, type Engine, type Logger, type Store } from '@attune/core';
 import { createSqliteStore } from '@attune/storage-sqlite';
+import { startActivationWorker } from './activations/worker.ts';
 import { createApp } from './app.ts';
 import type { RateLimitOptions } from './http/rate-limit.ts';
 import { createApiKey, ensureKey } from './keys.ts';
@@ -30,6 +31,10 @@ export interface StartServerOptions {
   trustProxy?: boolean | number | string | string[];
   /** How often due audience exits are processed and definitions reloaded (other nodes may change them). Default 1 s. */
   audienceCheckMs?: number;
+  /** How often webhook activations poll the outbox. Default 500 ms. */
+  activationPollMs?: number;
+  /** First webhook retry delay (doubles per attempt). Default 1 s. */
+  webhookBaseDelayMs?: number;
   /** Longest wait for in-flight requests in close() before connections are cut. Default 10 s. */
   shutdownTimeoutMs?: number;
 }
@@ -125,8 +130,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
     const generatedKeys = await prepareKeys(store, options, logger);
     await engine.audiences.reload();
 
+    const activations = startActivationWorker({ store, logger, ...(options.activationPollMs ? { pollMs: options.activationPollMs } : {}), ...(options.webhookBaseDelayMs !== undefined ? { baseDelayMs: options.webhookBaseDelayMs } : {}) });
     let closing = false;
     const app = createApp({
+      activations,
       engine,
       store,
       logger,
@@ -157,6 +164,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
           clearTimeout(cut);
         }
         await audienceLoop.stop();
+        await activations.stop();
         await engine.drain();
         await store.close();
         logger.info({}, 'attune stopped');

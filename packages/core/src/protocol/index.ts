@@ -5,3 +5,4 @@ export * from './parse.ts';
 export * from './records.ts';
 export * from './segment.ts';
 export * from './audiences.ts';
+export * from './activations.ts';

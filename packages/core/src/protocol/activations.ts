@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { configIdSchema } from './audiences.ts';
+
+/** A webhook activation: where membership changes (and other outbox topics) are delivered. */
+export const activationInputSchema = z
+  .object({
+    id: configIdSchema,
+    name: z.string().min(1).max(200),
+    type: z.literal('webhook').default('webhook'),
+    url: z
+      .string()
+      .url('must be an absolute URL')
+      .refine((u) => /^https?:\/\//.test(u), 'must be an http or https URL'),
+    topics: z.array(z.string().min(1).max(100)).min(1).max(20).default(['audience.membership']),
+    /** Only changes of these audiences (all when absent). */
+    audienceIds: z.array(configIdSchema).max(500).optional(),
+    enabled: z.boolean().default(true),
+    /** Attempts before an entry goes to the dead-letter list. */
+    maxAttempts: z.number().int().min(1).max(20).default(8),
+  })
+  .strict();
+
+export type ActivationInput = z.output<typeof activationInputSchema>;

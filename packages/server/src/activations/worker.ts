@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger, OutboxEntry, Store } from '@attune/core';
+import { type Activation, consumerOf, deliveryId, listActivations, signWebhook, wants } from './activations.ts';
+
+export interface ActivationWorkerOptions {
+  store: Store;
+  logger: Logger;
+  /** How often the outbox is polled (other nodes write to it too). Default 500 ms. */
+  pollMs?: number;
+  /** Per-request timeout. Default 10 s. */
+  timeoutMs?: number;
+  /** First retry delay; doubles per attempt, with jitter, up to maxDelayMs. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** How long a node holds an activation's delivery lease. Default 30 s. */
+  leaseMs?: number;
+}
+
+interface RetryState {
+  seq: number;
+  attempts: number;
+  nextAt: number;
+  lastError: string;
+}
+
+const LEASE_KIND = 'activation-lease';
+
+/**
+ * Delivers outbox entries to webhook activations, in order per activation, at least once:
+ * the cursor moves only after a 2xx, so a crash redelivers the entry in flight, with the same
+ * `webhook-id` for the receiver to deduplicate. Failures retry with exponential backoff and
+ * jitter; after `maxAttempts` the entry is parked in the dead-letter list and delivery goes on.
+ * With several nodes on one database, a lease (a versioned document) lets one node deliver
+ * for a given activation at a time.
+ */
+export function startActivationWorker(options: ActivationWorkerOptions) {
+  const { store, logger } = options;
+  const node = randomUUID();
+  const pollMs = options.pollMs ?? 500;
+  const retries = new Map<string, RetryState>();
+  let stopped = false;
+  let running: Promise<void> | null = null;
+
+  async function holdLease(activationId: string): Promise<boolean> {
+    const now = Date.now();
+    const lease = await store.docs.get(LEASE_KIND, activationId);
+    const body = (lease?.body ?? null) as { node: string; until: number } | null;
+    if (body && body.node !== node && body.until > now) return false;
+    const next = { node, until: now + (options.leaseMs ?? 30_000) };
+    return (await store.docs.put(LEASE_KIND, activationId, next, lease?.version ?? 0, now)) !== null;
+  }
+
+  async function post(a: Activation, e: OutboxEntry): Promise<void> {
+    const id = deliveryId(a.id, e);
+    const timestamp = Math.floor(Date.now() / 1000);
+    const body = JSON.stringify({ type: e.topic, timestamp: new Date(e.createdAt).toISOString(), data: e.payload });
+    const res = await fetch(a.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'attune-webhooks/1',
+        'webhook-id': id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signWebhook(a.secret, id, timestamp, body),
+      },
+      body,
+      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+    });
+    await res.arrayBuffer().catch(() => undefined);
+    if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}`);
+  }
+
+  async function deliverFor(a: Activation): Promise<void> {
+    const consumer = consumerOf(a.id);
+    for (;;) {
+      const entries = await store.outbox.read(consumer, 100);
+      if (entries.length === 0) return;
+      for (const e of entries) {
+        if (stopped) return;
+        if (!wants(a, e)) {
+          await store.outbox.ack(consumer, e.seq);
+          continue;
+        }
+        const retry = retries.get(a.id);
+        if (retry && retry.seq === e.seq && retry.nextAt > Date.now()) return;
+        try {
+          await post(a, e);
+          retries.delete(a.id);
+          await store.outbox.ack(consumer, e.seq);
+        } catch (error) {
+          const attempts = (retry?.seq === e.seq ? retry.attempts : 0) + 1;
+          const message = error instanceof Error ? error.message : String(error);
+          if (attempts >= a.maxAttempts) {
+            await store.outbox.deadLetter({ consumer, entry: e, error: message, attempts, at: Date.now() });
+            await store.outbox.ack(consumer, e.seq);
+            retries.delete(a.id);
+            logger.warn({ activation: a.id, seq: e.seq, attempts, error: message }, 'webhook delivery dead-lettered');
+            continue;
+          }
+          const base = options.baseDelayMs ?? 1000;
+          const delay = Math.min(options.maxDelayMs ?? 300_000, base * 2 ** (attempts - 1)) * (0.75 + Math.random() * 0.5);
+          retries.set(a.id, { seq: e.seq, attempts, nextAt: Date.now() + delay, lastError: message });
+          logger.info({ activation: a.id, seq: e.seq, attempts, retryInMs: Math.round(delay), error: message }, 'webhook delivery failed; will retry');
+          return;
+        }
+      }
+    }
+  }
+
+  async function tick(): Promise<void> {
+    for (const a of await listActivations(store)) {
+      if (stopped) return;
+      if (!a.enabled) continue;
+      try {
+        if (await holdLease(a.id)) await deliverFor(a);
+      } catch (error) {
+        logger.error({ activation: a.id, err: String(error) }, 'activation delivery failed');
+      }
+    }
+  }
+
+  const timer = setInterval(() => {
+    if (running || stopped) return;
+    running = tick().finally(() => {
+      running = null;
+    });
+  }, pollMs);
+  timer.unref();
+
+  return {
+    /** Delivers a dead letter again now; on failure it is parked again. */
+    async replay(a: Activation, letterId: string): Promise<'delivered' | 'failed' | 'missing'> {
+      const letter = await store.outbox.takeDeadLetter(consumerOf(a.id), letterId);
+      if (!letter) return 'missing';
+      try {
+        await post(a, letter.entry);
+        return 'delivered';
+      } catch (error) {
+        await store.outbox.deadLetter({ ...letter, error: String(error instanceof Error ? error.message : error), attempts: letter.attempts + 1, at: Date.now() });
+        return 'failed';
+      }
+    },
+    retryState: (activationId: string) => retries.get(activationId) ?? null,
+    async stop(): Promise<void> {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+export type ActivationWorker = ReturnType<typeof startActivationWorker>;
