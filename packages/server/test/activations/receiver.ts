@@ -16,6 +16,8 @@ export interface Delivery {
  */
 export async function startReceiver() {
   const received: Delivery[] = [];
+  /** webhook-ids of requests held without an answer. */
+  const held: string[] = [];
   let failNext = 0;
   let hang = false;
   const server: Server = createServer((req, res) => {
@@ -24,7 +26,10 @@ export async function startReceiver() {
       body += c;
     });
     req.on('end', () => {
-      if (hang) return;
+      if (hang) {
+        held.push(String(req.headers['webhook-id']));
+        return;
+      }
       if (failNext > 0) {
         failNext--;
         res.writeHead(503).end('try later');
@@ -45,6 +50,7 @@ export async function startReceiver() {
   return {
     url,
     received,
+    held,
     /** Distinct deliveries, as a receiver deduplicating on webhook-id sees them. */
     unique: () => [...new Map(received.map((d) => [d.id, d])).values()],
     failNext(n: number) {
