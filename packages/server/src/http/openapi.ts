@@ -1,4 +1,7 @@
 import {
+  activationInputSchema,
+  audienceInputSchema,
+  segmentGroupInputSchema,
   aliasSchema,
   batchSchema,
   commerceEvents,
@@ -289,6 +292,63 @@ export function createOpenApiDocument(options: OpenApiOptions): JsonSchema {
       responses: { '200': json(ref('ApiKey')), ...errors(...adminErrors, 404, 409) },
     },
   };
+  // Segment groups, audiences and activations: versioned documents with immutable ids.
+  components.SegmentGroupInput = toJsonSchema(segmentGroupInputSchema, 'SegmentGroupInput', components);
+  components.AudienceInput = {
+    ...toJsonSchema(audienceInputSchema, 'AudienceInput', components),
+    description: 'condition: the JSON syntax tree of packages/core/src/conditions/README.md',
+  };
+  components.ActivationInput = toJsonSchema(activationInputSchema, 'ActivationInput', components);
+  const id = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
+  const versioned = { type: 'object', properties: { version: { type: 'integer' }, createdAt: { type: 'string' }, updatedAt: { type: 'string' } } };
+  const documentPaths = (base: string, name: string, tag: string, input: string) => {
+    const doc = { allOf: [ref(input), versioned] };
+    paths[base] = {
+      get: { operationId: `list${name}s`, tags: [tag], security: adminSecurity, responses: { '200': json({ type: 'object' }), ...errors(...adminErrors) } },
+      post: {
+        operationId: `create${name}`,
+        tags: [tag],
+        security: adminSecurity,
+        requestBody: { required: true, content: { 'application/json': { schema: ref(input) } } },
+        responses: { '201': json(doc, 'created'), ...errors(400, ...adminErrors, 409) },
+      },
+    };
+    paths[`${base}/{id}`] = {
+      get: { operationId: `get${name}`, tags: [tag], security: adminSecurity, parameters: id, responses: { '200': json(doc), ...errors(...adminErrors, 404) } },
+      put: {
+        operationId: `update${name}`,
+        tags: [tag],
+        summary: 'Replace it; send the version you read (body `version` or If-Match). The id cannot change.',
+        security: adminSecurity,
+        parameters: id,
+        requestBody: { required: true, content: { 'application/json': { schema: ref(input) } } },
+        responses: { '200': json(doc), ...errors(400, ...adminErrors, 404, 409) },
+      },
+      delete: { operationId: `delete${name}`, tags: [tag], security: adminSecurity, parameters: id, responses: { '204': { description: 'deleted' }, ...errors(...adminErrors, 404, 409) } },
+    };
+  };
+  documentPaths('/v1/segment-groups', 'SegmentGroup', 'audiences', 'SegmentGroupInput');
+  documentPaths('/v1/audiences', 'Audience', 'audiences', 'AudienceInput');
+  documentPaths('/v1/activations', 'Activation', 'activations', 'ActivationInput');
+  const adminOp = (method: 'get' | 'post', operationId: string, tag: string, summary: string, extra: JsonSchema = {}) => ({
+    [method]: { operationId, tags: [tag], summary, security: adminSecurity, responses: { '200': json({ type: 'object' }), ...errors(400, ...adminErrors, 404) }, ...extra },
+  });
+  paths['/v1/audiences/{id}/members'] = adminOp('get', 'audienceMembers', 'audiences', 'Members by profile id, paged with `after` and `limit`', { parameters: id });
+  paths['/v1/audiences/{id}/export'] = adminOp('get', 'exportAudience', 'audiences', 'Every member with identifiers, as CSV or NDJSON (`format`)', { parameters: id });
+  paths['/v1/audiences/preview'] = adminOp('post', 'previewAudience', 'audiences', 'How many profiles match a condition now, and 20 of them');
+  paths['/v1/audiences/evaluate'] = adminOp('post', 'evaluateCondition', 'audiences', 'Try a condition on a sample profile, events and context; with a trace');
+  paths['/v1/audiences/recompute'] = {
+    ...adminOp('get', 'recomputeStatus', 'audiences', 'Progress of the background recompute'),
+    ...adminOp('post', 'recompute', 'audiences', 'Start a recompute of every profile'),
+  };
+  paths['/v1/profiles/{profileId}/audiences'] = adminOp('get', 'profileAudiences', 'audiences', 'Audiences a profile is in, with entry times', {
+    parameters: [{ name: 'profileId', in: 'path', required: true, schema: { type: 'string' } }],
+  });
+  paths['/v1/activations/{id}/dead-letters'] = adminOp('get', 'deadLetters', 'activations', 'Entries parked after the last attempt', { parameters: id });
+  paths['/v1/activations/{id}/dead-letters/{letterId}/replay'] = adminOp('post', 'replayDeadLetter', 'activations', 'Deliver a dead letter again now', {
+    parameters: [...id, { name: 'letterId', in: 'path', required: true, schema: { type: 'string' } }],
+  });
+  paths['/v1/activations/{id}/test'] = adminOp('post', 'testActivation', 'activations', 'Queue a signed test delivery through the outbox', { parameters: id });
   paths['/health'] = {
     get: {
       operationId: 'health',

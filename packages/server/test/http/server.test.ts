@@ -100,6 +100,22 @@ describe.each(STORE_KINDS)('server on %s', (kind) => {
     for (const [path, method] of expected.filter(([, m]) => m === 'post')) {
       expect(doc.paths[path]?.[method]?.requestBody?.content['application/json']?.schema, path).toBeDefined();
     }
+    for (const [path, method] of [
+      ['/v1/segment-groups', 'post'],
+      ['/v1/segment-groups/{id}', 'put'],
+      ['/v1/audiences', 'post'],
+      ['/v1/audiences/{id}', 'delete'],
+      ['/v1/audiences/{id}/members', 'get'],
+      ['/v1/audiences/{id}/export', 'get'],
+      ['/v1/audiences/preview', 'post'],
+      ['/v1/audiences/evaluate', 'post'],
+      ['/v1/profiles/{profileId}/audiences', 'get'],
+      ['/v1/activations', 'post'],
+      ['/v1/activations/{id}/dead-letters/{letterId}/replay', 'post'],
+    ] as const) {
+      expect(doc.paths[path]?.[method]?.security, `${method} ${path}`).toEqual([{ secretKey: [] }]);
+    }
+    expect(doc.paths['/v1/audiences']?.post?.requestBody?.content['application/json']?.schema).toEqual({ $ref: '#/components/schemas/AudienceInput' });
     expect(doc.components.securitySchemes.writeKey).toMatchObject({ type: 'http', scheme: 'basic' });
     expect(doc.components.securitySchemes.secretKey).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.paths['/v1/track']?.post?.security).toEqual(expect.arrayContaining([{ writeKey: [] }]));
