@@ -7,6 +7,10 @@ import {
 } from './identity/identifiers.ts';
 import { type AudienceService, createAudienceService } from './audiences/service.ts';
 import { Committer, type IngestResult } from './ingest/committer.ts';
+import { type ConnectorCaller, type DecideResult, type DecisionSnapshot, decide, EMPTY_SNAPSHOT } from './decisions/decide.ts';
+import { EXPOSURE_EVENT, OFFER_VIEWED_EVENT } from './decisions/exposures.ts';
+import { createDecisionService, type DecisionService } from './decisions/service.ts';
+import { decideRequestSchema } from './protocol/decisions.ts';
 import { type Clock, createIdGenerator, type Logger, silentLogger } from './ports.ts';
 import { type ComputedSummary, DEFAULT_SESSION_TIMEOUT_MS, summarizeComputed } from './profiles/computed.ts';
 import type { ProfileRecord } from './profiles/types.ts';
@@ -75,6 +79,15 @@ export interface Engine {
   listEvents(profileId: string, query: { name?: string; since?: number; until?: number; limit?: number; cursor?: string }): Promise<EventPage | null>;
   /** Segment groups, audiences, real-time membership, timed exits and recomputes. */
   readonly audiences: AudienceService;
+  /** Experiences, offers, decision tables, models, connectors, experiments and their results. */
+  readonly decisions: DecisionService;
+  /** What decide() knows of a visitor: traits, audiences, sticky variants and offer counts. */
+  snapshot(ids: { anonymousId?: string | undefined; userId?: string | undefined }): Promise<DecisionSnapshot>;
+  /**
+   * Validates a decide request, decides every slot and records the exposures (durably, through
+   * ingestion) unless `recordExposure` is false.
+   */
+  decide(raw: unknown, options?: { connectors?: ConnectorCaller | undefined }): Promise<DecideResult>;
   /** Waits until every accepted call is committed. */
   drain(): Promise<void>;
 }
@@ -100,6 +113,7 @@ export function createEngine(options: EngineOptions): Engine {
   }
   const store = options.store;
   const audiences = createAudienceService({ store, clock, logger });
+  const decisions = createDecisionService({ store, clock, logger, audiences });
   const committer = new Committer({
     store,
     clock,
@@ -107,6 +121,7 @@ export function createEngine(options: EngineOptions): Engine {
     maxGroupSize: options.maxGroupSize ?? 2000,
     settings: {
       audiences: () => audiences.compiled(),
+      goals: () => decisions.goals(),
       identity,
       sessionTimeoutMs: options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
       newId,
@@ -207,8 +222,66 @@ export function createEngine(options: EngineOptions): Engine {
       return store.queryEvents({ profileId: p.id, ...query, limit: Math.min(Math.max(query.limit ?? 50, 1), 1000) });
     },
     audiences,
+    decisions,
+    snapshot,
+    async decide(raw, options = {}) {
+      const parsed = decideRequestSchema.safeParse(raw);
+      if (!parsed.success) {
+        const issues = zodIssues(parsed.error);
+        throw new AttuneError('VALIDATION', `${issues[0]?.path}: ${issues[0]?.message}`, { issues });
+      }
+      const request = parsed.data;
+      const snap = await snapshot(request);
+      const now = clock.now();
+      const result = await decide(decisions.manifest(), snap, request, now, { connectors: options.connectors });
+      if (request.recordExposure && (result.exposures.length > 0 || result.offersShown.length > 0)) {
+        const who = { ...(request.anonymousId ? { anonymousId: request.anonymousId } : {}), ...(request.userId ? { userId: request.userId } : {}) };
+        const timestamp = new Date(now).toISOString();
+        const calls: unknown[] = [];
+        for (const x of result.exposures) {
+          if (snap.assignments[x.experiment]) continue;
+          // One stored exposure per visitor and experiment: repeats are duplicate messageIds.
+          const messageId = `xv:${x.experiment}:${x.unit}`;
+          calls.push({
+            type: 'track',
+            event: EXPOSURE_EVENT,
+            ...(messageId.length <= 255 ? { messageId } : {}),
+            timestamp,
+            properties: { experiment_id: x.experiment, variation_id: x.variant, experience_id: x.experience },
+            context: { source: 'decide' },
+            ...who,
+          });
+        }
+        for (const offerId of result.offersShown) {
+          calls.push({ type: 'track', event: OFFER_VIEWED_EVENT, timestamp, properties: { offer_id: offerId }, context: { source: 'decide' }, ...who });
+        }
+        if (calls.length > 0) {
+          const r = await committer.submit(calls.map((c) => parseMessageOrThrow(c, undefined, parseOptions())));
+          result.profileId ??= r.profileIds?.find((id) => id !== null) ?? null;
+        }
+      }
+      return result;
+    },
     drain: () => committer.drain(),
   };
+
+  async function snapshot(ids: { anonymousId?: string | undefined; userId?: string | undefined }): Promise<DecisionSnapshot> {
+    let id: string | null = null;
+    const user = ids.userId !== undefined ? normalizeIdentifier('userId', ids.userId) : null;
+    const anon = ids.anonymousId !== undefined ? normalizeIdentifier('anonymousId', ids.anonymousId) : null;
+    if (user !== null) id = await store.findProfileId({ type: 'userId', value: user });
+    if (id === null && anon !== null) id = await store.findProfileId({ type: 'anonymousId', value: anon });
+    const p = id === null ? null : await resolveLive(id);
+    if (!p) return EMPTY_SNAPSHOT;
+    return {
+      profileId: p.id,
+      traits: p.traits,
+      computed: p.computed as unknown as Record<string, unknown>,
+      audiences: Object.keys(p.audiences),
+      assignments: p.experiments ?? {},
+      offers: p.offerImpressions ?? {},
+    };
+  }
 }
 
 function recordToIdentify(r: ProfileRecordInput): Record<string, unknown> {

@@ -12,3 +12,5 @@ export * from './profiles/traits.ts';
 export * from './profiles/types.ts';
 export * from './protocol/index.ts';
 export * from './store.ts';
+export * from './decisions/index.ts';
+export * from './stats/index.ts';

@@ -41,3 +41,29 @@ export function createIdGenerator(clock: Pick<Clock, 'now'>, random: () => numbe
     return timePart + randomPart;
   };
 }
+
+/** One HTTP request for an external data connector. */
+export interface FetchRequest {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** The caller's budget: the port should abort by then (the core also stops waiting). */
+  timeoutMs: number;
+  /** Bytes of body to read at most; more is an error. */
+  maxBytes: number;
+}
+
+export interface FetchResponse {
+  status: number;
+  body: string;
+}
+
+/** HTTP client port (the server passes one built on Node's fetch). */
+export type Fetch = (request: FetchRequest) => Promise<FetchResponse>;
+
+/** Timer port: the core's own timeouts, without touching the runtime's globals. */
+export interface Timers {
+  /** Runs `fn` after `ms`; returns a function that cancels it. */
+  setTimeout(fn: () => void, ms: number): () => void;
+}

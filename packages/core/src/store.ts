@@ -1,3 +1,4 @@
+import type { StatDelta } from './decisions/exposures.ts';
 import type { OutboxStore, OutboxWrite } from './outbox.ts';
 import type { Message } from './protocol/segment.ts';
 import type { AccountRecord, ProfileRecord } from './profiles/types.ts';
@@ -139,6 +140,8 @@ export interface StoreTx {
   scheduleChecks(checks: ScheduledCheck[]): Promise<void>;
   /** Writes outbox entries; they become visible to consumers when the transaction commits. */
   appendOutbox(entries: OutboxWrite[]): Promise<void>;
+  /** Adds to experiments' sufficient statistics (rows keyed by experiment, variant and metric). */
+  addExperimentStats(deltas: StatDelta[]): Promise<void>;
 }
 
 /** The storage port. Both stores pass the conformance suite in `@attune/test-utils`. */
@@ -166,6 +169,8 @@ export interface Store {
     revoke(id: string, at: number): Promise<boolean>;
   };
   docs: ConfigDocuments;
+  /** An experiment's sufficient statistics, one row per variant and metric. */
+  experimentStats(experimentId: string): Promise<StatDelta[]>;
   close(): Promise<void>;
 }
 

@@ -129,6 +129,21 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX outbox_dead_letters_by_consumer ON outbox_dead_letters (consumer, id);
     `,
   },
+  {
+    version: 5,
+    name: 'experiment stats',
+    sql: `
+      CREATE TABLE experiment_stats (
+        experiment_id text NOT NULL,
+        variant text NOT NULL,
+        metric text NOT NULL,
+        count bigint NOT NULL,
+        sum double precision NOT NULL,
+        sum_squares double precision NOT NULL,
+        PRIMARY KEY (experiment_id, variant, metric)
+      );
+    `,
+  },
 ];
 
 export function quoteIdent(name: string): string {

@@ -304,6 +304,20 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         return result.rowCount === 1;
       },
     },
+    async experimentStats(experimentId) {
+      const { rows } = await query<Record<string, unknown>>(
+        'SELECT experiment_id, variant, metric, count, sum, sum_squares FROM experiment_stats WHERE experiment_id = $1 ORDER BY variant, metric',
+        [experimentId],
+      );
+      return rows.map((r) => ({
+        experimentId: r.experiment_id as string,
+        variant: r.variant as string,
+        metric: r.metric as string,
+        count: Number(r.count),
+        sum: Number(r.sum),
+        sumSquares: Number(r.sum_squares),
+      }));
+    },
     docs: {
       async get(kind, id) {
         const { rows } = await query<Row>('SELECT * FROM config_documents WHERE kind = $1 AND id = $2', [kind, id]);

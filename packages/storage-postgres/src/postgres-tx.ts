@@ -1,4 +1,4 @@
-import type { AccountRecord, ProfileRecord, StoreTx } from '@attune/core';
+import { type AccountRecord, type ProfileRecord, type StoreTx, sumStatDeltas } from '@attune/core';
 import type { PoolClient } from 'pg';
 import type { IdentityLocks } from './identity-locks.ts';
 import { MissingPartitions, type Partitions } from './partitions.ts';
@@ -133,6 +133,17 @@ export function createPostgresTx(client: PoolClient, locks: IdentityLocks, parti
         `INSERT INTO outbox (topic, key, payload, created_at)
          SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::bigint[])`,
         [entries.map((e) => e.topic), entries.map((e) => e.key), entries.map((e) => JSON.stringify(e.payload)), entries.map((e) => e.createdAt)],
+      );
+    },
+    async addExperimentStats(deltas) {
+      const rows = sumStatDeltas(deltas);
+      if (rows.length === 0) return;
+      await client.query(
+        `INSERT INTO experiment_stats AS s (experiment_id, variant, metric, count, sum, sum_squares)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::float8[], $6::float8[])
+         ON CONFLICT (experiment_id, variant, metric) DO UPDATE SET
+           count = s.count + excluded.count, sum = s.sum + excluded.sum, sum_squares = s.sum_squares + excluded.sum_squares`,
+        [rows.map((r) => r.experimentId), rows.map((r) => r.variant), rows.map((r) => r.metric), rows.map((r) => r.count), rows.map((r) => r.sum), rows.map((r) => r.sumSquares)],
       );
     },
     async applyMemberships(changes) {

@@ -104,4 +104,15 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX outbox_dead_letters_by_consumer ON outbox_dead_letters (consumer, id);
   `,
+  `
+  CREATE TABLE experiment_stats (
+    experiment_id TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    sum REAL NOT NULL,
+    sum_squares REAL NOT NULL,
+    PRIMARY KEY (experiment_id, variant, metric)
+  ) WITHOUT ROWID;
+  `,
 ];

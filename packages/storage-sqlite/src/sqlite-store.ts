@@ -18,6 +18,7 @@ import {
   type Store,
   type StoredEvent,
   type StoreTx,
+  sumStatDeltas,
 } from '@attune/core';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './schema.ts';
@@ -144,6 +145,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         if (c.at === null) st().clearCheck.run(c.profileId);
         else st().setCheck.run(c.profileId, c.at);
       }
+    },
+    async addExperimentStats(deltas) {
+      for (const r of sumStatDeltas(deltas)) st().addStats.run(r.experimentId, r.variant, r.metric, r.count, r.sum, r.sumSquares);
     },
     async appendOutbox(entries) {
       for (const e of entries) st().appendOutbox.run(e.topic, e.key, JSON.stringify(e.payload), e.createdAt);
@@ -312,6 +316,17 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         return st().revokeKey.run(at, id).changes === 1;
       },
     },
+    async experimentStats(experimentId) {
+      const rows = st().readStats.all(experimentId) as Array<Record<string, unknown>>;
+      return rows.map((r) => ({
+        experimentId: r.experiment_id as string,
+        variant: r.variant as string,
+        metric: r.metric as string,
+        count: Number(r.count),
+        sum: Number(r.sum),
+        sumSquares: Number(r.sum_squares),
+      }));
+    },
     docs: {
       async get(kind, id) {
         const row = st().getDoc.get(kind, id) as Row | undefined;
@@ -392,6 +407,12 @@ function prepare(db: Database.Database) {
     dueChecks: db.prepare('SELECT profile_id, due_at FROM audience_checks WHERE due_at <= ? ORDER BY due_at, profile_id LIMIT ?'),
     profileIds: db.prepare('SELECT id FROM profiles WHERE merged_into IS NULL AND id > ? ORDER BY id LIMIT ?'),
     appendOutbox: db.prepare('INSERT INTO outbox (topic, key, payload, created_at) VALUES (?, ?, ?, ?)'),
+    addStats: db.prepare(
+      `INSERT INTO experiment_stats (experiment_id, variant, metric, count, sum, sum_squares) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (experiment_id, variant, metric) DO UPDATE SET
+         count = count + excluded.count, sum = sum + excluded.sum, sum_squares = sum_squares + excluded.sum_squares`,
+    ),
+    readStats: db.prepare('SELECT experiment_id, variant, metric, count, sum, sum_squares FROM experiment_stats WHERE experiment_id = ? ORDER BY variant, metric'),
     readOutbox: db.prepare('SELECT * FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?'),
     outboxCursor: db.prepare('SELECT seq FROM outbox_cursors WHERE consumer = ?'),
     ackOutbox: db.prepare(

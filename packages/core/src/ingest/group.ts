@@ -1,6 +1,7 @@
 import type { IdentityConfig } from '../identity/identifiers.ts';
 import { extractIdentifiers, normalizeEmail, normalizePhone } from '../identity/identifiers.ts';
 import { applyEvent, mergeComputed } from '../profiles/computed.ts';
+import { type CompiledGoals, EXPOSURE_EVENT, mergeDecisionState, NO_GOALS, OFFER_VIEWED_EVENT, recordDecisionEvent, type StatDelta } from '../decisions/exposures.ts';
 import { incrementTraits, mergeTraits, unsetTraits, writeTraits } from '../profiles/traits.ts';
 import { type AccountRecord, newProfile, type ProfileRecord } from '../profiles/types.ts';
 import type { Message } from '../protocol/segment.ts';
@@ -12,6 +13,8 @@ import { mergeCounters, recordInCounters } from '../audiences/counters.ts';
 export interface GroupSettings {
   /** The audiences in force when the group is committed. */
   audiences: () => CompiledAudiences;
+  /** Goals of the running experiments, for conversions counted at ingestion. */
+  goals?: () => CompiledGoals;
   identity: IdentityConfig;
   sessionTimeoutMs: number;
   newId: () => string;
@@ -45,6 +48,7 @@ export async function ingestGroup(tx: StoreTx, messages: Message[], settings: Gr
   });
 
   const compiled = settings.audiences();
+  const goals = settings.goals?.() ?? NO_GOALS;
   const now = settings.now();
   const state = new GroupState(tx, settings, compiled);
   const keysPerMessage = messages.map((m, i) => (isNew[i] ? extractIdentifiers(m, settings.identity) : []));
@@ -97,6 +101,9 @@ export async function ingestGroup(tx: StoreTx, messages: Message[], settings: Gr
       countsAsNewCancellation,
     });
     await state.applyTraits(profile, m, timestamp);
+    if (m.type === 'track' && (goals.byEvent.size > 0 || m.event === EXPOSURE_EVENT || m.event === OFFER_VIEWED_EVENT)) {
+      recordDecisionEvent(profile, { name: m.event, timestamp, properties: (m.properties ?? {}) as Record<string, unknown> }, goals, state.statDeltas);
+    }
     if (m.type === 'track' || m.type === 'page' || m.type === 'screen') {
       if (compiled.specs.length > 0) {
         const properties = (m.properties ?? {}) as Record<string, unknown>;
@@ -144,6 +151,7 @@ function aliasPreviousKeys(previousId: string): IdentityKey[] {
 
 class GroupState {
   readonly events: StoredEvent[] = [];
+  readonly statDeltas: StatDelta[] = [];
   readonly merges: Array<{ from: string; into: string }> = [];
   private readonly identities = new Map<string, string>();
   private readonly profiles = new Map<string, ProfileRecord>();
@@ -317,6 +325,7 @@ class GroupState {
     for (const e of this.events) if (e.profileId === loser.id) e.profileId = survivor.id;
     mergeTraits(survivor, loser, this.settings.identity.traitStrategies);
     mergeComputed(survivor.computed, loser.computed);
+    mergeDecisionState(survivor, loser);
     mergeCounters(survivor.counters, loser.counters, this.compiled.specs, this.settings.now());
     loser.counters = {};
     for (const [type, n] of Object.entries(loser.identityCounts)) {
@@ -383,6 +392,7 @@ class GroupState {
       await this.tx.putAccounts([...this.dirtyAccounts].map((id) => this.accounts.get(id) as AccountRecord));
     }
     if (this.events.length > 0) await this.tx.appendEvents(this.events);
+    if (this.statDeltas.length > 0) await this.tx.addExperimentStats(this.statDeltas);
   }
 }
 

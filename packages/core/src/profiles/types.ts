@@ -1,3 +1,6 @@
+import type { ExperimentAssignment } from '../decisions/exposures.ts';
+import type { OfferImpressions } from '../decisions/offers.ts';
+
 /** A device seen on a profile, from `context.device` / `context.userAgent`. */
 export interface DeviceSeen {
   /** `context.device.id` when sent, else a fingerprint of type, os and browser. */
@@ -64,6 +67,10 @@ export interface ProfileRecord {
   nextCheckAt?: number | null;
   /** Request context of the latest web or app event (page, UTM, geo, device), for context conditions. */
   lastContext?: Record<string, unknown>;
+  /** Experiments the profile was exposed to, with the variant it keeps (decisions/exposures.ts). */
+  experiments?: Record<string, ExperimentAssignment>;
+  /** Offer impressions, for frequency caps. */
+  offerImpressions?: Record<string, OfferImpressions>;
 }
 
 /** The matching events one counter keeps: time and the properties conditions read. */
@@ -97,6 +104,8 @@ export function profileFromData(
     counters: data.counters ?? {},
     ...(data.lastContext ? { lastContext: data.lastContext } : {}),
     ...(data.nextCheckAt !== undefined ? { nextCheckAt: data.nextCheckAt } : {}),
+    ...(data.experiments ? { experiments: data.experiments } : {}),
+    ...(data.offerImpressions ? { offerImpressions: data.offerImpressions } : {}),
   };
 }
 

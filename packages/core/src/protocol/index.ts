@@ -6,3 +6,4 @@ export * from './records.ts';
 export * from './segment.ts';
 export * from './audiences.ts';
 export * from './activations.ts';
+export * from './decisions.ts';

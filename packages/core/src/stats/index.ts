@@ -1,0 +1,3 @@
+export * from './bandit.ts';
+export * from './results.ts';
+export * from './special.ts';
