@@ -1,9 +1,11 @@
-import { type Engine, type Logger, silentLogger, type Store } from '@attune/core';
+import { type ConnectorRuntime, createConnectorRuntime, type Engine, type Logger, silentLogger, type Store } from '@attune/core';
 import express from 'express';
 import { adminAuth, createKeyResolver } from './http/auth.ts';
 import type { ActivationWorker } from './activations/worker.ts';
 import { activationRoutes } from './http/activations.ts';
 import { audienceRoutes } from './http/audiences.ts';
+import { DECISION_ADMIN_PREFIXES, decisionRoutes } from './http/decisions.ts';
+import { nodeFetch, nodeTimers } from './decisions/fetch.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
 import { importRoutes } from './http/imports.ts';
 import { keyRoutes } from './http/key-routes.ts';
@@ -30,9 +32,19 @@ export interface AppOptions {
   trustProxy?: boolean | number | string | string[];
   /** The webhook delivery worker; the activation routes are mounted when it is given. */
   activations?: ActivationWorker;
+  /** External data connectors' runtime (default: one on Node's fetch). */
+  connectors?: ConnectorRuntime;
 }
 
-export const ADMIN_PREFIXES = ['/v1/profiles', '/v1/orders', '/v1/keys', '/v1/segment-groups', '/v1/audiences', '/v1/activations'];
+export const ADMIN_PREFIXES = [
+  '/v1/profiles',
+  '/v1/orders',
+  '/v1/keys',
+  '/v1/segment-groups',
+  '/v1/audiences',
+  '/v1/activations',
+  ...DECISION_ADMIN_PREFIXES,
+];
 
 /** The Express application: tracking API, admin API, health and the OpenAPI document. */
 export function createApp(options: AppOptions): express.Application {
@@ -65,6 +77,9 @@ export function createApp(options: AppOptions): express.Application {
   app.use(importRoutes(engine));
   app.use(keyRoutes(store, resolver));
   app.use(audienceRoutes(engine));
+  const connectors =
+    options.connectors ?? createConnectorRuntime({ fetch: nodeFetch, timers: nodeTimers, clock: { now: () => Date.now(), defer: (fn) => setImmediate(fn) }, logger });
+  app.use(decisionRoutes({ engine, resolver, limiter, connectors }));
   if (options.activations) app.use(activationRoutes(store, options.activations));
   app.use(notFoundHandler());
   app.use(errorHandler(logger));

@@ -11,6 +11,11 @@ import { createApiKey, ensureKey } from './keys.ts';
 import { createLogger } from './logger.ts';
 
 export interface StartServerOptions {
+  /**
+   * The engine's clock (default: the system clock). Tests and previews pass a controllable one
+   * to decide "as of" a given time.
+   */
+  clock?: Clock;
   /** Default 4000; 0 picks a free port. */
   port?: number;
   /** Default: every interface. */
@@ -119,7 +124,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
   const store = await openStore(options);
   try {
     await store.migrate();
-    const clock: Clock = { now: () => Date.now(), defer: (fn) => setImmediate(fn) };
+    const clock: Clock = options.clock ?? { now: () => Date.now(), defer: (fn) => setImmediate(fn) };
     const engine = createEngine({
       store,
       clock,
@@ -129,6 +134,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
     });
     const generatedKeys = await prepareKeys(store, options, logger);
     await engine.audiences.reload();
+    await engine.decisions.reload();
 
     const activations = startActivationWorker({ store, logger, ...(options.activationPollMs ? { pollMs: options.activationPollMs } : {}), ...(options.webhookBaseDelayMs !== undefined ? { baseDelayMs: options.webhookBaseDelayMs } : {}) });
     let closing = false;
@@ -189,7 +195,12 @@ function startAudienceLoop(engine: Engine, logger: Logger, everyMs: number): { s
     if (running) return;
     running = (async () => {
       try {
-        if (ticks++ % 5 === 0) await engine.audiences.reload();
+        if (ticks++ % 5 === 0) {
+          await engine.audiences.reload();
+          // Decision configuration changed on another node, and bandits due for new weights.
+          await engine.decisions.reload();
+          await engine.decisions.reweightBandits();
+        }
         const checked = await engine.audiences.runDueChecks();
         if (checked > 0) logger.debug({ checked }, 'audience checks processed');
       } catch (error) {

@@ -4,7 +4,7 @@ import type { DecideContext, Experience, SlotContent, TableOutput } from '../pro
 import { allocate, bucketOf, inHoldout, inNamespace } from './bucketing.ts';
 import type { ConnectorResult } from './connectors/runtime.ts';
 import type { Connector } from './connectors/schema.ts';
-import { type CompiledExperience, type CompiledManifest, compileManifest, type DecisionManifest, type ManifestExperiment } from './manifest.ts';
+import { type CompiledExperience, type CompiledManifest, compileManifest, type DecisionManifest, type ManifestExperiment, referencedPaths } from './manifest.ts';
 import { inSchedule, type OfferImpressions, type OfferTrace, type RankedOffer, rankOffers } from './offers.ts';
 import { evaluateTable, readPath, type RuleTrace } from './tables.ts';
 
@@ -217,7 +217,7 @@ export async function decide(
       };
       break;
     }
-    decision ??= { experience: null, variant: null, content: null, reason: candidates ? 'no_experience' : 'unknown_slot' };
+    decision ??= { experience: null, variant: null, content: null, reason: m.knownSlots.has(slot) ? 'no_experience' : 'unknown_slot' };
     if (explain) decision.trace = trace;
     result.decisions[slot] = decision;
   }
@@ -500,4 +500,28 @@ async function callConnector(id: string, s: ResolveScope, trace: TraceStep[]): P
   }
   if (s.explain || r.error) trace.push({ step: 'connector', connector: id, source: r.source, ms: r.ms, ...(r.error ? { error: r.error } : {}), ...(s.explain ? { values: r.values } : {}) });
   return r;
+}
+
+/**
+ * The snapshot a browser may receive for local decisions: memberships, sticky variants, offer
+ * counts, and only the traits the manifest's decisions read — nothing else of the profile.
+ */
+export function browserSnapshot(snapshot: DecisionSnapshot, manifest: DecisionManifest): DecisionSnapshot {
+  const paths = referencedPaths(manifest);
+  const pick = (source: Record<string, unknown>, root: string) => {
+    const out: Record<string, unknown> = {};
+    for (const p of paths) {
+      const [r, key] = p.split('.') as [string, string];
+      if (r === root && Object.hasOwn(source, key)) out[key] = source[key];
+    }
+    return out;
+  };
+  return {
+    profileId: null,
+    traits: pick(snapshot.traits, 'traits'),
+    computed: pick(snapshot.computed, 'computed'),
+    audiences: snapshot.audiences,
+    assignments: Object.fromEntries(Object.entries(snapshot.assignments).map(([k, a]) => [k, { variant: a.variant, at: a.at }])),
+    offers: snapshot.offers,
+  };
 }

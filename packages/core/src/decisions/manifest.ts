@@ -53,6 +53,8 @@ export interface CompiledManifest {
   models: Map<string, DecisionModel>;
   connectors: Map<string, Connector>;
   liveAudiences: Map<string, Condition>;
+  /** Slots some experience defines, active or not: a slot outside it is unknown. */
+  knownSlots: Set<string>;
 }
 
 export type Matcher = { source: string; test: (value: string) => boolean };
@@ -77,7 +79,9 @@ export function compileManifest(manifest: DecisionManifest): CompiledManifest {
     if (!prev || x.id < prev.id) experiments.set(x.experienceId, x);
   }
   const bySlot = new Map<string, CompiledExperience[]>();
+  const knownSlots = new Set<string>();
   for (const e of manifest.experiences) {
+    for (const v of e.variants) for (const s of Object.keys(v.slots)) knownSlots.add(s);
     if (e.status !== 'active') continue;
     const compiled: CompiledExperience = {
       experience: e,
@@ -105,6 +109,7 @@ export function compileManifest(manifest: DecisionManifest): CompiledManifest {
     models: new Map(manifest.models.map((m) => [m.id, m])),
     connectors: new Map(manifest.connectors.map((c) => [c.id, c])),
     liveAudiences: new Map(manifest.audiences.map((a) => [a.id, a.condition])),
+    knownSlots,
   };
   compiledCache.set(manifest, out);
   return out;
@@ -125,4 +130,42 @@ export function historyNodes(c: Condition, at = ''): string[] {
   if (HISTORY_KINDS.has(key)) return [here];
   if ('have' in c && !('trait' in c.have)) return [here];
   return [];
+}
+
+/**
+ * The manifest as a browser may hold it: connector URLs, headers and bodies can carry credentials,
+ * so connectors keep only their outputs and fallbacks (a browser answers with the fallback).
+ */
+export function publicManifest(m: DecisionManifest): DecisionManifest {
+  return {
+    ...m,
+    connectors: m.connectors.map((c) => ({ ...c, url: '', headers: {}, body: undefined, serverOnly: true }) as Connector),
+  };
+}
+
+/** The profile paths (`traits.x`, `computed.y`) a manifest's decisions read. */
+export function referencedPaths(m: DecisionManifest): Set<string> {
+  const paths = new Set<string>(['computed.sessions']);
+  const walk = (c: Condition | undefined): void => {
+    if (!c) return;
+    if ('all' in c) c.all.forEach(walk);
+    else if ('any' in c) c.any.forEach(walk);
+    else if ('not' in c) walk(c.not);
+    else if ('have' in c && 'trait' in c.have) paths.add(c.have.trait.split('.').slice(0, 2).join('.'));
+  };
+  for (const e of m.experiences) walk(e.targeting.condition);
+  for (const a of m.audiences) walk(a.condition);
+  for (const o of m.offers) {
+    walk(o.eligibility);
+    for (const t of o.score?.traits ?? []) paths.add(t.path.split('.').slice(0, 2).join('.'));
+    if (o.score?.affinity) {
+      paths.add('computed.categoryViews');
+      paths.add('computed.brandViews');
+    }
+  }
+  for (const t of m.tables) {
+    for (const i of t.inputs) if (/^(traits|computed)\./.test(i.source)) paths.add(i.source.split('.').slice(0, 2).join('.'));
+    for (const match of JSON.stringify(t).matchAll(/\{\{\s*((?:traits|computed)\.[A-Za-z0-9_-]+)/g)) paths.add(match[1] as string);
+  }
+  return paths;
 }

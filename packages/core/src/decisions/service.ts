@@ -23,7 +23,7 @@ import { compareToControl, sampleRatioMismatch, thompsonWeights, type VariantSta
 import { type Connector, connectorSchema } from './connectors/schema.ts';
 import { HOLDOUT_VARIANT } from './decide.ts';
 import { type CompiledGoals, compileGoals, EXPOSURES_METRIC, NO_GOALS } from './exposures.ts';
-import { audienceRefs } from '../conditions/validate.ts';
+import { audienceRefs, validateCondition } from '../conditions/validate.ts';
 import { type DecisionManifest, historyNodes, type ManifestExperiment } from './manifest.ts';
 
 export type DecisionKind = 'experience' | 'offer' | 'table' | 'model' | 'experiment' | 'connector';
@@ -103,7 +103,7 @@ export interface DecisionService {
   /** Re-weights the bandit experiments whose interval has passed; returns how many changed. */
   reweightBandits(): Promise<number>;
   /** Validates a whole configuration, then creates or replaces every document in it. */
-  apply(config: unknown): Promise<{ created: number; updated: number; unchanged: number }>;
+  apply(config: unknown, options?: { prune?: boolean }): Promise<{ created: number; updated: number; unchanged: number; deleted: number }>;
   exportConfig(): Promise<DecisionConfig>;
 }
 
@@ -143,10 +143,17 @@ export function createDecisionService({ store, clock, logger, audiences }: Servi
   }
 
   /** Cross-document checks: references resolve and decisions read no event history directly. */
-  async function checkReferences(kind: DecisionKind, body: Record<string, unknown>, pending?: Map<DecisionKind, Map<string, unknown>>, prefix: PropertyKey[] = []): Promise<void> {
+  async function checkReferences(
+    kind: DecisionKind,
+    body: Record<string, unknown>,
+    pending?: Map<DecisionKind, Map<string, unknown>>,
+    prefix: PropertyKey[] = [],
+    pendingOnly = false,
+  ): Promise<void> {
     const issues: Issue[] = [];
     const at = (...p: PropertyKey[]) => [...prefix, ...p].map((x) => (typeof x === 'number' ? `[${x}]` : `.${String(x)}`)).join('').replace(/^\./, '');
-    const known = async (k: DecisionKind, id: string) => pending?.get(k)?.has(id) || (await store.docs.get(DECISION_KINDS[k], id)) !== null;
+    const known = async (k: DecisionKind, id: string) =>
+      pending?.get(k)?.has(id) || (!pendingOnly && (await store.docs.get(DECISION_KINDS[k], id)) !== null);
     const audienceIds = new Set((await audiences.listAudiences()).map((a) => a.id));
     const checkCondition = (c: unknown, path: PropertyKey[]) => {
       if (c === undefined) return;
@@ -180,7 +187,8 @@ export function createDecisionService({ store, clock, logger, audiences }: Servi
       for (const [i, c] of m.connectors.entries()) if (!(await known('connector', c))) issues.push({ path: at('connectors', i), message: `unknown connector "${c}"` });
     } else if (kind === 'experiment') {
       const x = body as unknown as Experiment;
-      const experience = (pending?.get('experience')?.get(x.experienceId) ?? (await store.docs.get(DECISION_KINDS.experience, x.experienceId))?.body) as Experience | undefined;
+      const experience = (pending?.get('experience')?.get(x.experienceId) ??
+        (pendingOnly ? undefined : (await store.docs.get(DECISION_KINDS.experience, x.experienceId))?.body)) as Experience | undefined;
       if (!experience) issues.push({ path: at('experienceId'), message: `unknown experience "${x.experienceId}"` });
       else {
         if (experience.variants.length < 2) issues.push({ path: at('experienceId'), message: `experience "${x.experienceId}" needs at least two variants (a control and a challenger) to be tested` });
@@ -377,8 +385,8 @@ export function createDecisionService({ store, clock, logger, audiences }: Servi
       if (changed > 0) await reload();
       return changed;
     },
-    async apply(config) {
-      return applyConfig(config);
+    async apply(config, options = {}) {
+      return applyConfig(config, options.prune === true);
     },
     async exportConfig() {
       const strip = (d: ConfigDocument) => d.body;
@@ -404,7 +412,7 @@ export function createDecisionService({ store, clock, logger, audiences }: Servi
     ['experiments', 'experiment'],
   ];
 
-  async function applyConfig(config: unknown): Promise<{ created: number; updated: number; unchanged: number }> {
+  async function applyConfig(config: unknown, prune: boolean): Promise<{ created: number; updated: number; unchanged: number; deleted: number }> {
     if (config === null || typeof config !== 'object' || Array.isArray(config)) throw validation([{ path: '(root)', message: 'must be an object with connectors, offers, tables, models, experiences, experiments and settings' }]);
     const c = config as Record<string, unknown>;
     const unknownKeys = Object.keys(c).filter((k) => !['connectors', 'offers', 'tables', 'models', 'experiences', 'experiments', 'settings'].includes(k));
@@ -441,14 +449,14 @@ export function createDecisionService({ store, clock, logger, audiences }: Servi
     for (const [section, kind] of ORDER) {
       for (const [i, [, body]] of [...(pending.get(kind) ?? new Map()).entries()].entries()) {
         try {
-          await checkReferences(kind, body as Record<string, unknown>, pending, [section, i]);
+          await checkReferences(kind, body as Record<string, unknown>, pending, [section, i], prune);
         } catch (e) {
           issues.push(...(e as AttuneError).issues);
         }
       }
     }
     if (issues.length > 0) throw validation(issues);
-    const counts = { created: 0, updated: 0, unchanged: 0 };
+    const counts = { created: 0, updated: 0, unchanged: 0, deleted: 0 };
     for (const [, kind] of ORDER) {
       for (const [id, body] of pending.get(kind) ?? []) {
         const current = await store.docs.get(DECISION_KINDS[kind], id);
@@ -461,7 +469,18 @@ export function createDecisionService({ store, clock, logger, audiences }: Servi
         counts[current ? 'updated' : 'created']++;
       }
     }
-    if (settings) await service.putSettings(settings);
+    if (prune) {
+      // Dependents first: experiments, then experiences, models, tables, offers, connectors.
+      for (const [, kind] of [...ORDER].reverse()) {
+        for (const d of await store.docs.list(DECISION_KINDS[kind])) {
+          if (pending.get(kind)?.has(d.id)) continue;
+          await store.docs.delete(DECISION_KINDS[kind], d.id);
+          if (kind === 'experiment') await store.docs.delete(BANDIT_KIND, d.id);
+          counts.deleted++;
+        }
+      }
+    }
+    if (settings || prune) await service.putSettings(settings ?? EMPTY_SETTINGS);
     await reload();
     return counts;
   }
@@ -482,4 +501,39 @@ export function emptyManifest(version: string, now: number): DecisionManifest {
     connectors: [],
     audiences: [],
   };
+}
+
+/**
+ * Builds a manifest straight from a configuration file (the shape of `attune config export`, plus
+ * `audiences`): for previews, edge workers and tests that decide without a server. Throws a
+ * VALIDATION error naming the node at fault.
+ */
+export function manifestFromConfig(config: DecisionConfig & { audiences?: Array<{ id: string; condition: unknown }> }, now: number): DecisionManifest {
+  const issues: Issue[] = [];
+  const section = <T>(name: keyof DecisionConfig, kind: DecisionKind): T[] =>
+    ((config[name] as unknown[] | undefined) ?? []).flatMap((item, i) => {
+      const r = SCHEMAS[kind].safeParse(item);
+      if (!r.success) {
+        issues.push(...zodIssues(r.error, [name, i]));
+        return [];
+      }
+      return [r.data as T];
+    });
+  const m = emptyManifest('config', now);
+  m.connectors = section<Connector>('connectors', 'connector');
+  m.offers = section<Offer>('offers', 'offer');
+  m.tables = section<DecisionTable>('tables', 'table');
+  m.models = section<DecisionModel>('models', 'model');
+  m.experiences = section<Experience>('experiences', 'experience');
+  m.experiments = section<Experiment>('experiments', 'experiment');
+  const settings = decisionSettingsSchema.safeParse(config.settings ?? {});
+  if (settings.success) m.settings = settings.data;
+  else issues.push(...zodIssues(settings.error, ['settings']));
+  for (const [i, a] of (config.audiences ?? []).entries()) {
+    const r = validateCondition(a.condition);
+    if (!r.ok) issues.push(...r.issues.map((x) => ({ path: `audiences[${i}].condition.${x.path}`, message: x.message })));
+    else if (historyNodes(r.condition).length === 0) m.audiences.push({ id: a.id, condition: r.condition });
+  }
+  if (issues.length > 0) throw validation(issues);
+  return m;
 }

@@ -2,6 +2,7 @@ import { AttuneError, type Condition, type Engine, evaluateCondition, type Trace
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { checkContentType, readJsonBody } from './body.ts';
+import { expectedVersion, jsonBody } from './documents.ts';
 import { parseInput } from './validate.ts';
 
 const BODY_LIMIT = { bytes: 256 * 1024, label: 'audience definitions' };
@@ -42,30 +43,6 @@ const membersQuery = z.object({
   limit: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1).max(1000)).optional(),
 });
 
-async function jsonBody(req: Request, res: Response): Promise<Record<string, unknown>> {
-  checkContentType(req, ['application/json'], res);
-  const body = await readJsonBody(req, res, BODY_LIMIT);
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new AttuneError('VALIDATION', 'the body must be a JSON object', { issues: [{ path: '(root)', message: 'must be a JSON object' }] });
-  }
-  return body as Record<string, unknown>;
-}
-
-/** The version a PUT replaces: `If-Match: "3"` or `"version": 3` in the body (the body wins). */
-function expectedVersion(req: Request, body: Record<string, unknown>): number {
-  const fromBody = body.version;
-  delete body.version;
-  const header = req.headers['if-match'];
-  const raw = fromBody ?? (typeof header === 'string' ? header.replace(/^W\//, '').replace(/"/g, '') : undefined);
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isInteger(n) || n < 1) {
-    throw new AttuneError('VALIDATION', 'version: send the version you read, in the body or an If-Match header', {
-      issues: [{ path: 'version', message: 'required: the version this change replaces' }],
-    });
-  }
-  return n;
-}
-
 /** Admin API of segment groups and audiences (the secret key is checked before these routes). */
 export function audienceRoutes(engine: Engine): Router {
   const router = Router();
@@ -75,13 +52,13 @@ export function audienceRoutes(engine: Engine): Router {
     res.json({ segmentGroups: await a.listGroups() });
   });
   router.post('/v1/segment-groups', async (req, res) => {
-    res.status(201).json(await a.createGroup(await jsonBody(req, res)));
+    res.status(201).json(await a.createGroup(await jsonBody(req, res, BODY_LIMIT)));
   });
   router.get('/v1/segment-groups/:id', async (req, res) => {
     res.json(await a.getGroup(req.params.id as string));
   });
   router.put('/v1/segment-groups/:id', async (req, res) => {
-    const body = await jsonBody(req, res);
+    const body = await jsonBody(req, res, BODY_LIMIT);
     res.json(await a.updateGroup(req.params.id as string, body, expectedVersion(req, body)));
   });
   router.delete('/v1/segment-groups/:id', async (req, res) => {
@@ -93,11 +70,11 @@ export function audienceRoutes(engine: Engine): Router {
     res.json({ audiences: await a.listAudiences(), recompute: a.recomputeStatus() });
   });
   router.post('/v1/audiences/preview', async (req, res) => {
-    const body = await jsonBody(req, res);
+    const body = await jsonBody(req, res, BODY_LIMIT);
     res.json(await a.preview(body.condition));
   });
   router.post('/v1/audiences/evaluate', async (req, res) => {
-    const body = parseInput(evaluateBody, await jsonBody(req, res));
+    const body = parseInput(evaluateBody, await jsonBody(req, res, BODY_LIMIT));
     const others = body.audiences as Record<string, Condition> | undefined;
     const validated = validateCondition(body.condition, {
       ...(body.selfId ? { selfId: body.selfId } : {}),
@@ -131,14 +108,14 @@ export function audienceRoutes(engine: Engine): Router {
     res.status(202).json(a.recomputeStatus());
   });
   router.post('/v1/audiences', async (req, res) => {
-    res.status(201).json({ ...(await a.createAudience(await jsonBody(req, res))), recompute: a.recomputeStatus() });
+    res.status(201).json({ ...(await a.createAudience(await jsonBody(req, res, BODY_LIMIT))), recompute: a.recomputeStatus() });
   });
   router.get('/v1/audiences/:id', async (req, res) => {
     const audience = await a.getAudience(req.params.id as string);
     res.json({ ...audience, members: await engine.store.memberships.count(audience.id) });
   });
   router.put('/v1/audiences/:id', async (req, res) => {
-    const body = await jsonBody(req, res);
+    const body = await jsonBody(req, res, BODY_LIMIT);
     const version = expectedVersion(req, body);
     res.json({ ...(await a.updateAudience(req.params.id as string, body, version)), recompute: a.recomputeStatus() });
   });
