@@ -460,7 +460,7 @@ export function createDecisionService({ store, clock, logger, audiences }: Servi
     for (const [, kind] of ORDER) {
       for (const [id, body] of pending.get(kind) ?? []) {
         const current = await store.docs.get(DECISION_KINDS[kind], id);
-        if (current && JSON.stringify(current.body) === JSON.stringify(body)) {
+        if (current && canonicalJson(current.body) === canonicalJson(body)) {
           counts.unchanged++;
           continue;
         }
@@ -536,4 +536,13 @@ export function manifestFromConfig(config: DecisionConfig & { audiences?: Array<
   }
   if (issues.length > 0) throw validation(issues);
   return m;
+}
+
+/** JSON with object keys sorted, so documents compare equal whatever order a store keeps keys in. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
 }
