@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicAuth, bearerAuth, expectError, type Harness, SECRET_KEY, STORE_KINDS, startHarness, uid, WRITE_KEY } from './harness.ts';
 
@@ -240,6 +242,53 @@ describe.each(STORE_KINDS)('decisions API on %s', (kind) => {
     const first = await decide({ anonymousId: `${id}-new`, context: {}, slots: ['hero'], recordExposure: false }, WRITE_KEY);
     const again = await decide({ anonymousId: `${id}-new`, context: {}, slots: ['hero'], recordExposure: false }, WRITE_KEY);
     expect(again.decisions.hero?.variant).toBe(first.decisions.hero?.variant);
+  });
+
+  it('calls connectors inside a decision model: live values in content, failures in the trace and metrics, never a failed decision', async () => {
+    const upstream = createServer((req, res) => {
+      if ((req.url ?? '').startsWith('/fail')) {
+        res.statusCode = 503;
+        res.end();
+        return;
+      }
+      res.end(JSON.stringify({ price: { amount: 79, currency: 'EUR' } }));
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const port = (upstream.address() as AddressInfo).port;
+    try {
+      const id = uid('conn').toLowerCase();
+      const config = (path: string) => ({
+        connectors: [{ id: `${id}-price`, name: 'price', url: `http://127.0.0.1:${port}${path}/{{context.sku}}`, timeoutMs: 500, outputs: { amount: 'price.amount' }, fallback: { amount: 100 } }],
+        tables: [
+          {
+            id: `${id}-t`,
+            name: 't',
+            hitPolicy: 'first',
+            inputs: [{ id: 'amount', source: `connectors.${id}-price.amount` }],
+            rules: [{ when: { amount: { op: 'lt', value: 80 } }, then: { content: { text: 'Now {{connectors.' + id + '-price.amount}} EUR' } } }],
+            default: { content: { text: 'Premium' } },
+          },
+        ],
+        models: [{ id: `${id}-m`, name: 'm', connectors: [`${id}-price`], tables: [`${id}-t`] }],
+        experiences: [{ id, name: id, targeting: { pages: [`/${id}`] }, variants: [{ key: 'default', slots: { price: { model: `${id}-m` } } }] }],
+      });
+      expect((await admin('PUT', '/v1/config', config('/ok'))).status).toBe(200);
+      const live = await decide({ anonymousId: uid('c'), context: { path: `/${id}`, sku: 'SKU-9' }, slots: ['price'], explain: true });
+      expect(live.decisions.price?.content).toEqual({ type: 'content', content: { text: 'Now 79 EUR' } });
+      const step = live.decisions.price?.trace?.find((t) => t.step === 'connector') as { source: string; ms: number };
+      expect(step).toMatchObject({ source: 'live' });
+      expect(typeof step.ms).toBe('number');
+
+      expect((await admin('PUT', '/v1/config', config('/fail'))).status).toBe(200);
+      const failed = await decide({ anonymousId: uid('c'), context: { path: `/${id}`, sku: 'SKU-10' }, slots: ['price'], explain: true });
+      expect(failed.decisions.price?.content).toEqual({ type: 'content', content: { text: 'Premium' } });
+      expect(failed.decisions.price?.trace?.find((t) => t.step === 'connector')).toMatchObject({ source: 'fallback', error: { code: 'HTTP_STATUS' } });
+      const metrics = await adminJson<{ calls: number; failures: Record<string, number> }>('GET', `/v1/connectors/${id}-price/metrics`);
+      expect(metrics.calls).toBe(2);
+      expect(metrics.failures.HTTP_STATUS).toBe(1);
+    } finally {
+      await new Promise((r) => upstream.close(r));
+    }
   });
 
   it('exports the configuration and applies it back unchanged', async () => {

@@ -127,7 +127,6 @@ export function createConnectorRuntime(options: ConnectorRuntimeOptions): Connec
         }
         remember(cache, key, values);
         remember(lastGood, key, values);
-        remember(lastGood, `${c.id}\u0000*`, values);
         return values;
       })().finally(() => inflight.delete(key));
       inflight.set(key, pending);
@@ -196,7 +195,8 @@ export function createConnectorRuntime(options: ConnectorRuntimeOptions): Connec
         m.failures[err.code] = (m.failures[err.code] ?? 0) + 1;
         if (err.code === 'TIMEOUT') m.timeouts++;
         const error = { code: err.code, message: err.message };
-        const good = lastGood.get(key) ?? lastGood.get(`${c.id}\u0000*`);
+        // Per request, never per connector: another SKU's price is not a good answer for this one.
+        const good = lastGood.get(key);
         if (good) {
           m.lastGood++;
           return done({ values: good.values, source: 'last-good', error });
