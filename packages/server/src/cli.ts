@@ -1,10 +1,12 @@
+import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { type ApiKeyKind, type Engine, isAttuneError, type Store } from '@attune/core';
+import { type ApiKeyKind, AttuneError, type Engine, isAttuneError, type Store } from '@attune/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createDemoAudiences, DEMO_AUDIENCES } from './demo/audiences.ts';
 import { DEMO_DEFAULTS, demoShowcase } from './demo/index.ts';
 import { printSeedSummary, seedWithProgress } from './demo/progress.ts';
+import { formatConfig, readConfigFile } from './config-file.ts';
 import { createApiKey, listKeys, publicKeyView, revokeKey } from './keys.ts';
 import { createLogger, type ServerLogger } from './logger.ts';
 import { DEFAULT_PORT, openStore, type StartedServer, startServer } from './start.ts';
@@ -276,6 +278,63 @@ async function seedCommand(flags: SeedFlags): Promise<void> {
   process.stdout.write(`${JSON.stringify({ ...result, elapsedMs: Math.round(result.elapsedMs), showcase })}\n`);
 }
 
+// ---- config as code ------------------------------------------------------------------------
+
+interface ConfigFlags {
+  url?: string;
+  secretKey?: string;
+  prune?: boolean;
+  format?: 'json' | 'yaml';
+  out?: string;
+}
+
+function apiTarget(flags: ConfigFlags): { url: string; secretKey: string } {
+  const url = flags.url ?? nonEmpty(env.ATTUNE_URL) ?? `http://localhost:${nonEmpty(env.PORT) ?? DEFAULT_PORT}`;
+  const secretKey = flags.secretKey ?? nonEmpty(env.ATTUNE_SECRET_KEY);
+  if (!secretKey) throw new UsageError('a secret key is required: --secret-key sk_… or ATTUNE_SECRET_KEY.');
+  return { url: url.replace(/\/+$/, ''), secretKey };
+}
+
+async function configApi(flags: ConfigFlags, method: 'GET' | 'PUT', query: string, body?: unknown): Promise<Record<string, unknown>> {
+  const { url, secretKey } = apiTarget(flags);
+  let res: Response;
+  try {
+    res = await fetch(`${url}/v1/config${query}`, {
+      method,
+      headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (error) {
+    throw new UsageError(`cannot reach ${url}: ${(error as Error).message}`);
+  }
+  const answer = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+  if (!res.ok) {
+    const err = answer.error as { code?: string; message?: string; issues?: Array<{ path: string; message: string }> } | undefined;
+    for (const issue of err?.issues ?? []) say(`  ${issue.path}: ${issue.message}`);
+    throw new AttuneError(
+      err?.code === 'VALIDATION' ? 'VALIDATION' : 'UNAVAILABLE',
+      `the server refused the configuration (${res.status}): ${err?.message ?? res.statusText}`,
+    );
+  }
+  return answer;
+}
+
+async function configApply(file: string, flags: ConfigFlags): Promise<void> {
+  const config = await readConfigFile(file);
+  const result = await configApi(flags, 'PUT', flags.prune ? '?prune=true' : '', config);
+  say(`Applied ${file}: ${result.created} created, ${result.updated} updated, ${result.unchanged} unchanged${flags.prune ? `, ${result.deleted} deleted` : ''}.`);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+async function configExport(flags: ConfigFlags): Promise<void> {
+  const config = await configApi(flags, 'GET', '');
+  const text = formatConfig(config, flags.format ?? (flags.out && /\.ya?ml$/i.test(flags.out) ? 'yaml' : 'json'));
+  if (flags.out) {
+    await writeFile(flags.out, text);
+    say(`Wrote ${flags.out}.`);
+  } else process.stdout.write(text);
+}
+
 // ---- keys ----------------------------------------------------------------------------------
 
 /** The store `attune start` would open with the same environment and flags. */
@@ -368,6 +427,24 @@ function program(): Command {
     .option('--seed <n>', 'PRNG seed: the same seed sends the same data', integer('--seed', 0, 2 ** 32 - 1), DEMO_DEFAULTS.seed)
     .option('--concurrency <n>', 'requests in flight', integer('--concurrency', 1, 64), 4)
     .action((flags: SeedFlags) => seedCommand(flags));
+
+  const config = cli.command('config').description('decision configuration as code: experiences, offers, tables, models, connectors, experiments');
+  const apiOptions = (c: Command) =>
+    c.option('--url <url>', 'server URL (env ATTUNE_URL, default http://localhost:$PORT)').option('--secret-key <key>', 'secret key (env ATTUNE_SECRET_KEY)');
+  apiOptions(
+    config
+      .command('apply')
+      .description('validate FILE (JSON or YAML) and create or replace every document in it; nothing changes if any node is invalid')
+      .argument('<file>', 'configuration file (.json, .yaml, .yml)')
+      .option('--prune', 'also delete documents the file does not list'),
+  ).action((file: string, flags: ConfigFlags) => configApply(file, flags));
+  apiOptions(
+    config
+      .command('export')
+      .description('print the configuration in force (apply it elsewhere to copy it)')
+      .addOption(new Option('--format <format>', 'json or yaml').choices(['json', 'yaml']))
+      .option('-o, --out <file>', 'write to a file instead of stdout'),
+  ).action((flags: ConfigFlags) => configExport(flags));
 
   const keys = cli.command('keys').description('manage API keys in the store (same env and --data-dir as start)');
   keys
