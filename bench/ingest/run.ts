@@ -8,7 +8,6 @@
  *
  *   pnpm bench:ingest [-- --rounds 3 --seconds 8 --batch 100 --connections 16]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,6 +17,7 @@ import { createEngine } from '@attune/core';
 import { createSqliteStore } from '@attune/storage-sqlite';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
+import { fmt, median, startChild, stopChild } from '../lib.ts';
 import { createTraffic } from './events.ts';
 
 const { values: args } = parseArgs({
@@ -38,41 +38,7 @@ const batchSize = Number(args.batch);
 const connections = Number(args.connections);
 const visitors = Number(args.visitors);
 const inprocEvents = Number(args['inproc-events']);
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
 const WRITE_KEY = 'wk_bench_write_key_0000000000000000000';
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-
-function startChild(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=@attune/source', '--import', 'tsx', join(here, script)], {
-      cwd: root,
-      env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /READY (\d+)/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]) });
-    });
-    child.on('exit', (code) => reject(new Error(`${script} exited with ${code} before it was ready`)));
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.removeAllListeners('exit');
-    child.on('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
 
 /**
  * Request bodies are made before the clock starts, so the load generator's own cost does not
@@ -113,10 +79,10 @@ async function httpBench() {
   const dataDir = mkdtempSync(join(tmpdir(), 'attune-bench-http-'));
   try {
     for (let r = 0; r < rounds; r++) {
-      const h = await startChild('hello-server.ts', {});
+      const h = await startChild('ingest/hello-server.ts', {});
       const hr = await load(h.port, `hello-${r}`);
       await stopChild(h.child);
-      const a = await startChild('attune-server.ts', { ATTUNE_DATA_DIR: dataDir });
+      const a = await startChild('ingest/attune-server.ts', { ATTUNE_DATA_DIR: dataDir });
       const ar = await load(a.port, `attune-${r}`);
       await stopChild(a.child);
       if (ar.non2xx > 0 || ar.errors > 0) console.log(`  round ${r + 1}: attune non-2xx ${ar.non2xx}, errors ${ar.errors}`);

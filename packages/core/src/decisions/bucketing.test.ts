@@ -7,7 +7,10 @@ const ids = Array.from({ length: 100_000 }, (_, i) => `visitor-${i}-${(i * 26544
 describe('bucketing', () => {
   it('spreads 100,000 ids uniformly over 100 buckets (chi-square p > 0.01)', () => {
     const counts = new Array<number>(100).fill(0);
-    for (const id of ids) counts[Math.floor(bucketOf('uniformity', id) / 100)]++;
+    for (const id of ids) {
+      const k = Math.floor(bucketOf('uniformity', id) / 100);
+      counts[k] = (counts[k] ?? 0) + 1;
+    }
     expect(chiSquareUniformity(counts).pValue).toBeGreaterThan(0.01);
   });
 
@@ -20,7 +23,7 @@ describe('bucketing', () => {
     const counts = new Array<number>(weights.length).fill(0);
     for (const id of ids) {
       const v = allocate({ seed: `split-${weights.join('-')}`, id, coverage: 1, weights }).variant as number;
-      counts[v]++;
+      counts[v] = (counts[v] ?? 0) + 1;
     }
     const total = weights.reduce((a, b) => a + b, 0);
     let chi = 0;

@@ -16,12 +16,13 @@ const FNV_PRIME = 0x01000193;
 /** FNV-1a 32-bit over the UTF-8 encoding of `text` (encoded by hand: no TextEncoder needed). */
 export function fnv1a32(text: string): number {
   let h = FNV_OFFSET;
-  const step = (byte: number) => {
-    h ^= byte;
-    h = Math.imul(h, FNV_PRIME) >>> 0;
-  };
   for (let i = 0; i < text.length; i++) {
     let c = text.charCodeAt(i);
+    if (c < 0x80) {
+      // ASCII, the common case: one byte.
+      h = Math.imul(h ^ c, FNV_PRIME);
+      continue;
+    }
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
       const low = text.charCodeAt(i + 1);
       if (low >= 0xdc00 && low <= 0xdfff) {
@@ -30,19 +31,18 @@ export function fnv1a32(text: string): number {
       }
     }
     if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd; // an unpaired surrogate encodes as U+FFFD, as TextEncoder does
-    if (c < 0x80) step(c);
-    else if (c < 0x800) {
-      step(0xc0 | (c >> 6));
-      step(0x80 | (c & 0x3f));
+    if (c < 0x800) {
+      h = Math.imul(h ^ (0xc0 | (c >> 6)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | (c & 0x3f)), FNV_PRIME);
     } else if (c < 0x10000) {
-      step(0xe0 | (c >> 12));
-      step(0x80 | ((c >> 6) & 0x3f));
-      step(0x80 | (c & 0x3f));
+      h = Math.imul(h ^ (0xe0 | (c >> 12)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | ((c >> 6) & 0x3f)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | (c & 0x3f)), FNV_PRIME);
     } else {
-      step(0xf0 | (c >> 18));
-      step(0x80 | ((c >> 12) & 0x3f));
-      step(0x80 | ((c >> 6) & 0x3f));
-      step(0x80 | (c & 0x3f));
+      h = Math.imul(h ^ (0xf0 | (c >> 18)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | ((c >> 12) & 0x3f)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | ((c >> 6) & 0x3f)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | (c & 0x3f)), FNV_PRIME);
     }
   }
   return h >>> 0;
@@ -77,10 +77,17 @@ export function variantRanges(coverage: number, weights: readonly number[]): Arr
 
 export function allocate(input: { seed: string; id: string; coverage: number; weights: readonly number[] }): { variant: number | null; unit: number } {
   const unit = hashUnit(input.seed, input.id);
-  const ranges = variantRanges(input.coverage, input.weights);
-  for (let i = 0; i < ranges.length; i++) {
-    const [lo, hi] = ranges[i] as [number, number];
-    if (unit >= lo && unit < hi) return { variant: i, unit };
+  // variantRanges() inlined: this runs on every decision.
+  const weights = input.weights;
+  let total = 0;
+  for (let i = 0; i < weights.length; i++) total += Math.max(0, weights[i] as number);
+  if (total <= 0) return { variant: null, unit };
+  const c = Math.min(1, Math.max(0, input.coverage));
+  let start = 0;
+  for (let i = 0; i < weights.length; i++) {
+    const share = Math.max(0, weights[i] as number) / total;
+    if (unit >= start && unit < start + c * share) return { variant: i, unit };
+    start += share;
   }
   return { variant: null, unit };
 }

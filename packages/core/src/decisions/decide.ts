@@ -4,7 +4,7 @@ import type { DecideContext, Experience, SlotContent, TableOutput } from '../pro
 import { allocate, bucketOf, inHoldout, inNamespace } from './bucketing.ts';
 import type { ConnectorResult } from './connectors/runtime.ts';
 import type { Connector } from './connectors/schema.ts';
-import { type CompiledExperience, type CompiledManifest, compileManifest, type DecisionManifest, type ManifestExperiment, referencedPaths } from './manifest.ts';
+import { type CompiledExperience, type CompiledManifest, compileManifest, type DecisionManifest, type ManifestExperiment, type Matcher, referencedPaths } from './manifest.ts';
 import { inSchedule, type OfferImpressions, type OfferTrace, type RankedOffer, rankOffers } from './offers.ts';
 import { evaluateTable, readPath, type RuleTrace } from './tables.ts';
 
@@ -142,32 +142,8 @@ export async function decide(
   now: number,
   deps: DecideDeps = {},
 ): Promise<DecideResult> {
-  const m = compileManifest(manifest);
-  const explain = input.explain === true;
-  const unit = input.anonymousId ?? input.userId ?? '';
-  const context = requestContextOfDecide(input.context, snapshot);
-  const { host, path } = urlParts(input.context);
-  const memberships = new Set(snapshot.audiences);
-  const liveMemo = new Map<string, boolean>();
-  const subject: ConditionSubject = {
-    traits: snapshot.traits,
-    computed: snapshot.computed,
-    events: [],
-    context,
-    isMember: (id) => {
-      if (memberships.has(id)) return true;
-      const live = m.liveAudiences.get(id);
-      if (!live) return false;
-      let r = liveMemo.get(id);
-      if (r === undefined) {
-        liveMemo.set(id, false); // guards a reference cycle, which validation already rejects
-        r = evaluateCondition(live, subject, now);
-        liveMemo.set(id, r);
-      }
-      return r;
-    },
-  };
-  const result: DecideResult = { profileId: snapshot.profileId, decisions: {}, exposures: [], offersShown: [] };
+  const run = new Run(compileManifest(manifest), snapshot, input, now, deps);
+  const { m, explain, unit, result } = run;
   if (explain) result.trace = { unit, now: new Date(now).toISOString() };
 
   const settings = manifest.settings;
@@ -184,38 +160,27 @@ export async function decide(
     return result;
   }
 
-  const picks = new Map<string, ExperiencePick>();
-  const pickFor = (c: CompiledExperience): ExperiencePick => {
-    let pick = picks.get(c.experience.id);
-    if (!pick) {
-      pick = pickExperience(c, { host, path, input, subject, snapshot, unit, now, explain });
-      picks.set(c.experience.id, pick);
-      if (pick.exposure) result.exposures.push(pick.exposure);
-    }
-    return pick;
-  };
-
-  const connectorResults = new Map<string, Promise<ConnectorResult | null>>();
-  const scope = { m, subject, snapshot, input, now, explain, deps, connectorResults, result };
-
   for (const slot of input.slots) {
     const candidates = m.bySlot.get(slot);
     const trace: TraceStep[] = [];
     let decision: SlotDecision | undefined;
-    for (const c of candidates ?? []) {
-      const pick = pickFor(c);
-      if (explain) trace.push(...pick.steps);
-      if (!pick.eligible) continue;
-      const content = pick.variant?.slots[slot];
-      const payload = content ? await resolveContent(content, scope, trace) : null;
-      decision = {
-        experience: c.experience.id,
-        variant: pick.variant?.key ?? null,
-        ...(c.experiment ? { experiment: c.experiment.id } : {}),
-        content: payload,
-        reason: pick.reason,
-      };
-      break;
+    if (candidates) {
+      for (let i = 0; i < candidates.length; i++) {
+        const c = candidates[i] as CompiledExperience;
+        const pick = run.pick(c);
+        if (explain) trace.push(...pick.steps);
+        if (!pick.eligible) continue;
+        const content = pick.variant?.slots[slot];
+        const payload = content ? await resolveContent(content, run, trace) : null;
+        decision = {
+          experience: c.experience.id,
+          variant: pick.variant?.key ?? null,
+          ...(c.experiment ? { experiment: c.experiment.id } : {}),
+          content: payload,
+          reason: pick.reason,
+        };
+        break;
+      }
     }
     decision ??= { experience: null, variant: null, content: null, reason: m.knownSlots.has(slot) ? 'no_experience' : 'unknown_slot' };
     if (explain) decision.trace = trace;
@@ -224,81 +189,174 @@ export async function decide(
   return result;
 }
 
-interface PickContext {
-  host: string | undefined;
-  path: string | undefined;
-  input: DecideInput;
-  subject: ConditionSubject;
-  snapshot: DecisionSnapshot;
-  unit: string;
-  now: number;
-  explain: boolean;
+const NO_EVENTS: ConditionSubject['events'] = [];
+const NO_STEPS: TraceStep[] = [];
+const INELIGIBLE: ExperiencePick = { eligible: false, variant: null, reason: 'no_experience', steps: NO_STEPS };
+const NO_OPTIONS = {};
+
+/**
+ * One decision's state. A class rather than closures: decide() runs per request and per slot, so
+ * what it allocates matters (the context, memberships and maps are built on first use).
+ */
+class Run implements ConditionSubject {
+  readonly explain: boolean;
+  readonly unit: string;
+  readonly traits: Record<string, unknown>;
+  readonly computed: Record<string, unknown>;
+  readonly events = NO_EVENTS;
+  readonly result: DecideResult;
+  connectorResults: Map<string, Promise<ConnectorResult | null>> | undefined;
+  private ctx: RequestContext | undefined;
+  private where: { host?: string; path?: string } | undefined;
+  private members: Set<string> | undefined;
+  private live: Map<string, boolean> | undefined;
+  private picks: Map<string, ExperiencePick> | undefined;
+
+  constructor(
+    readonly m: CompiledManifest,
+    readonly snapshot: DecisionSnapshot,
+    readonly input: DecideInput,
+    readonly now: number,
+    readonly deps: DecideDeps,
+  ) {
+    this.explain = input.explain === true;
+    this.unit = input.anonymousId ?? input.userId ?? '';
+    this.traits = snapshot.traits;
+    this.computed = snapshot.computed;
+    this.result = { profileId: snapshot.profileId, decisions: {}, exposures: [], offersShown: [] };
+  }
+
+  get context(): RequestContext {
+    this.ctx ??= requestContextOfDecide(this.input.context, this.snapshot);
+    return this.ctx;
+  }
+
+  get subject(): ConditionSubject {
+    return this;
+  }
+
+  page(): { host?: string; path?: string } {
+    this.where ??= urlParts(this.input.context);
+    return this.where;
+  }
+
+  isMember(id: string): boolean {
+    this.members ??= new Set(this.snapshot.audiences);
+    if (this.members.has(id)) return true;
+    const live = this.m.liveAudiences.get(id);
+    if (!live) return false;
+    this.live ??= new Map();
+    let r = this.live.get(id);
+    if (r === undefined) {
+      this.live.set(id, false); // guards a reference cycle, which validation already rejects
+      r = evaluateCondition(live, this, this.now);
+      this.live.set(id, r);
+    }
+    return r;
+  }
+
+  /** The experience's outcome for this visitor, computed once per request (several slots share it). */
+  pick(c: CompiledExperience): ExperiencePick {
+    this.picks ??= new Map();
+    let pick = this.picks.get(c.experience.id);
+    if (!pick) {
+      pick = pickExperience(c, this);
+      this.picks.set(c.experience.id, pick);
+      if (pick.exposure) this.result.exposures.push(pick.exposure);
+    }
+    return pick;
+  }
 }
 
-function pickExperience(c: CompiledExperience, p: PickContext): ExperiencePick {
+type Check = { check: string; result: boolean; value?: unknown; detail?: unknown };
+
+function record(checks: Check[] | undefined, check: string, result: boolean, value?: unknown, detail?: unknown): void {
+  checks?.push({ check, result, ...(value !== undefined ? { value } : {}), ...(detail !== undefined ? { detail } : {}) });
+}
+
+function ineligible(e: Experience, checks: Check[] | undefined): ExperiencePick {
+  if (!checks) return INELIGIBLE;
+  return { eligible: false, variant: null, reason: 'no_experience', steps: [{ step: 'experience', experience: e.id, priority: e.priority, eligible: false, checks }] };
+}
+
+function findMatch(matchers: Matcher[], value: string | undefined): Matcher | undefined {
+  if (value === undefined) return undefined;
+  for (let i = 0; i < matchers.length; i++) if ((matchers[i] as Matcher).test(value)) return matchers[i];
+  return undefined;
+}
+
+function pickExperience(c: CompiledExperience, p: Run): ExperiencePick {
   const e = c.experience;
-  const steps: TraceStep[] = [];
-  const checks: Array<{ check: string; result: boolean; value?: unknown; detail?: unknown }> = [];
-  const fail = (check: string, value?: unknown, detail?: unknown): ExperiencePick => {
-    checks.push({ check, result: false, ...(value !== undefined ? { value } : {}), ...(detail !== undefined ? { detail } : {}) });
-    if (p.explain) steps.push({ step: 'experience', experience: e.id, priority: e.priority, eligible: false, checks });
-    return { eligible: false, variant: null, reason: 'no_experience', steps };
-  };
-  const pass = (check: string, value?: unknown, detail?: unknown) => {
-    if (p.explain) checks.push({ check, result: true, ...(value !== undefined ? { value } : {}), ...(detail !== undefined ? { detail } : {}) });
-  };
+  const checks: Check[] | undefined = p.explain ? [] : undefined;
   const t = e.targeting;
 
-  if (!inSchedule(e.schedule, p.now)) return fail('schedule', new Date(p.now).toISOString(), e.schedule);
-  if (e.schedule) pass('schedule', new Date(p.now).toISOString(), e.schedule);
+  if (e.schedule) {
+    const ok = inSchedule(e.schedule, p.now);
+    record(checks, 'schedule', ok, checks ? new Date(p.now).toISOString() : undefined, e.schedule);
+    if (!ok) return ineligible(e, checks);
+  }
   if (c.sites) {
-    const hit = p.host !== undefined ? c.sites.find((s) => s.test(p.host as string)) : undefined;
-    if (!hit) return fail('site', p.host ?? null, c.sites.map((s) => s.source));
-    pass('site', p.host, hit.source);
+    const host = p.page().host;
+    const hit = findMatch(c.sites, host);
+    record(checks, 'site', hit !== undefined, host ?? null, hit ? hit.source : checks && c.sites.map((s) => s.source));
+    if (!hit) return ineligible(e, checks);
   }
   if (c.pages) {
-    const hit = p.path !== undefined ? c.pages.find((s) => s.test(p.path as string)) : undefined;
-    if (!hit) return fail('page', p.path ?? null, c.pages.map((s) => s.source));
-    pass('page', p.path, hit.source);
+    const path = p.page().path;
+    const hit = findMatch(c.pages, path);
+    record(checks, 'page', hit !== undefined, path ?? null, hit ? hit.source : checks && c.pages.map((s) => s.source));
+    if (!hit) return ineligible(e, checks);
   }
-  if (c.excludePages.length > 0 && p.path !== undefined) {
-    const hit = c.excludePages.find((s) => s.test(p.path as string));
-    if (hit) return fail('excludePages', p.path, hit.source);
+  if (c.excludePages.length > 0) {
+    const path = p.page().path;
+    const hit = findMatch(c.excludePages, path);
+    if (hit) {
+      record(checks, 'excludePages', false, path, hit.source);
+      return ineligible(e, checks);
+    }
   }
   if (t.contentTypes) {
     const ct = p.input.context.contentType;
-    if (ct === undefined || !t.contentTypes.includes(ct)) return fail('contentType', ct ?? null, t.contentTypes);
-    pass('contentType', ct);
+    const ok = ct !== undefined && t.contentTypes.includes(ct);
+    record(checks, 'contentType', ok, ct ?? null, t.contentTypes);
+    if (!ok) return ineligible(e, checks);
   }
   if (t.tags) {
     const tags = p.input.context.tags ?? [];
-    if (!t.tags.some((x) => tags.includes(x))) return fail('tags', tags, t.tags);
-    pass('tags', tags);
+    const ok = t.tags.some((x) => tags.includes(x));
+    record(checks, 'tags', ok, tags, t.tags);
+    if (!ok) return ineligible(e, checks);
   }
   if (t.locales) {
     const locale = p.input.context.locale;
-    if (locale === undefined || !t.locales.some((l) => l === locale || locale.startsWith(`${l}-`))) return fail('locale', locale ?? null, t.locales);
-    pass('locale', locale);
+    const ok = locale !== undefined && t.locales.some((l) => l === locale || locale.startsWith(`${l}-`));
+    record(checks, 'locale', ok, locale ?? null, t.locales);
+    if (!ok) return ineligible(e, checks);
   }
   if (t.audiences) {
-    const hit = t.audiences.find((a) => p.subject.isMember?.(a));
-    if (!hit) return fail('audiences', p.snapshot.audiences, t.audiences);
-    pass('audiences', hit);
+    let hit: string | undefined;
+    for (const a of t.audiences) {
+      if (p.isMember(a)) {
+        hit = a;
+        break;
+      }
+    }
+    record(checks, 'audiences', hit !== undefined, hit ?? p.snapshot.audiences, t.audiences);
+    if (hit === undefined) return ineligible(e, checks);
   }
   if (t.condition) {
-    const trace: TraceEntry[] | undefined = p.explain ? [] : undefined;
-    const ok = evaluateCondition(t.condition, p.subject, p.now, trace ? { trace } : {});
-    if (!ok) return fail('condition', undefined, trace);
-    pass('condition', undefined, trace);
+    const trace: TraceEntry[] | undefined = checks ? [] : undefined;
+    const ok = evaluateCondition(t.condition, p, p.now, trace ? { trace } : NO_OPTIONS);
+    record(checks, 'condition', ok, undefined, trace);
+    if (!ok) return ineligible(e, checks);
   }
-  if (p.explain) steps.push({ step: 'experience', experience: e.id, priority: e.priority, eligible: true, checks });
-
+  const steps: TraceStep[] = checks ? [{ step: 'experience', experience: e.id, priority: e.priority, eligible: true, checks }] : [];
   const x = c.experiment;
   if (!x) return { eligible: true, variant: e.variants[0] ?? null, reason: 'targeted', steps };
   return pickVariant(e, x, p, steps);
 }
 
-function pickVariant(e: Experience, x: ManifestExperiment, p: PickContext, steps: TraceStep[]): ExperiencePick {
+function pickVariant(e: Experience, x: ManifestExperiment, p: Run, steps: TraceStep[]): ExperiencePick {
   const seed = x.seed ?? x.id;
   const sticky = p.snapshot.assignments[x.id];
   if (sticky) {
@@ -354,17 +412,7 @@ export function variantWeights(e: Experience, x: ManifestExperiment): number[] {
   return w.some((n) => n > 0) ? w : e.variants.map(() => 1);
 }
 
-interface ResolveScope {
-  m: CompiledManifest;
-  subject: ConditionSubject;
-  snapshot: DecisionSnapshot;
-  input: DecideInput;
-  now: number;
-  explain: boolean;
-  deps: DecideDeps;
-  connectorResults: Map<string, Promise<ConnectorResult | null>>;
-  result: DecideResult;
-}
+type ResolveScope = Run;
 
 async function resolveContent(content: SlotContent, s: ResolveScope, trace: TraceStep[]): Promise<SlotPayload | null> {
   if ('content' in content) return { type: 'content', content: content.content };
@@ -484,6 +532,7 @@ async function callConnector(id: string, s: ResolveScope, trace: TraceStep[]): P
     trace.push({ step: 'connector', connector: id, error: 'unknown connector' });
     return null;
   }
+  s.connectorResults ??= new Map();
   let pending = s.connectorResults.get(id);
   if (!pending) {
     const caller = s.deps.connectors;
