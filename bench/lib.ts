@@ -16,7 +16,9 @@ export const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 /** Starts a TypeScript server script (path relative to bench/) that prints `READY <port>`. */
 export function startChild(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=@attune/source', '--import', 'tsx', join(BENCH_DIR, script)], {
+    // BENCH_PROFILE_DIR=dir writes a CPU profile of each peer there, to see where its time goes.
+    const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+    const child = spawn(process.execPath, [...profile, '--conditions=@attune/source', '--import', 'tsx', join(BENCH_DIR, script)], {
       cwd: REPO_ROOT,
       env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -108,8 +108,13 @@ async function httpBench() {
       results.attuneP99.push(ar.p99);
       console.log(`  round ${r + 1}: hello-world ${fmt(hr.rps)} req/s (p99 ${hr.p99} ms); attune /v1/decide ${fmt(ar.rps)} req/s (p99 ${ar.p99} ms)`);
     }
-    const sample = (await api(base, 'POST', '/v1/decide', JSON.parse(bodies[0] as string), basic)) as { decisions: Record<string, { reason: string }> };
-    console.log(`  a sample answer's reasons: ${Object.values(sample.decisions).map((d) => d.reason).join(', ')}`);
+    // What the load asked: how many slots got content, and why.
+    const reasons = new Map<string, number>();
+    for (const body of bodies.slice(0, 200)) {
+      const answer = (await api(base, 'POST', '/v1/decide', JSON.parse(body), basic)) as { decisions: Record<string, { reason: string }> };
+      for (const d of Object.values(answer.decisions)) reasons.set(d.reason, (reasons.get(d.reason) ?? 0) + 1);
+    }
+    console.log(`  slot outcomes over 200 requests: ${[...reasons].map(([r, n]) => `${r} ${n}`).join(', ')}`);
   } finally {
     await stopChild(attune.child);
     rmSync(dataDir, { recursive: true, force: true });

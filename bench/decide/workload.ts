@@ -44,9 +44,11 @@ export function decisionConfig(): Record<string, unknown[]> {
   const experiences: unknown[] = [];
   const experiments: unknown[] = [];
   for (let i = 0; i < 200; i++) {
-    const slot = SLOTS[i % SLOTS.length] as string;
+    // Each page type gets experiences on several slots.
+    const slot = SLOTS[(Math.floor(i / 50) + i) % SLOTS.length] as string;
     const category = CATEGORIES[i % CATEGORIES.length] as string;
-    const pages = i % 5 === 0 ? [`/${category}/**`, `/sale/${category}/*`] : i % 5 === 1 ? [`/products/${category}-*`] : i % 5 === 2 ? ['/', '/home'] : i % 5 === 3 ? [{ regex: `^/(en|fr|de)/${category}(/.*)?$` }] : [`/landing/${i}`];
+    const kind = Math.floor(i / 10) % 5;
+    const pages = kind === 0 ? [`/${category}/**`, `/sale/${category}/*`] : kind === 1 ? [`/products/${category}-*`] : kind === 2 ? ['/', '/home'] : kind === 3 ? [{ regex: `^/(en|fr|de)/${category}(/.*)?$` }] : [`/landing/${i}`];
     const targeting: Record<string, unknown> = { pages };
     if (i % 3 === 0) targeting.audiences = [auds[i % auds.length], auds[(i * 7) % auds.length]];
     if (i % 7 === 0) targeting.condition = { any: [{ context: { field: 'geo.country', op: 'in', value: ['US', 'GB'] } }, { have: { trait: 'traits.tier', op: 'eq', value: 'gold' } }] };

@@ -9,6 +9,7 @@ import { type AudienceService, createAudienceService } from './audiences/service
 import { Committer, type IngestResult } from './ingest/committer.ts';
 import { type ConnectorCaller, type DecideResult, type DecisionSnapshot, decide, EMPTY_SNAPSHOT } from './decisions/decide.ts';
 import { EXPOSURE_EVENT, OFFER_VIEWED_EVENT } from './decisions/exposures.ts';
+import { compileManifest } from './decisions/manifest.ts';
 import { createDecisionService, type DecisionService } from './decisions/service.ts';
 import { decideRequestSchema } from './protocol/decisions.ts';
 import { type Clock, createIdGenerator, type Logger, silentLogger } from './ports.ts';
@@ -233,7 +234,8 @@ export function createEngine(options: EngineOptions): Engine {
       const request = parsed.data;
       const snap = await snapshot(request);
       const now = clock.now();
-      const result = await decide(decisions.manifest(), snap, request, now, { connectors: options.connectors });
+      const manifest = decisions.manifest();
+      const result = await decide(manifest, snap, request, now, { connectors: options.connectors });
       if (request.recordExposure && (result.exposures.length > 0 || result.offersShown.length > 0)) {
         const who = { ...(request.anonymousId ? { anonymousId: request.anonymousId } : {}), ...(request.userId ? { userId: request.userId } : {}) };
         const timestamp = new Date(now).toISOString();
@@ -252,7 +254,10 @@ export function createEngine(options: EngineOptions): Engine {
             ...who,
           });
         }
+        // Impressions matter for frequency caps only: uncapped offers are not written per request.
+        const offers = compileManifest(manifest).offers;
         for (const offerId of result.offersShown) {
+          if (!offers.get(offerId)?.caps) continue;
           calls.push({ type: 'track', event: OFFER_VIEWED_EVENT, timestamp, properties: { offer_id: offerId }, context: { source: 'decide' }, ...who });
         }
         if (calls.length > 0) {
