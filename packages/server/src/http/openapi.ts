@@ -1,4 +1,11 @@
 import {
+  connectorSchema,
+  decideRequestSchema,
+  decisionModelSchema,
+  decisionTableSchema,
+  experienceSchema,
+  experimentSchema,
+  offerSchema,
   activationInputSchema,
   audienceInputSchema,
   segmentGroupInputSchema,
@@ -332,7 +339,63 @@ export function createOpenApiDocument(options: OpenApiOptions): JsonSchema {
   documentPaths('/v1/activations', 'Activation', 'activations', 'ActivationInput');
   const adminOp = (method: 'get' | 'post', operationId: string, tag: string, summary: string, extra: JsonSchema = {}) => ({
     [method]: { operationId, tags: [tag], summary, security: adminSecurity, responses: { '200': json({ type: 'object' }), ...errors(400, ...adminErrors, 404) }, ...extra },
-  });
+  });  const decisionInputs: Array<[string, string, string, z.ZodType]> = [
+    ['/v1/experiences', 'Experience', 'ExperienceInput', experienceSchema],
+    ['/v1/offers', 'Offer', 'OfferInput', offerSchema],
+    ['/v1/decision-tables', 'DecisionTable', 'DecisionTableInput', decisionTableSchema],
+    ['/v1/decision-models', 'DecisionModel', 'DecisionModelInput', decisionModelSchema],
+    ['/v1/connectors', 'Connector', 'ConnectorInput', connectorSchema],
+    ['/v1/experiments', 'Experiment', 'ExperimentInput', experimentSchema],
+  ];
+  for (const [base, name, input, schema] of decisionInputs) {
+    components[input] = toJsonSchema(schema, input, components);
+    documentPaths(base, name, 'decisions', input);
+  }
+  components.DecideRequest = toJsonSchema(decideRequestSchema, 'DecideRequest', components);
+  paths['/v1/decide'] = {
+    post: {
+      operationId: 'decide',
+      tags: ['decisions'],
+      summary:
+        'What each slot shows for a visitor, with the reason. The write key gets `decisions` only; the secret key also gets the profile id, exposures and, with `explain`, a trace.',
+      security: writeSecurity,
+      requestBody: { required: true, content: { 'application/json': { schema: ref('DecideRequest') } } },
+      responses: { '200': json({ type: 'object', properties: { decisions: { type: 'object' } } }), ...errors(400, 401, 403, 413, 429) },
+    },
+  };
+  paths['/v1/decide/snapshot'] = {
+    post: {
+      operationId: 'decisionSnapshot',
+      tags: ['decisions'],
+      summary: 'What decide() needs of a visitor, to decide locally from the manifest; the write key reads by anonymousId and gets only the traits decisions read',
+      security: writeSecurity,
+      responses: { '200': json({ type: 'object' }), ...errors(400, 401, 403, 429) },
+    },
+  };
+  paths['/v1/manifest'] = {
+    get: {
+      operationId: 'manifest',
+      tags: ['decisions'],
+      summary: 'The compiled decision configuration for local evaluation (connectors without URLs or headers for the write key)',
+      security: writeSecurity,
+      responses: { '200': json({ type: 'object' }), ...errors(401, 403, 429) },
+    },
+  };
+  paths['/v1/experiments/{id}/results'] = adminOp('get', 'experimentResults', 'decisions', 'Per variant: exposures, conversions, rate, revenue, lift with a 95% interval, probability to beat control; sample-ratio check', { parameters: id });
+  paths['/v1/connectors/{id}/metrics'] = adminOp('get', 'connectorMetrics', 'decisions', 'Calls, cache hits, failures by code, timeouts and latency percentiles', { parameters: id });
+  paths['/v1/decision-settings'] = {
+    ...adminOp('get', 'getDecisionSettings', 'decisions', 'The global holdout'),
+    put: { ...adminOp('get', 'putDecisionSettings', 'decisions', 'Set the global holdout').get, operationId: 'putDecisionSettings' },
+  };
+  paths['/v1/config'] = {
+    ...adminOp('get', 'exportConfig', 'decisions', 'The whole decision configuration (what `attune config export` prints)'),
+    put: {
+      ...adminOp('get', 'applyConfig', 'decisions', 'Validate a whole configuration, then create or replace every document; `prune=true` deletes the rest').get,
+      operationId: 'applyConfig',
+      parameters: [{ name: 'prune', in: 'query', schema: { type: 'boolean' } }],
+    },
+  };
+
   paths['/v1/audiences/{id}/members'] = adminOp('get', 'audienceMembers', 'audiences', 'Members by profile id, paged with `after` and `limit`', { parameters: id });
   paths['/v1/audiences/{id}/export'] = adminOp('get', 'exportAudience', 'audiences', 'Every member with identifiers, as CSV or NDJSON (`format`)', { parameters: id });
   paths['/v1/audiences/preview'] = adminOp('post', 'previewAudience', 'audiences', 'How many profiles match a condition now, and 20 of them');
@@ -376,6 +439,9 @@ export function createOpenApiDocument(options: OpenApiOptions): JsonSchema {
       { name: 'profiles' },
       { name: 'imports' },
       { name: 'keys' },
+      { name: 'audiences' },
+      { name: 'activations' },
+      { name: 'decisions', description: 'experiences, offers, decision tables and models, connectors, experiments' },
       { name: 'operations' },
     ],
     paths,

@@ -112,10 +112,22 @@ describe.each(STORE_KINDS)('server on %s', (kind) => {
       ['/v1/profiles/{profileId}/audiences', 'get'],
       ['/v1/activations', 'post'],
       ['/v1/activations/{id}/dead-letters/{letterId}/replay', 'post'],
+      ['/v1/experiences', 'post'],
+      ['/v1/offers/{id}', 'put'],
+      ['/v1/decision-tables', 'get'],
+      ['/v1/decision-models/{id}', 'delete'],
+      ['/v1/connectors', 'post'],
+      ['/v1/experiments/{id}/results', 'get'],
+      ['/v1/config', 'put'],
     ] as const) {
       expect(doc.paths[path]?.[method]?.security, `${method} ${path}`).toEqual([{ secretKey: [] }]);
     }
     expect(doc.paths['/v1/audiences']?.post?.requestBody?.content['application/json']?.schema).toEqual({ $ref: '#/components/schemas/AudienceInput' });
+    expect(doc.paths['/v1/decide']?.post?.security).toEqual([{ writeKey: [] }, { secretKey: [] }]);
+    expect(doc.paths['/v1/decide']?.post?.requestBody?.content['application/json']?.schema).toEqual({ $ref: '#/components/schemas/DecideRequest' });
+    expect(Object.keys((doc.components.schemas.ExperienceInput as { properties: object }).properties)).toEqual(
+      expect.arrayContaining(['id', 'targeting', 'variants', 'priority', 'schedule']),
+    );
     expect(doc.components.securitySchemes.writeKey).toMatchObject({ type: 'http', scheme: 'basic' });
     expect(doc.components.securitySchemes.secretKey).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.paths['/v1/track']?.post?.security).toEqual(expect.arrayContaining([{ writeKey: [] }]));
