@@ -100,8 +100,8 @@ export interface DecisionService {
   goals(): CompiledGoals;
   reload(): Promise<void>;
   results(experimentId: string): Promise<ExperimentResults>;
-  /** Re-weights the bandit experiments whose interval has passed; returns how many changed. */
-  reweightBandits(): Promise<number>;
+  /** Re-weights the bandit experiments whose interval has passed (or `force`, now); returns how many changed. */
+  reweightBandits(options?: { force?: string }): Promise<number>;
   /** Validates a whole configuration, then creates or replaces every document in it. */
   apply(config: unknown, options?: { prune?: boolean }): Promise<{ created: number; updated: number; unchanged: number; deleted: number }>;
   exportConfig(): Promise<DecisionConfig>;
@@ -361,14 +361,20 @@ export function createDecisionService({ store, clock, logger, audiences }: Servi
     goals: () => goals,
     reload,
     results,
-    async reweightBandits() {
+    async reweightBandits(options = {}) {
       let changed = 0;
       const now = clock.now();
+      if (options.force !== undefined) {
+        const x = manifest.experiments.find((e) => e.id === options.force);
+        if (!x) throw new AttuneError('NOT_FOUND', `no running experiment "${options.force}"`);
+        if (x.mode !== 'bandit') throw new AttuneError('CONFLICT', `experiment "${x.id}" is not a bandit`);
+      }
       for (const x of manifest.experiments) {
         if (x.mode !== 'bandit' || x.status !== 'running') continue;
+        if (options.force !== undefined && x.id !== options.force) continue;
         const doc = await store.docs.get(BANDIT_KIND, x.id);
         const state = doc?.body as { epoch: number; at: number } | undefined;
-        if (state && now - state.at < x.bandit.reweightMinutes * 60_000) continue;
+        if (options.force === undefined && state && now - state.at < x.bandit.reweightMinutes * 60_000) continue;
         const r = await results(x.id);
         const epoch = (state?.epoch ?? 0) + 1;
         const w = thompsonWeights(

@@ -111,6 +111,10 @@ export function decisionRoutes({ engine, resolver, limiter, connectors }: Decisi
   router.get('/v1/experiments/:id/results', async (req, res) => {
     res.json(await d.results(req.params.id as string));
   });
+  router.post('/v1/experiments/:id/reweight', async (req, res) => {
+    await d.reweightBandits({ force: req.params.id as string });
+    res.json(await d.results(req.params.id as string));
+  });
   router.get('/v1/connectors/:id/metrics', async (req, res) => {
     await d.get('connector', req.params.id as string);
     res.json(connectors.metrics()[req.params.id as string] ?? { calls: 0 });

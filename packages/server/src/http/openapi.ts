@@ -382,6 +382,7 @@ export function createOpenApiDocument(options: OpenApiOptions): JsonSchema {
     },
   };
   paths['/v1/experiments/{id}/results'] = adminOp('get', 'experimentResults', 'decisions', 'Per variant: exposures, conversions, rate, revenue, lift with a 95% interval, probability to beat control; sample-ratio check', { parameters: id });
+  paths['/v1/experiments/{id}/reweight'] = adminOp('post', 'reweightBandit', 'decisions', 'Re-weight a bandit from its results now (the server also does it on its schedule)', { parameters: id });
   paths['/v1/connectors/{id}/metrics'] = adminOp('get', 'connectorMetrics', 'decisions', 'Calls, cache hits, failures by code, timeouts and latency percentiles', { parameters: id });
   paths['/v1/decision-settings'] = {
     ...adminOp('get', 'getDecisionSettings', 'decisions', 'The global holdout'),
