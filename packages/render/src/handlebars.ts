@@ -1,10 +1,8 @@
 import type { HelperOptions } from 'handlebars';
 import { type ResolvedSlot, slotContent } from './slots.ts';
 
-interface HandlebarsLike {
-  registerHelper(name: string, fn: (...args: never[]) => unknown): void;
-  SafeString: new (s: string) => unknown;
-}
+/** The structural type of a Handlebars environment (`Handlebars.create()`): helpers take any arguments. */
+type HandlebarsLike = { registerHelper(name: string, fn: any): void; SafeString: new (s: string) => unknown };
 
 /**
  * `{{#personalize "hero"}}…{{else}}default{{/personalize}}` in Handlebars views: the block renders
@@ -24,5 +22,5 @@ export function registerPersonalizeHelpers(hb: HandlebarsLike): void {
     }
     const content = slotContent(decision);
     return options.fn(content, { data: { ...options.data, decision, source: resolved?.source } });
-  } as never);
+  });
 }

@@ -34,15 +34,30 @@ export interface ResolvedSlot {
   decision: SlotDecision | null;
 }
 
-/** Keeps each slot's last good decision (in memory, or in localStorage in a browser). */
+/**
+ * Keeps the last good decision per visitor and slot (keys are `visitor\u0000slot`), in memory on a
+ * server, or in localStorage in a browser.
+ */
 export interface DecisionCache {
-  get(slot: string): SlotDecision | undefined;
-  set(slot: string, decision: SlotDecision): void;
+  get(key: string): SlotDecision | undefined;
+  set(key: string, decision: SlotDecision): void;
 }
 
-export function memoryCache(): DecisionCache {
+/** A bounded in-memory cache: the least recently written entries go first. */
+export function memoryCache(maxEntries = 10_000): DecisionCache {
   const m = new Map<string, SlotDecision>();
-  return { get: (s) => m.get(s), set: (s, d) => void m.set(s, d) };
+  return {
+    get: (k) => m.get(k),
+    set: (k, d) => {
+      m.delete(k);
+      m.set(k, d);
+      if (m.size > maxEntries) m.delete(m.keys().next().value as string);
+    },
+  };
+}
+
+function cacheKey(request: DecideRequest, slot: string): string {
+  return `${request.userId ?? request.anonymousId ?? ''}\u0000${slot}`;
 }
 
 export interface SlotResolverOptions {
@@ -75,11 +90,11 @@ export function createSlotResolver(options: SlotResolverOptions): SlotResolver {
       for (const slot of request.slots) {
         const d = decisions?.[slot];
         if (d) {
-          if (d.content !== null) cache.set(slot, d);
+          if (d.content !== null) cache.set(cacheKey(request, slot), d);
           out[slot] = { source: 'live', decision: d };
           continue;
         }
-        const good = decisions === null ? cache.get(slot) : undefined;
+        const good = decisions === null ? cache.get(cacheKey(request, slot)) : undefined;
         out[slot] = good ? { source: 'last-good', decision: good } : { source: 'default', decision: null };
       }
       return out;

@@ -39,9 +39,11 @@ describe('slot resolution', () => {
 
     const cache = new Map<string, SlotDecision>();
     const cacheApi = { get: (s: string) => cache.get(s), set: (s: string, d: SlotDecision) => void cache.set(s, d) };
-    await createSlotResolver({ source: source({ title: 'good' }), cache: cacheApi }).resolve({ context: {}, slots: ['hero'] });
+    await createSlotResolver({ source: source({ title: 'good' }), cache: cacheApi }).resolve({ anonymousId: 'v1', context: {}, slots: ['hero'] });
     const down = createSlotResolver({ source: source({ fail: true }), cache: cacheApi });
-    const out = await down.resolve({ context: {}, slots: ['hero', 'banner'] });
+    const out = await down.resolve({ anonymousId: 'v1', context: {}, slots: ['hero', 'banner'] });
+    // Another visitor never gets this one's decision.
+    expect((await down.resolve({ anonymousId: 'v2', context: {}, slots: ['hero'] })).hero).toEqual({ source: 'default', decision: null });
     expect(out.hero).toMatchObject({ source: 'last-good' });
     expect(slotContent(out.hero?.decision ?? null)).toEqual({ title: 'good' });
     expect(out.banner).toEqual({ source: 'default', decision: null });

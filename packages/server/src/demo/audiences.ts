@@ -37,10 +37,12 @@ export const DEMO_AUDIENCES = [
   {
     id: 'cart-abandoners',
     groupId: 'lifecycle',
-    name: 'Cart abandoners (added to cart this week, no order since)',
+    name: 'Cart abandoners (added to cart this week, then an hour without cart activity or an order)',
     condition: {
       all: [
         { did: { event: 'Product Added', window: { last: { days: 7 } } } },
+        // Entry is timed: the hour passes without a new add, and the profile joins with no event.
+        { did_not: { event: 'Product Added', window: { last: { hours: 1 } } } },
         { did_not: { event: 'Order Completed', window: { last: { days: 7 } } } },
       ],
     },
