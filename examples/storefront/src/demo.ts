@@ -53,5 +53,6 @@ const app = await createStorefront({ attuneUrl, writeKey, secretKey });
 app.listen(shopPort, () => {
   console.error(`\nThe storefront is running at http://localhost:${shopPort}  (Attune at ${attuneUrl})`);
   console.error(`  Accept cookies, browse, add to cart; http://localhost:${shopPort}/debug shows your profile, audiences and decisions.`);
+  console.error(`  Keys for this run: ATTUNE_SECRET_KEY=${secretKey}  ATTUNE_WRITE_KEY=${writeKey}`);
   console.error(`  Try ?country=FR on any page for the location promotion; /react is the React example.\n`);
 });
