@@ -102,6 +102,18 @@ export async function createStorefront(options: StorefrontOptions): Promise<expr
   app.get('/assets/storefront.js', (_req, res) => {
     res.type('application/javascript').send(bundles.storefront);
   });
+  app.get('/assets/static-page.js', (_req, res) => {
+    res.type('application/javascript').send(bundles.static);
+  });
+  // A static page (no server-side decisions): personalized in the browser, with anti-flicker.
+  app.get('/lookbook', (_req, res) => {
+    res.send(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Lookbook</title><script>${snippet}</script></head><body>` +
+        `<h1>Lookbook</h1><div data-attune-slot="promo" id="promo"><p data-attune-field="text">Free returns within 30 days.</p></div>` +
+        `<div id="attune-static" data-api-host="${options.attuneUrl}" data-write-key="${options.writeKey}" data-budget-ms="${options.budgetMs ?? 150}"></div>` +
+        `<script src="/assets/static-page.js" defer></script></body></html>`,
+    );
+  });
   app.get('/assets/react-page.js', (_req, res) => {
     res.type('application/javascript').send(bundles.react);
   });

@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** The browser scripts, bundled at start-up (no build step before `pnpm demo` or the tests). */
-export async function buildClientBundles(): Promise<{ storefront: string; react: string }> {
+export async function buildClientBundles(): Promise<{ storefront: string; react: string; static: string }> {
   const bundle = async (entry: string) => {
     const r = await build({
       entryPoints: [join(here, entry)],
@@ -21,6 +21,6 @@ export async function buildClientBundles(): Promise<{ storefront: string; react:
     });
     return r.outputFiles[0]?.text ?? '';
   };
-  const [storefront, react] = await Promise.all([bundle('client.ts'), bundle('react-client.tsx')]);
-  return { storefront, react };
+  const [storefront, react, staticPage] = await Promise.all([bundle('client.ts'), bundle('react-client.tsx'), bundle('static-client.ts')]);
+  return { storefront, react, static: staticPage };
 }

@@ -126,6 +126,23 @@ describe('storefront in headless Chromium', () => {
     await context.close();
   });
 
+  it('personalizes a static page in the browser, hiding slots until the decision arrives', async () => {
+    const context = await browser.newContext();
+    await acceptConsent(context, shop.shopUrl);
+    const page = await context.newPage();
+    await page.goto(`${shop.shopUrl}/lookbook?country=FR`);
+    await page.waitForSelector('body[data-attune-done]');
+    expect(await page.textContent('#promo [data-attune-field="text"]')).toBe('Livraison gratuite en France dès 50 €');
+    expect(await page.getAttribute('#promo', 'data-attune-source')).toBe('live');
+    // The anti-flicker style is gone: the slot is visible.
+    expect(await page.evaluate(() => getComputedStyle(document.getElementById('promo') as HTMLElement).visibility)).toBe('visible');
+    await page.goto(`${shop.shopUrl}/lookbook?country=US`);
+    await page.waitForSelector('body[data-attune-done]');
+    expect(await page.textContent('#promo [data-attune-field="text"]')).toBe('Free returns within 30 days.');
+    await screenshot(page, 'static-page-default');
+    await context.close();
+  });
+
   it('renders the personalized variant server-side in React and hydrates without warnings', async () => {
     const context = await browser.newContext();
     await acceptConsent(context, shop.shopUrl);
