@@ -3,18 +3,15 @@
  * good decision of the slot, else to the page's default content. Nothing here needs a DOM.
  */
 
-export interface SlotPayload {
-  type: 'content' | 'ref' | 'html' | 'offers' | 'value' | 'collect';
-  [key: string]: unknown;
-}
+import type { SlotDecision, SlotPayload } from '@attune/core';
 
-export interface SlotDecision {
-  experience: string | null;
-  variant: string | null;
-  experiment?: string;
-  content: SlotPayload | null;
-  reason: string;
-}
+/**
+ * Segment's exposure event (core's EXPOSURE_EVENT). Spelled here rather than imported, so a
+ * browser bundle of this module does not pull in the core's schemas.
+ */
+const EXPOSURE_EVENT = 'Experiment Viewed';
+
+export type { SlotDecision, SlotPayload };
 
 export interface DecideRequest {
   anonymousId?: string | undefined;
@@ -123,7 +120,7 @@ export function httpDecisionSource(options: { apiHost: string; key: string; reco
 export function exposureEvent(decision: SlotDecision | null): { event: string; properties: Record<string, string> } | null {
   if (!decision?.experiment || decision.variant === null) return null;
   return {
-    event: 'Experiment Viewed',
+    event: EXPOSURE_EVENT,
     properties: { experiment_id: decision.experiment, variation_id: decision.variant, ...(decision.experience ? { experience_id: decision.experience } : {}) },
   };
 }

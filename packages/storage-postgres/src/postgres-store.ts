@@ -7,6 +7,7 @@ import {
   type IdentityRecord,
   type Store,
   type StoreTx,
+  statFromRow,
 } from '@attune/core';
 import pg from 'pg';
 import { advisoryKey, hash32, IdentityLocks } from './identity-locks.ts';
@@ -309,14 +310,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         'SELECT experiment_id, variant, metric, count, sum, sum_squares FROM experiment_stats WHERE experiment_id = $1 ORDER BY variant, metric',
         [experimentId],
       );
-      return rows.map((r) => ({
-        experimentId: r.experiment_id as string,
-        variant: r.variant as string,
-        metric: r.metric as string,
-        count: Number(r.count),
-        sum: Number(r.sum),
-        sumSquares: Number(r.sum_squares),
-      }));
+      return rows.map(statFromRow);
     },
     docs: {
       async get(kind, id) {

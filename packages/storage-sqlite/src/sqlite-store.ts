@@ -18,6 +18,7 @@ import {
   type Store,
   type StoredEvent,
   type StoreTx,
+  statFromRow,
   sumStatDeltas,
 } from '@attune/core';
 import Database from 'better-sqlite3';
@@ -318,14 +319,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     async experimentStats(experimentId) {
       const rows = st().readStats.all(experimentId) as Array<Record<string, unknown>>;
-      return rows.map((r) => ({
-        experimentId: r.experiment_id as string,
-        variant: r.variant as string,
-        metric: r.metric as string,
-        count: Number(r.count),
-        sum: Number(r.sum),
-        sumSquares: Number(r.sum_squares),
-      }));
+      return rows.map(statFromRow);
     },
     docs: {
       async get(kind, id) {

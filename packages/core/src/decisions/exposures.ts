@@ -164,3 +164,15 @@ export function sumStatDeltas(deltas: readonly StatDelta[]): StatDelta[] {
   }
   return [...rows.values()].sort((a, b) => (a.experimentId + a.variant + a.metric < b.experimentId + b.variant + b.metric ? -1 : 1));
 }
+
+/** A stored statistics row (snake_case columns, as both stores name them) as a StatDelta. */
+export function statFromRow(r: Record<string, unknown>): StatDelta {
+  return {
+    experimentId: r.experiment_id as string,
+    variant: r.variant as string,
+    metric: r.metric as string,
+    count: Number(r.count),
+    sum: Number(r.sum),
+    sumSquares: Number(r.sum_squares),
+  };
+}
