@@ -1,19 +1,29 @@
+import { AttuneError } from '../errors.ts';
+
 /**
- * Deterministic bucketing, the same in every runtime (server, browser, edge):
+ * Deterministic bucketing, bit-for-bit the same in every runtime and language (server, browser,
+ * edge, other SDKs). The full description and test vectors are in packages/core/spec/bucketing.json.
  *
- *   h1   = FNV-1a 32-bit over the UTF-8 bytes of `seed + ":" + id`
- *   h2   = FNV-1a 32-bit over the UTF-8 bytes of the decimal string of h1
- *   unit = h2 / 2^32                      (a float in [0, 1))
- *   bucket = floor(unit × 10000)          (an integer in [0, 10000))
+ *   bytes  = UTF-8 of `seed + ":" + id` (an unpaired UTF-16 surrogate encodes as U+FFFD, EF BF BD)
+ *   h1     = FNV-1a 32-bit over bytes: h = 0x811c9dc5; per byte h = (h XOR byte) × 0x01000193 mod 2^32
+ *   h2     = FNV-1a 32-bit over the ASCII decimal digits of h1 (unsigned, no sign, no leading zeros)
+ *   unit   = h2 / 2^32                     a float in [0, 1), exact in IEEE-754 double
+ *   bucket = floor(unit × 10000)           = (h2 × 10000) >> 32 in 64-bit integer arithmetic
  *
- * Hashing twice spreads ids that differ only in their last characters (GrowthBook's v2 hash does
- * the same). Test vectors are in packages/core/spec/bucketing.json.
+ * One FNV-1a pass leaves ids that differ only in their last characters close together; the
+ * second pass over the decimal string spreads them (GrowthBook's v2 hash does the same).
+ * floor(unit × 10000) equals the integer formula: h2 × 10000 / 2^32 is either an integer or at
+ * least 2^-28 away from one, far more than the rounding error of the double product.
  */
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
+const TWO_32 = 4294967296;
 
-/** FNV-1a 32-bit over the UTF-8 encoding of `text` (encoded by hand: no TextEncoder needed). */
+/** Buckets per unit interval: the resolution of traffic, weights and holdouts (0.01%). */
+export const BUCKETS = 10_000;
+
+/** FNV-1a 32-bit over the UTF-8 encoding of `text`, encoded by hand so no TextEncoder or Buffer is needed. */
 export function fnv1a32(text: string): number {
   let h = FNV_OFFSET;
   for (let i = 0; i < text.length; i++) {
@@ -48,57 +58,123 @@ export function fnv1a32(text: string): number {
   return h >>> 0;
 }
 
-/** A float in [0, 1) for an id under a seed. */
+/** A float in [0, 1) for an id under a seed (see the algorithm above). */
 export function hashUnit(seed: string, id: string): number {
-  return fnv1a32(String(fnv1a32(`${seed}:${id}`))) / 4294967296;
+  return fnv1a32(String(fnv1a32(`${seed}:${id}`))) / TWO_32;
 }
 
-/** An integer bucket in [0, 10000). */
+/** An integer bucket in [0, 10000): floor(hashUnit(seed, id) × 10000). */
 export function bucketOf(seed: string, id: string): number {
-  return Math.floor(hashUnit(seed, id) * 10000);
+  return Math.floor(hashUnit(seed, id) * BUCKETS);
+}
+
+export interface AllocateInput {
+  seed: string;
+  id: string;
+  /** Share of ids in the experiment, 0..1. */
+  coverage: number;
+  /** Variant weights, control first; any non-negative scale. All zero: nobody is allocated. */
+  weights: readonly number[];
+}
+
+export interface Allocation {
+  /** Index into `weights`, or null when the id falls outside every variant's range. */
+  variant: number | null;
+  /** hashUnit(seed, id), for explain traces. */
+  unit: number;
+}
+
+function invalid(path: string, message: string): AttuneError {
+  return new AttuneError('VALIDATION', `${path}: ${message}`, { issues: [{ path, message }] });
+}
+
+function checkCoverage(coverage: number): void {
+  if (!(coverage >= 0 && coverage <= 1)) throw invalid('coverage', `must be a number from 0 to 1, got ${coverage}`);
+}
+
+/** Sums the weights, rejecting an empty list and negative or non-finite weights. */
+function totalWeight(weights: readonly number[]): number {
+  if (weights.length === 0) throw invalid('weights', 'must list at least one variant');
+  let total = 0;
+  for (let i = 0; i < weights.length; i++) {
+    const w = weights[i] as number;
+    if (!(w >= 0 && w < Number.POSITIVE_INFINITY)) throw invalid(`weights[${i}]`, `must be a finite number ≥ 0, got ${w}`);
+    total += w;
+  }
+  return total;
 }
 
 /**
- * Variant ranges on [0, 1): variant i starts where the weights before it end (its start never
- * moves with coverage) and spans coverage × its share. Raising coverage only extends ranges, so
- * every id already assigned keeps its variant; ids outside every range are not in the experiment.
+ * Variant ranges [start, end) on the unit interval: share_i = w_i / Σw, start_i = share_0 + … +
+ * share_(i−1) summed left to right, end_i = start_i + coverage × share_i. A variant's start does
+ * not depend on coverage, so raising coverage only extends ranges and an id already assigned keeps
+ * its variant; ids between the ranges are outside the experiment.
  */
 export function variantRanges(coverage: number, weights: readonly number[]): Array<[number, number]> {
-  const total = weights.reduce((a, w) => a + Math.max(0, w), 0);
-  const c = Math.min(1, Math.max(0, coverage));
+  checkCoverage(coverage);
+  const total = totalWeight(weights);
   let start = 0;
   return weights.map((w) => {
-    const share = total > 0 ? Math.max(0, w) / total : 0;
-    const range: [number, number] = [start, start + c * share];
+    const share = total > 0 ? w / total : 0;
+    const range: [number, number] = [start, start + coverage * share];
     start += share;
     return range;
   });
 }
 
-export function allocate(input: { seed: string; id: string; coverage: number; weights: readonly number[] }): { variant: number | null; unit: number } {
-  const unit = hashUnit(input.seed, input.id);
-  // variantRanges() inlined: this runs on every decision.
+/**
+ * The variant of `id`: the first i with start_i ≤ unit < end_i (ranges of variantRanges), or null.
+ * Throws VALIDATION for coverage outside [0, 1] and for negative or non-finite weights.
+ */
+export function allocate(input: AllocateInput): Allocation {
+  checkCoverage(input.coverage);
   const weights = input.weights;
-  let total = 0;
-  for (let i = 0; i < weights.length; i++) total += Math.max(0, weights[i] as number);
-  if (total <= 0) return { variant: null, unit };
-  const c = Math.min(1, Math.max(0, input.coverage));
+  const total = totalWeight(weights);
+  const unit = hashUnit(input.seed, input.id);
+  if (total === 0) return { variant: null, unit };
+  // variantRanges() inlined, with the same arithmetic: this runs on every decision.
   let start = 0;
   for (let i = 0; i < weights.length; i++) {
-    const share = Math.max(0, weights[i] as number) / total;
-    if (unit >= start && unit < start + c * share) return { variant: i, unit };
+    const share = (weights[i] as number) / total;
+    if (unit >= start && unit < start + input.coverage * share) return { variant: i, unit };
     start += share;
   }
   return { variant: null, unit };
 }
 
-/** Layers (namespaces): experiments given disjoint ranges of one layer never share an id. */
-export function inNamespace(id: string, ns: { id: string; range: readonly [number, number] }): boolean {
-  const u = hashUnit(`layer:${ns.id}`, id);
-  return u >= ns.range[0] && u < ns.range[1];
+/** A layer of mutually exclusive experiments: each experiment owns a range [start, end) of the layer. */
+export interface Namespace {
+  id: string;
+  range: readonly [number, number];
 }
 
-/** Holdouts: `percent` of ids (0–100) under a seed. */
-export function inHoldout(id: string, holdout: { seed: string; percent: number }): boolean {
+/** The seed a layer hashes ids with, independent of every experiment's own seed. */
+export function namespaceSeed(namespaceId: string): string {
+  return `layer:${namespaceId}`;
+}
+
+/**
+ * True when hashUnit("layer:" + ns.id, id) lies in [start, end). All experiments of a layer hash
+ * an id to the same point, so experiments with disjoint ranges never share an id.
+ */
+export function inNamespace(id: string, ns: Namespace): boolean {
+  const [start, end] = ns.range;
+  if (!(start >= 0 && start <= end && end <= 1)) {
+    throw invalid('range', `must be [start, end) with 0 ≤ start ≤ end ≤ 1, got [${start}, ${end}]`);
+  }
+  const u = hashUnit(namespaceSeed(ns.id), id);
+  return u >= start && u < end;
+}
+
+export interface Holdout {
+  /** Use a seed of its own (a global one, or `<experiment seed>:holdout`): sharing the experiment's seed would hold out its first variant. */
+  seed: string;
+  /** Share of ids held out, in percent (0–100). */
+  percent: number;
+}
+
+/** True when hashUnit(seed, id) × 100 < percent: `percent`% of ids, the same ones on every call. */
+export function inHoldout(id: string, holdout: Holdout): boolean {
+  if (!(holdout.percent >= 0 && holdout.percent <= 100)) throw invalid('percent', `must be a number from 0 to 100, got ${holdout.percent}`);
   return hashUnit(holdout.seed, id) * 100 < holdout.percent;
 }

@@ -1,3 +1,6 @@
 export * from './bandit.ts';
-export * from './results.ts';
+export * from './compare.ts';
+export * from './random.ts';
 export * from './special.ts';
+export * from './srm.ts';
+export * from './variant-stats.ts';
