@@ -58,28 +58,31 @@ export function compareToControl(control: VariantStats, variant: VariantStats): 
   return { rate, controlRate, lift, liftCi95, probabilityToBeatControl, revenuePerExposure };
 }
 
-/** Past this many terms of the exact sum all four parameters are large and the normal approximation is within ~1e-4. */
-const EXACT_TERMS_LIMIT = 250_000;
+/** Past this many terms every parameter is large and the normal approximation is within ~1e-4 (the sum itself takes ~5 ms). */
+const EXACT_TERMS_LIMIT = 1_000_000;
+const RESCALE = 1e200;
+const LOG_RESCALE = Math.log(RESCALE);
 
 /**
  * Σ_{i=0}^{a2−1} B(a1+i, b1+b2) / ((b2+i) · B(1+i, b2) · B(a1, b1)) = P(X2 > X1) for X1 ~ Beta(a1, b1),
  * X2 ~ Beta(a2, b2), a2 a positive integer (Evan Miller, "Formulas for Bayesian A/B testing").
- * Consecutive terms differ by the factor (a1+i)(b2+i) / ((a1+b1+b2+i)(1+i)), so the sum is kept in
- * log space with one log and one exp per term.
+ * Consecutive terms differ by the factor (a1+i)(b2+i) / ((a1+b1+b2+i)(1+i)), so the terms are
+ * products relative to the first, rescaled before they overflow; only the first needs log-beta.
  */
 function sumOverA2(a1: number, b1: number, a2: number, b2: number): number {
-  let logTerm = logBeta(a1, b1 + b2) - logBeta(a1, b1); // the i = 0 term: B(1, b2) = 1/b2 cancels (b2 + 0)
-  let max = logTerm;
-  let scaled = 0; // Σ exp(logTerm − max)
+  let logScale = logBeta(a1, b1 + b2) - logBeta(a1, b1); // the i = 0 term: b2 · B(1, b2) = 1
+  let term = 1;
+  let sum = 0;
   for (let i = 0; i < a2; i++) {
-    if (logTerm > max) {
-      scaled *= Math.exp(max - logTerm);
-      max = logTerm;
+    sum += term;
+    term *= ((a1 + i) / (a1 + b1 + b2 + i)) * ((b2 + i) / (1 + i));
+    if (term > RESCALE) {
+      term /= RESCALE;
+      sum /= RESCALE;
+      logScale += LOG_RESCALE;
     }
-    scaled += Math.exp(logTerm - max);
-    logTerm += Math.log(((a1 + i) / (a1 + b1 + b2 + i)) * ((b2 + i) / (1 + i)));
   }
-  return Math.exp(max) * scaled;
+  return Math.exp(logScale + Math.log(sum));
 }
 
 /**
@@ -88,7 +91,7 @@ function sumOverA2(a1: number, b1: number, a2: number, b2: number): number {
  * The closed-form sum runs over one integer parameter; by the symmetries P(X_B > X_A) =
  * 1 − P(X_A > X_B) = P(1 − X_A > 1 − X_B) it can run over any of the four, so it runs over the
  * smallest (usually the conversions of the arm converting least). When even the smallest exceeds
- * 250,000, or a parameter is not an integer, both distributions are replaced by normals of the same
+ * 1,000,000, or a parameter is not an integer, both distributions are replaced by normals of the same
  * mean and variance; with every parameter that large the Betas are practically normal.
  */
 export function probabilityBBeatsA(aA: number, bA: number, aB: number, bB: number): number {
