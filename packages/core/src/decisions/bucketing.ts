@@ -1,4 +1,4 @@
-import { AttuneError } from '../errors.ts';
+import { invalidArgument } from '../stats/invalid.ts';
 
 /**
  * Deterministic bucketing, bit-for-bit the same in every runtime and language (server, browser,
@@ -84,21 +84,17 @@ export interface Allocation {
   unit: number;
 }
 
-function invalid(path: string, message: string): AttuneError {
-  return new AttuneError('VALIDATION', `${path}: ${message}`, { issues: [{ path, message }] });
-}
-
 function checkCoverage(coverage: number): void {
-  if (!(coverage >= 0 && coverage <= 1)) throw invalid('coverage', `must be a number from 0 to 1, got ${coverage}`);
+  if (!(coverage >= 0 && coverage <= 1)) throw invalidArgument('coverage', `must be a number from 0 to 1, got ${coverage}`);
 }
 
 /** Sums the weights, rejecting an empty list and negative or non-finite weights. */
 function totalWeight(weights: readonly number[]): number {
-  if (weights.length === 0) throw invalid('weights', 'must list at least one variant');
+  if (weights.length === 0) throw invalidArgument('weights', 'must list at least one variant');
   let total = 0;
   for (let i = 0; i < weights.length; i++) {
     const w = weights[i] as number;
-    if (!(w >= 0 && w < Number.POSITIVE_INFINITY)) throw invalid(`weights[${i}]`, `must be a finite number ≥ 0, got ${w}`);
+    if (!(w >= 0 && w < Number.POSITIVE_INFINITY)) throw invalidArgument(`weights[${i}]`, `must be a finite number ≥ 0, got ${w}`);
     total += w;
   }
   return total;
@@ -160,7 +156,7 @@ export function namespaceSeed(namespaceId: string): string {
 export function inNamespace(id: string, ns: Namespace): boolean {
   const [start, end] = ns.range;
   if (!(start >= 0 && start <= end && end <= 1)) {
-    throw invalid('range', `must be [start, end) with 0 ≤ start ≤ end ≤ 1, got [${start}, ${end}]`);
+    throw invalidArgument('range', `must be [start, end) with 0 ≤ start ≤ end ≤ 1, got [${start}, ${end}]`);
   }
   const u = hashUnit(namespaceSeed(ns.id), id);
   return u >= start && u < end;
@@ -175,6 +171,6 @@ export interface Holdout {
 
 /** True when hashUnit(seed, id) × 100 < percent: `percent`% of ids, the same ones on every call. */
 export function inHoldout(id: string, holdout: Holdout): boolean {
-  if (!(holdout.percent >= 0 && holdout.percent <= 100)) throw invalid('percent', `must be a number from 0 to 100, got ${holdout.percent}`);
+  if (!(holdout.percent >= 0 && holdout.percent <= 100)) throw invalidArgument('percent', `must be a number from 0 to 100, got ${holdout.percent}`);
   return hashUnit(holdout.seed, id) * 100 < holdout.percent;
 }

@@ -1,4 +1,4 @@
-import { AttuneError } from '../errors.ts';
+import { invalidArgument } from './invalid.ts';
 import { sampleBeta, seededRandom } from './random.ts';
 
 export interface BanditArm {
@@ -15,10 +15,6 @@ export interface ThompsonOptions {
   draws?: number;
 }
 
-function invalid(path: string, message: string): AttuneError {
-  return new AttuneError('VALIDATION', `${path}: ${message}`, { issues: [{ path, message }] });
-}
-
 /**
  * Thompson sampling weights. Each of `draws` rounds draws every arm's rate from its posterior
  * Beta(1 + successes, 1 + failures) (seededRandom(seed), Marsaglia–Tsang gamma draws) and counts a
@@ -31,15 +27,15 @@ function invalid(path: string, message: string): AttuneError {
  */
 export function thompsonWeights(arms: readonly BanditArm[], options: ThompsonOptions): number[] {
   const draws = options.draws ?? 10_000;
-  if (!(Number.isInteger(draws) && draws > 0)) throw invalid('draws', `must be a positive integer, got ${draws}`);
-  if (!(options.minShare >= 0 && options.minShare <= 1)) throw invalid('minShare', `must be a number from 0 to 1, got ${options.minShare}`);
+  if (!(Number.isInteger(draws) && draws > 0)) throw invalidArgument('draws', `must be a positive integer, got ${draws}`);
+  if (!(options.minShare >= 0 && options.minShare <= 1)) throw invalidArgument('minShare', `must be a number from 0 to 1, got ${options.minShare}`);
   const k = arms.length;
   if (k === 0) return [];
   const alpha: number[] = [];
   const beta: number[] = [];
   arms.forEach((arm, i) => {
     for (const key of ['successes', 'trials'] as const) {
-      if (!(arm[key] >= 0 && Number.isFinite(arm[key]))) throw invalid(`arms[${i}].${key}`, `must be a finite number ≥ 0, got ${arm[key]}`);
+      if (!(arm[key] >= 0 && Number.isFinite(arm[key]))) throw invalidArgument(`arms[${i}].${key}`, `must be a finite number ≥ 0, got ${arm[key]}`);
     }
     alpha.push(1 + arm.successes);
     beta.push(1 + Math.max(0, arm.trials - arm.successes));

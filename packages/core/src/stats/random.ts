@@ -1,5 +1,5 @@
 import { fnv1a32 } from '../decisions/bucketing.ts';
-import { AttuneError } from '../errors.ts';
+import { invalidArgument } from './invalid.ts';
 
 /**
  * Seeded random numbers for the Monte Carlo parts of the statistics (bandit weights). Math.random
@@ -43,7 +43,7 @@ export function sampleNormal(rand: Random): number {
  * Gamma(a) = Gamma(a + 1) · U^(1/a).
  */
 export function sampleGamma(shape: number, rand: Random): number {
-  if (!(shape > 0 && Number.isFinite(shape))) throw new AttuneError('VALIDATION', `shape: must be a finite number > 0, got ${shape}`, { issues: [{ path: 'shape', message: 'must be a finite number > 0' }] });
+  if (!(shape > 0 && Number.isFinite(shape))) throw invalidArgument('shape', `must be a finite number > 0, got ${shape}`);
   if (shape < 1) return sampleGamma(shape + 1, rand) * (1 - rand()) ** (1 / shape);
   const d = shape - 1 / 3;
   const c = 1 / Math.sqrt(9 * d);

@@ -1,4 +1,4 @@
-import { AttuneError } from '../errors.ts';
+import { invalidArgument } from './invalid.ts';
 import { chiSquarePValue } from './special.ts';
 
 export interface SampleRatioCheck {
@@ -12,10 +12,6 @@ export interface SampleRatioCheck {
 /** The p-value below which a split counts as a sample ratio mismatch (the usual, conservative threshold). */
 export const SRM_THRESHOLD = 0.001;
 
-function invalid(path: string, message: string): AttuneError {
-  return new AttuneError('VALIDATION', `${path}: ${message}`, { issues: [{ path, message }] });
-}
-
 /**
  * Chi-square goodness of fit of observed counts (exposures per arm) against the split the weights
  * ask for: χ² = Σ (oᵢ − eᵢ)² / eᵢ with eᵢ = N·wᵢ/Σw, p = Q((k − 1)/2, χ²/2) by the regularized
@@ -26,19 +22,19 @@ function invalid(path: string, message: string): AttuneError {
  */
 export function sampleRatioMismatch(observed: readonly number[], expectedWeights: readonly number[]): SampleRatioCheck {
   if (observed.length !== expectedWeights.length) {
-    throw invalid('expectedWeights', `must have one weight per observed count (${observed.length}), got ${expectedWeights.length}`);
+    throw invalidArgument('expectedWeights', `must have one weight per observed count (${observed.length}), got ${expectedWeights.length}`);
   }
   let n = 0;
   let wTotal = 0;
   for (let i = 0; i < observed.length; i++) {
     const o = observed[i] as number;
     const w = expectedWeights[i] as number;
-    if (!(o >= 0 && Number.isFinite(o))) throw invalid(`observed[${i}]`, `must be a finite number ≥ 0, got ${o}`);
-    if (!(w >= 0 && Number.isFinite(w))) throw invalid(`expectedWeights[${i}]`, `must be a finite number ≥ 0, got ${w}`);
+    if (!(o >= 0 && Number.isFinite(o))) throw invalidArgument(`observed[${i}]`, `must be a finite number ≥ 0, got ${o}`);
+    if (!(w >= 0 && Number.isFinite(w))) throw invalidArgument(`expectedWeights[${i}]`, `must be a finite number ≥ 0, got ${w}`);
     n += o;
     wTotal += w;
   }
-  if (!(wTotal > 0)) throw invalid('expectedWeights', 'must have at least one positive weight');
+  if (!(wTotal > 0)) throw invalidArgument('expectedWeights', 'must have at least one positive weight');
   if (n === 0) return { chiSquare: 0, pValue: 1, mismatch: false };
   let chiSquare = 0;
   let arms = 0;
@@ -60,7 +56,7 @@ export function sampleRatioMismatch(observed: readonly number[], expectedWeights
 
 /** Chi-square test of counts against an even split (k − 1 degrees of freedom). */
 export function chiSquareUniformity(counts: readonly number[]): { chiSquare: number; pValue: number } {
-  if (counts.length === 0) throw invalid('counts', 'must list at least one count');
+  if (counts.length === 0) throw invalidArgument('counts', 'must list at least one count');
   const { chiSquare, pValue } = sampleRatioMismatch(
     counts,
     counts.map(() => 1),

@@ -1,4 +1,5 @@
 import { AttuneError } from '../errors.ts';
+import { invalidArgument } from './invalid.ts';
 
 /**
  * Sufficient statistics of one variant for one goal, kept incrementally: exposed units, converted
@@ -27,7 +28,7 @@ export function addExposure(stats: VariantStats): VariantStats {
 /** One more converted unit, worth `value` (0 for a goal without a value). Throws VALIDATION for a non-finite value. */
 export function addConversion(stats: VariantStats, value = 0): VariantStats {
   if (!Number.isFinite(value)) {
-    throw new AttuneError('VALIDATION', `value: must be a finite number, got ${value}`, { issues: [{ path: 'value', message: 'must be a finite number' }] });
+    throw invalidArgument('value', `must be a finite number, got ${value}`);
   }
   return {
     exposures: stats.exposures,
