@@ -47,7 +47,7 @@ async function api(base: string, method: string, path: string, body: unknown, au
   return res.status === 204 ? null : res.json();
 }
 
-function decideBodies(count: number): string[] {
+function decideBodies(count: number, recordExposure = true): string[] {
   const p = pages();
   let seed = 12345;
   const rand = () => {
@@ -60,6 +60,7 @@ function decideBodies(count: number): string[] {
       anonymousId: `${RUN}-v${v}`,
       context: { url: `https://shop.example.com${p[Math.floor(rand() * p.length)]}`, geo: { country: ['US', 'FR', 'GB'][v % 3] }, device: { type: 'mobile' }, locale: 'en-US' },
       slots: SLOTS,
+      ...(recordExposure ? {} : { recordExposure: false }),
     });
   });
 }
@@ -95,7 +96,7 @@ async function httpBench() {
     // Every visitor has been on the site before: their first exposures are recorded here.
     const warm = decideBodies(visitors * 2);
     await load(attune.port, warm);
-    const bodies = decideBodies(50_000);
+    const bodies = decideBodies(50_000, process.env.BENCH_RECORD !== "0");
     for (let r = 0; r < rounds; r++) {
       const h = await startChild('decide/hello-server.ts', {});
       const hr = await load(h.port, bodies);

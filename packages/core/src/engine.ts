@@ -271,20 +271,18 @@ export function createEngine(options: EngineOptions): Engine {
   };
 
   async function snapshot(ids: { anonymousId?: string | undefined; userId?: string | undefined }): Promise<DecisionSnapshot> {
-    let id: string | null = null;
     const user = ids.userId !== undefined ? normalizeIdentifier('userId', ids.userId) : null;
     const anon = ids.anonymousId !== undefined ? normalizeIdentifier('anonymousId', ids.anonymousId) : null;
-    if (user !== null) id = await store.findProfileId({ type: 'userId', value: user });
-    if (id === null && anon !== null) id = await store.findProfileId({ type: 'anonymousId', value: anon });
-    const p = id === null ? null : await resolveLive(id);
+    let p = user !== null ? await store.decisionProfile({ type: 'userId', value: user }) : null;
+    if (!p && anon !== null) p = await store.decisionProfile({ type: 'anonymousId', value: anon });
     if (!p) return EMPTY_SNAPSHOT;
     return {
       profileId: p.id,
       traits: p.traits,
-      computed: p.computed as unknown as Record<string, unknown>,
+      computed: p.computed,
       audiences: Object.keys(p.audiences),
-      assignments: p.experiments ?? {},
-      offers: p.offerImpressions ?? {},
+      assignments: p.experiments,
+      offers: p.offerImpressions,
     };
   }
 }

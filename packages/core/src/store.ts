@@ -144,6 +144,16 @@ export interface StoreTx {
   addExperimentStats(deltas: StatDelta[]): Promise<void>;
 }
 
+/** What `Store.decisionProfile` returns. */
+export interface DecisionProfile {
+  id: string;
+  traits: Record<string, unknown>;
+  computed: Record<string, unknown>;
+  audiences: Record<string, number>;
+  experiments: Record<string, { variant: string; at: number }>;
+  offerImpressions: Record<string, { total: number; day: string; today: number }>;
+}
+
 /** The storage port. Both stores pass the conformance suite in `@attune/test-utils`. */
 export interface Store {
   readonly kind: string;
@@ -152,6 +162,11 @@ export interface Store {
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   getProfile(id: string): Promise<ProfileRecord | null>;
   findProfileId(key: IdentityKey): Promise<string | null>;
+  /**
+   * The parts of a live profile a decision reads (no counters, no trait metadata), found by an
+   * identifier, following merges: one cheap read on the decide path.
+   */
+  decisionProfile(key: IdentityKey): Promise<DecisionProfile | null>;
   listIdentities(profileId: string): Promise<IdentityRecord[]>;
   queryEvents(query: EventQuery): Promise<EventPage>;
   getAccount(id: string): Promise<AccountRecord | null>;

@@ -151,6 +151,25 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       );
       return rows[0] ? toProfile(rows[0]) : null;
     },
+    async decisionProfile(key) {
+      const columns = `p.id, p.merged_into, p.data->'traits' AS traits, p.data->'computed' AS computed, p.data->'audiences' AS audiences,
+        p.data->'experiments' AS experiments, p.data->'offerImpressions' AS offers`;
+      let { rows } = await query<Row>(`SELECT ${columns} FROM identities i JOIN profiles p ON p.id = i.profile_id WHERE i.type = $1 AND i.value = $2`, [key.type, key.value]);
+      for (let hops = 0; rows[0]?.merged_into && hops < 100; hops++) {
+        ({ rows } = await query<Row>(`SELECT ${columns} FROM profiles p WHERE p.id = $1`, [rows[0].merged_into]));
+      }
+      const row = rows[0];
+      if (!row || row.merged_into) return null;
+      const obj = (v: unknown) => (v !== null && typeof v === 'object' ? (v as Record<string, never>) : {});
+      return {
+        id: row.id as string,
+        traits: obj(row.traits),
+        computed: obj(row.computed),
+        audiences: obj(row.audiences),
+        experiments: obj(row.experiments),
+        offerImpressions: obj(row.offers),
+      };
+    },
     async findProfileId(key) {
       const { rows } = await query<{ profile_id: string }>(
         'SELECT profile_id FROM identities WHERE type = $1 AND value = $2',

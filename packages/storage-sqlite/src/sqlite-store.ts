@@ -195,6 +195,20 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const row = st().getProfile.get(id) as Row | undefined;
       return row ? toProfile(row) : null;
     },
+    async decisionProfile(key: IdentityKey) {
+      let row = st().decisionByIdentity.get(key.type, key.value) as Row | undefined;
+      for (let hops = 0; row?.merged_into && hops < 100; hops++) row = st().decisionById.get(row.merged_into) as Row | undefined;
+      if (!row || row.merged_into) return null;
+      const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : {});
+      return {
+        id: row.id as string,
+        traits: parse(row.traits),
+        computed: parse(row.computed),
+        audiences: parse(row.audiences),
+        experiments: parse(row.experiments),
+        offerImpressions: parse(row.offers),
+      };
+    },
     async findProfileId(key: IdentityKey) {
       const row = st().lookupIdentity.get(key.type, key.value) as { profile_id: string } | undefined;
       return row?.profile_id ?? null;
@@ -357,6 +371,19 @@ function prepare(db: Database.Database) {
     commit: db.prepare('COMMIT'),
     rollback: db.prepare('ROLLBACK'),
     lookupIdentity: db.prepare('SELECT profile_id FROM identities WHERE type = ? AND value = ?'),
+    // SQLite extracts the few fields a decision reads, so the counters are never parsed in JS.
+    decisionByIdentity: db.prepare(
+      `SELECT p.id, p.merged_into, json_extract(p.data, '$.traits') AS traits, json_extract(p.data, '$.computed') AS computed,
+              json_extract(p.data, '$.audiences') AS audiences, json_extract(p.data, '$.experiments') AS experiments,
+              json_extract(p.data, '$.offerImpressions') AS offers
+         FROM identities i JOIN profiles p ON p.id = i.profile_id WHERE i.type = ? AND i.value = ?`,
+    ),
+    decisionById: db.prepare(
+      `SELECT id, merged_into, json_extract(data, '$.traits') AS traits, json_extract(data, '$.computed') AS computed,
+              json_extract(data, '$.audiences') AS audiences, json_extract(data, '$.experiments') AS experiments,
+              json_extract(data, '$.offerImpressions') AS offers
+         FROM profiles WHERE id = ?`,
+    ),
     linkIdentity: db.prepare(
       `INSERT INTO identities (type, value, profile_id, first_seen) VALUES (?, ?, ?, ?)
        ON CONFLICT (type, value) DO UPDATE SET profile_id = excluded.profile_id`,

@@ -14,6 +14,29 @@ async function profileOf(engine: Engine, type: string, value: string): Promise<s
 /** The engine end to end on the store: what a server node does with it. */
 export function describeEngine(ctx: StoreContext): void {
   describe('engine on this store', () => {
+    it('reads the decision profile by any identifier, following merges, without the counters', async () => {
+      const engine = engineOn(ctx.store);
+      await engine.ingestCall({ anonymousId: 'dp-anon-1', event: 'Experiment Viewed', properties: { experiment_id: 'x1', variation_id: 'b' } }, 'track');
+      await engine.ingestCall({ anonymousId: 'dp-anon-2', traits: { tier: 'gold' } }, 'identify');
+      await engine.ingestCall({ anonymousId: 'dp-anon-2', event: 'Offer Viewed', properties: { offer_id: 'o1' } }, 'track');
+      // A login joins the two devices: the older profile survives.
+      await engine.ingestCall({ anonymousId: 'dp-anon-2', userId: 'dp-user' }, 'identify');
+      await engine.ingestCall({ anonymousId: 'dp-anon-1', userId: 'dp-user' }, 'identify');
+      const id = await profileOf(engine, 'userId', 'dp-user');
+      for (const value of ['dp-anon-1', 'dp-anon-2']) {
+        const p = await ctx.store.decisionProfile({ type: 'anonymousId', value });
+        expect(p?.id).toBe(id);
+        expect(p?.traits).toMatchObject({ tier: 'gold' });
+        expect(p?.experiments).toMatchObject({ x1: { variant: 'b' } });
+        expect(p?.offerImpressions.o1?.total).toBe(1);
+        expect(typeof p?.computed.sessions).toBe('number');
+        expect(p).not.toHaveProperty('counters');
+      }
+      expect(await ctx.store.decisionProfile({ type: 'anonymousId', value: 'dp-nobody' })).toBeNull();
+      const snap = await engine.snapshot({ anonymousId: 'dp-anon-1' });
+      expect(snap).toMatchObject({ profileId: id, traits: { tier: 'gold' }, assignments: { x1: { variant: 'b' } } });
+    });
+
     it('routes every Segment call type to the right profile', async () => {
       const engine = engineOn(ctx.store);
       const who = { userId: 'u-calls', anonymousId: 'anon-calls' };

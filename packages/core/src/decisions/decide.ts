@@ -4,7 +4,7 @@ import type { DecideContext, Experience, SlotContent, TableOutput } from '../pro
 import { allocate, bucketOf, inHoldout, inNamespace } from './bucketing.ts';
 import type { ConnectorResult } from './connectors/runtime.ts';
 import type { Connector } from './connectors/schema.ts';
-import { type CompiledExperience, type CompiledManifest, compileManifest, type DecisionManifest, type ManifestExperiment, type Matcher, referencedPaths } from './manifest.ts';
+import { type CompiledExperience, type CompiledManifest, compileManifest, type DecisionManifest, type ManifestExperiment, type Matcher, pageMatchOf, pageRow, referencedPaths } from './manifest.ts';
 import { inSchedule, type OfferImpressions, type OfferTrace, type RankedOffer, rankOffers } from './offers.ts';
 import { evaluateTable, readPath, type RuleTrace } from './tables.ts';
 
@@ -210,7 +210,7 @@ class Run implements ConditionSubject {
   private where: { host?: string; path?: string } | undefined;
   private members: Set<string> | undefined;
   private live: Map<string, boolean> | undefined;
-  private picks: Map<string, ExperiencePick> | undefined;
+  private picks: Array<ExperiencePick | undefined> | undefined;
 
   constructor(
     readonly m: CompiledManifest,
@@ -240,6 +240,16 @@ class Run implements ConditionSubject {
     return this.where;
   }
 
+  private row: Uint8Array | undefined;
+
+  pageRow(): Uint8Array {
+    if (!this.row) {
+      const where = this.page();
+      this.row = pageRow(this.m, where.host, where.path);
+    }
+    return this.row;
+  }
+
   isMember(id: string): boolean {
     this.members ??= new Set(this.snapshot.audiences);
     if (this.members.has(id)) return true;
@@ -257,11 +267,11 @@ class Run implements ConditionSubject {
 
   /** The experience's outcome for this visitor, computed once per request (several slots share it). */
   pick(c: CompiledExperience): ExperiencePick {
-    this.picks ??= new Map();
-    let pick = this.picks.get(c.experience.id);
+    this.picks ??= new Array(this.m.size);
+    let pick = this.picks[c.index];
     if (!pick) {
       pick = pickExperience(c, this);
-      this.picks.set(c.experience.id, pick);
+      this.picks[c.index] = pick;
       if (pick.exposure) this.result.exposures.push(pick.exposure);
     }
     return pick;
@@ -295,25 +305,31 @@ function pickExperience(c: CompiledExperience, p: Run): ExperiencePick {
     record(checks, 'schedule', ok, checks ? new Date(p.now).toISOString() : undefined, e.schedule);
     if (!ok) return ineligible(e, checks);
   }
-  if (c.sites) {
-    const host = p.page().host;
-    const hit = findMatch(c.sites, host);
-    record(checks, 'site', hit !== undefined, host ?? null, hit ? hit.source : checks && c.sites.map((s) => s.source));
-    if (!hit) return ineligible(e, checks);
-  }
-  if (c.pages) {
-    const path = p.page().path;
-    const hit = findMatch(c.pages, path);
-    record(checks, 'page', hit !== undefined, path ?? null, hit ? hit.source : checks && c.pages.map((s) => s.source));
-    if (!hit) return ineligible(e, checks);
-  }
-  if (c.excludePages.length > 0) {
-    const path = p.page().path;
-    const hit = findMatch(c.excludePages, path);
-    if (hit) {
-      record(checks, 'excludePages', false, path, hit.source);
-      return ineligible(e, checks);
+  if (checks) {
+    // Explaining: every pattern is tested again so the trace shows which one matched.
+    if (c.sites) {
+      const host = p.page().host;
+      const hit = findMatch(c.sites, host);
+      record(checks, 'site', hit !== undefined, host ?? null, hit ? hit.source : c.sites.map((s) => s.source));
+      if (!hit) return ineligible(e, checks);
     }
+    if (c.pages) {
+      const path = p.page().path;
+      const hit = findMatch(c.pages, path);
+      record(checks, 'page', hit !== undefined, path ?? null, hit ? hit.source : c.pages.map((s) => s.source));
+      if (!hit) return ineligible(e, checks);
+    }
+    if (c.excludePages.length > 0) {
+      const path = p.page().path;
+      const hit = findMatch(c.excludePages, path);
+      if (hit) {
+        record(checks, 'excludePages', false, path, hit.source);
+        return ineligible(e, checks);
+      }
+    }
+  } else if (c.sites || c.pages || c.excludePages.length > 0) {
+    const where = p.page();
+    if (!pageMatchOf(p.pageRow(), c, where.host, where.path)) return INELIGIBLE;
   }
   if (t.contentTypes) {
     const ct = p.input.context.contentType;

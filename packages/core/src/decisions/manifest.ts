@@ -37,6 +37,8 @@ export interface DecisionManifest {
 }
 
 export interface CompiledExperience {
+  /** Position among the active experiences: per-request state is kept in arrays by it. */
+  index: number;
   experience: Experience;
   experiment: ManifestExperiment | null;
   sites: Matcher[] | null;
@@ -55,6 +57,40 @@ export interface CompiledManifest {
   liveAudiences: Map<string, Condition>;
   /** Slots some experience defines, active or not: a slot outside it is unknown. */
   knownSlots: Set<string>;
+  /** How many active experiences there are (the size of per-request arrays). */
+  size: number;
+  /**
+   * Site and page checks per page, memoized: most requests land on pages seen before, so the
+   * globs and regular expressions run once per page and experience, not once per request.
+   */
+  pageMatches: Map<string, Uint8Array>;
+}
+
+const PAGE_CACHE_LIMIT = 10_000;
+
+/** The memo row of one page: per experience, 1 when its site and page targeting admit the page, 2 when not, 0 not known yet. */
+export function pageRow(m: CompiledManifest, host: string | undefined, path: string | undefined): Uint8Array {
+  const key = `${host ?? ''}\u0000${path ?? ''}`;
+  let row = m.pageMatches.get(key);
+  if (!row) {
+    if (m.pageMatches.size >= PAGE_CACHE_LIMIT) m.pageMatches.clear();
+    row = new Uint8Array(m.size);
+    m.pageMatches.set(key, row);
+  }
+  return row;
+}
+
+export function pageMatchOf(row: Uint8Array, c: CompiledExperience, host: string | undefined, path: string | undefined): boolean {
+  let v = row[c.index] as number;
+  if (v === 0) {
+    const ok =
+      (!c.sites || (host !== undefined && c.sites.some((x) => x.test(host)))) &&
+      (!c.pages || (path !== undefined && c.pages.some((x) => x.test(path)))) &&
+      !(path !== undefined && c.excludePages.some((x) => x.test(path)));
+    v = ok ? 1 : 2;
+    row[c.index] = v;
+  }
+  return v === 1;
 }
 
 export type Matcher = { source: string; test: (value: string) => boolean };
@@ -80,10 +116,12 @@ export function compileManifest(manifest: DecisionManifest): CompiledManifest {
   }
   const bySlot = new Map<string, CompiledExperience[]>();
   const knownSlots = new Set<string>();
+  let size = 0;
   for (const e of manifest.experiences) {
     for (const v of e.variants) for (const s of Object.keys(v.slots)) knownSlots.add(s);
     if (e.status !== 'active') continue;
     const compiled: CompiledExperience = {
+      index: size++,
       experience: e,
       experiment: experiments.get(e.id) ?? null,
       sites: e.targeting.sites?.map(compilePattern) ?? null,
@@ -110,6 +148,8 @@ export function compileManifest(manifest: DecisionManifest): CompiledManifest {
     connectors: new Map(manifest.connectors.map((c) => [c.id, c])),
     liveAudiences: new Map(manifest.audiences.map((a) => [a.id, a.condition])),
     knownSlots,
+    size,
+    pageMatches: new Map(),
   };
   compiledCache.set(manifest, out);
   return out;
