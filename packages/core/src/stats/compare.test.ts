@@ -83,6 +83,11 @@ describe('probabilityBBeatsA', () => {
     expect(probabilityBBeatsA(51, 950, 51, 950)).toBeCloseTo(0.5, 10);
   });
 
+  it('rejects parameters that are not positive', () => {
+    expect(() => probabilityBBeatsA(0, 1, 1, 1)).toThrow(/aA/);
+    expect(() => probabilityBBeatsA(1, 1, 1, Number.NaN)).toThrow(/bB/);
+  });
+
   it('stays exact with large counts and hands over to the normal approximation only when every parameter is huge', () => {
     // 200,000 conversions per arm: still the exact sum; the normal approximation is already within 1e-5.
     const exact = probabilityBBeatsA(200_001, 1_800_001, 201_001, 1_799_001);

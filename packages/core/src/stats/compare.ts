@@ -1,3 +1,4 @@
+import { invalidArgument } from './invalid.ts';
 import { logBeta, normalCdf, Z95 } from './special.ts';
 import { checkStats, type VariantStats } from './variant-stats.ts';
 
@@ -58,7 +59,7 @@ export function compareToControl(control: VariantStats, variant: VariantStats): 
   return { rate, controlRate, lift, liftCi95, probabilityToBeatControl, revenuePerExposure };
 }
 
-/** Past this many terms every parameter is large and the normal approximation is within ~1e-4 (the sum itself takes ~5 ms). */
+/** Past this many terms every parameter is huge: the normal approximation is then within ~1e-7 of the exact sum (which takes ~10 ms at this size). */
 const EXACT_TERMS_LIMIT = 1_000_000;
 const RESCALE = 1e200;
 const LOG_RESCALE = Math.log(RESCALE);
@@ -92,9 +93,13 @@ function sumOverA2(a1: number, b1: number, a2: number, b2: number): number {
  * 1 − P(X_A > X_B) = P(1 − X_A > 1 − X_B) it can run over any of the four, so it runs over the
  * smallest (usually the conversions of the arm converting least). When even the smallest exceeds
  * 1,000,000, or a parameter is not an integer, both distributions are replaced by normals of the same
- * mean and variance; with every parameter that large the Betas are practically normal.
+ * mean and variance; with every parameter that large the Betas are practically normal. Precision of
+ * the exact path: about 1e-8 absolute at millions of counts (the log-beta of the first term).
  */
 export function probabilityBBeatsA(aA: number, bA: number, aB: number, bB: number): number {
+  for (const [name, v] of [['aA', aA], ['bA', bA], ['aB', aB], ['bB', bB]] as const) {
+    if (!(v > 0 && Number.isFinite(v))) throw invalidArgument(name, `must be a finite number > 0, got ${v}`);
+  }
   const smallest = Math.min(aA, bA, aB, bB);
   const integers = Number.isInteger(aA) && Number.isInteger(bA) && Number.isInteger(aB) && Number.isInteger(bB);
   if (!integers || smallest > EXACT_TERMS_LIMIT) return normalProbabilityBBeatsA(aA, bA, aB, bB);
