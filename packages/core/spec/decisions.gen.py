@@ -15,7 +15,7 @@ NOW = "2026-06-15T12:00:00.000Z"  # a Monday
 
 def fnv1a32(text):
     h = 0x811C9DC5
-    for b in text.encode("utf-8", "surrogatepass"):
+    for b in text.encode("utf-8"):
         h ^= b
         h = (h * 0x01000193) & 0xFFFFFFFF
     return h
@@ -611,22 +611,4 @@ with open(os.path.join(HERE, "decisions.json"), "w") as f:
     json.dump(doc, f, indent=1, ensure_ascii=False)
     f.write("\n")
 
-vectors = []
-for seed in ["", "exp-1", "checkout-test", "attune-global-holdout", "layer:checkout", "🚀 launch"]:
-    for ident in ["", "a", "visitor-1", "visitor-2", "user@example.com", "Ünïcödé-ид", "0123456789abcdef0123456789abcdef", "😀"]:
-        u = hash_unit(seed, ident)
-        vectors.append({"seed": seed, "id": ident, "h1": fnv1a32(seed + ":" + ident), "unit": u, "bucket": int(u * 10000)})
-with open(os.path.join(HERE, "bucketing.json"), "w") as f:
-    json.dump({
-        "algorithm": (
-            "h1 = FNV-1a 32-bit (offset basis 0x811c9dc5, prime 0x01000193) over the UTF-8 bytes of seed + ':' + id; "
-            "h2 = FNV-1a 32-bit over the UTF-8 bytes of the decimal string of h1; unit = h2 / 2^32 in [0, 1); "
-            "bucket = floor(unit * 10000). Allocation: variant i covers [start_i, start_i + coverage * w_i / sum(w)) where "
-            "start_i is the sum of the previous variants' shares, so raising coverage never moves an assigned id. "
-            "Holdouts: unit(seed, id) * 100 < percent, with seed '<experiment seed>:holdout' or the global holdout seed. "
-            "Layers: unit('layer:' + layerId, id) within the experiment's [start, end)."
-        ),
-        "vectors": vectors,
-    }, f, indent=1, ensure_ascii=False)
-    f.write("\n")
-print(f"{len(cases)} decision cases, {len(vectors)} bucketing vectors")
+print(f"{len(cases)} decision cases (bucketing.json is written by bucketing.gen.py)")

@@ -72,7 +72,11 @@ export interface ExperimentResults {
   control: string;
   variants: VariantResult[];
   holdout: { exposures: number; conversions: number; rate: number; revenue: number } | null;
-  sampleRatio: { chiSquare: number; pValue: number; mismatch: boolean; expected: Record<string, number> };
+  /**
+   * The split against the configured weights. Null for bandits: their weights change at each
+   * re-weight, so the total split has no single expected ratio.
+   */
+  sampleRatio: { chiSquare: number; pValue: number; mismatch: boolean; expected: Record<string, number> } | null;
   banditWeights?: Record<string, number>;
 }
 
@@ -299,7 +303,7 @@ export function createDecisionService({ store, clock, logger, audiences }: Servi
       control,
       variants,
       holdout: h.exposures > 0 ? { exposures: h.exposures, conversions: h.conversions, rate: h.conversions / h.exposures, revenue: h.revenue } : null,
-      sampleRatio: { ...srm, expected: Object.fromEntries(keys.map((k, i) => [k, (expectedWeights[i] ?? 0) / total])) },
+      sampleRatio: x.mode === 'bandit' ? null : { ...srm, expected: Object.fromEntries(keys.map((k, i) => [k, (expectedWeights[i] ?? 0) / total])) },
       ...(x.mode === 'bandit' && banditDoc ? { banditWeights: (banditDoc.body as { weights: Record<string, number> }).weights } : {}),
     };
   }

@@ -232,7 +232,8 @@ describe.each(STORE_KINDS)('decisions API on %s', (kind) => {
     const batch = [...assigned].filter(([, v]) => v === 'c').map(([a]) => ({ type: 'track', event: 'Banner Clicked', anonymousId: a }));
     expect((await h.track('/v1/batch', { batch })).status).toBe(200);
     // The server re-weights on its schedule; an operator can force it now.
-    const results = await adminJson<{ banditWeights: Record<string, number> }>('POST', `/v1/experiments/${id}-x/reweight`);
+    const results = await adminJson<{ banditWeights: Record<string, number>; sampleRatio: unknown }>('POST', `/v1/experiments/${id}-x/reweight`);
+    expect(results.sampleRatio).toBeNull(); // bandit weights move: no single expected split
     expect(await h.server.engine.decisions.reweightBandits()).toBe(0); // not due again for an hour
     const w = results.banditWeights;
     expect((w.control ?? 0) + (w.b ?? 0) + (w.c ?? 0)).toBeCloseTo(1, 5);
