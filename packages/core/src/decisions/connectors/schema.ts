@@ -33,10 +33,13 @@ const urlTemplate = template.superRefine((u, ctx) => {
 /** Headers the HTTP client owns; letting a connector set them would break or redirect the request. */
 const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'upgrade', 'te', 'trailer', 'keep-alive']);
 
-const headerName = z
-  .string()
-  .regex(/^[A-Za-z0-9-]{1,100}$/, 'must be a header name')
-  .refine((h) => !RESERVED_HEADERS.has(h.toLowerCase()), 'is set by the HTTP client and cannot be configured');
+// Checked on the record, not as a key schema, so the issue says what is wrong with the name.
+const headerNames = (headers: Record<string, string>, ctx: z.RefinementCtx) => {
+  for (const name of Object.keys(headers)) {
+    if (!/^[A-Za-z0-9-]{1,100}$/.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'must be a header name' });
+    else if (RESERVED_HEADERS.has(name.toLowerCase())) ctx.addIssue({ code: 'custom', path: [name], message: 'is set by the HTTP client and cannot be configured' });
+  }
+};
 
 const headerTemplate = template.refine((t) => /^[\t\x20-\x7e]*$/.test(t.replace(TEMPLATE_TOKEN, '')), 'must be visible ASCII (no line breaks)');
 
@@ -60,7 +63,7 @@ export const connectorSchema = z
     /** Placeholders in the URL are percent-encoded. */
     url: urlTemplate,
     /** Header values; placeholders must fill in visible ASCII. */
-    headers: z.record(headerName, headerTemplate).optional(),
+    headers: z.record(z.string(), headerTemplate).superRefine(headerNames).optional(),
     /** JSON body template for POST: a placeholder is a JSON value, or escaped text inside a string. */
     body: bodyTemplate.optional(),
     /** Latency budget: past it the decision uses the cached, last good or fallback value. */
