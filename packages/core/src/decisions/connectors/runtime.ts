@@ -116,12 +116,13 @@ export function createConnectorRuntime(options: ConnectorRuntimeOptions): Connec
     return { url, headers, body: renderTemplate(c.body, scope, 'json') };
   }
 
-  /** Everything that can change the answer: headers too, since they may carry the profile's credentials. */
+  /**
+   * Everything that can change the answer: headers too, since they may carry the visitor's
+   * credentials. Header order is the definition's, fixed for a given connector.
+   */
   function keyOf(c: Connector, r: RenderedRequest): string {
-    const headers = Object.keys(r.headers)
-      .sort()
-      .map((h) => `${h}:${r.headers[h]}`)
-      .join('\n');
+    let headers = '';
+    for (const h in r.headers) headers += `${h}:${r.headers[h]}\n`;
     return `${c.id}\u0000${c.method} ${r.url}\u0000${headers}\u0000${r.body ?? ''}`;
   }
 

@@ -18,11 +18,53 @@ export class TemplateError extends Error {
 /** Reads `a.b[0].c` (or `a.b.0.c`) from parsed JSON; undefined when absent. */
 export function selectPath(root: unknown, path: string): unknown {
   let cur = root;
-  for (const seg of path.replace(/\[(\d+)\]/g, '.$1').split('.')) {
+  for (const seg of segmentsOf(path)) {
     if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur as object, seg)) return undefined;
     cur = (cur as Record<string, unknown>)[seg];
   }
   return cur;
+}
+
+// Templates and paths come from configuration, so there are few of them: each is parsed once.
+// The bound only guards against a host that feeds the runtime an endless stream of definitions.
+const MAX_COMPILED = 5000;
+const segmentCache = new Map<string, string[]>();
+
+function segmentsOf(path: string): string[] {
+  let segs = segmentCache.get(path);
+  if (!segs) {
+    if (segmentCache.size >= MAX_COMPILED) segmentCache.clear();
+    segs = path.replace(/\[(\d+)\]/g, '.$1').split('.');
+    segmentCache.set(path, segs);
+  }
+  return segs;
+}
+
+/** A template split into literal text and placeholders (with, for JSON, whether each sits in a string). */
+type Part = string | { path: string; inString: boolean };
+const partCache = new Map<string, Part[]>();
+
+function partsOf(template: string, target: TemplateTarget): Part[] {
+  const cacheKey = `${target === 'json' ? 'j' : 't'}${template}`;
+  let parts = partCache.get(cacheKey);
+  if (!parts) {
+    if (partCache.size >= MAX_COMPILED) partCache.clear();
+    parts = target === 'json' ? scanJsonTemplate(template) : splitTemplate(template);
+    partCache.set(cacheKey, parts);
+  }
+  return parts;
+}
+
+function splitTemplate(template: string): Part[] {
+  const parts: Part[] = [];
+  let last = 0;
+  for (const m of template.matchAll(TEMPLATE_TOKEN)) {
+    if (m.index > last) parts.push(template.slice(last, m.index));
+    parts.push({ path: m[1] as string, inString: false });
+    last = m.index + m[0].length;
+  }
+  if (last < template.length) parts.push(template.slice(last));
+  return parts;
 }
 
 /** The placeholders' paths, in order: `['profile.traits.tier', …]`. */
@@ -35,11 +77,18 @@ export function templatePaths(template: string): string[] {
  * the placeholder, so a request never carries the text "undefined".
  */
 export function renderTemplate(template: string, scope: unknown, target: TemplateTarget): string {
-  if (target === 'json') return renderJson(template, scope);
-  return template.replace(TEMPLATE_TOKEN, (_, path: string) => {
-    const text = scalarText(lookup(scope, path), path);
-    return target === 'url' ? urlPart(text, path) : headerPart(text, path);
-  });
+  let out = '';
+  for (const part of partsOf(template, target)) {
+    if (typeof part === 'string') {
+      out += part;
+      continue;
+    }
+    const v = lookup(scope, part.path);
+    if (target === 'json') out += part.inString ? JSON.stringify(scalarText(v, part.path)).slice(1, -1) : JSON.stringify(v);
+    else if (target === 'url') out += urlPart(scalarText(v, part.path), part.path);
+    else out += headerPart(scalarText(v, part.path), part.path);
+  }
+  return out;
 }
 
 function lookup(scope: unknown, path: string): unknown {
@@ -77,33 +126,12 @@ function headerPart(text: string, path: string): string {
  * JSON bodies: a placeholder in value position becomes a JSON value (`{"tier": {{profile.traits.tier}}}`
  * → `{"tier": "gold"}`); inside a string literal it becomes escaped text
  * (`{"q": "sku-{{context.sku}}"}` → `{"q": "sku-A\"1"}`). Values cannot break out of their place.
+ * This walks the template once, tracking whether each placeholder sits inside a string literal.
  */
-function renderJson(template: string, scope: unknown): string {
-  return scanJsonTemplate(template, (path, inString) => {
-    const v = lookup(scope, path);
-    if (!inString) return JSON.stringify(v);
-    return JSON.stringify(scalarText(v, path)).slice(1, -1);
-  });
-}
-
-/**
- * Checks a JSON body template when a connector is saved: placeholders stand in for values, and
- * the result must be JSON. Returns the problem, or null.
- */
-export function jsonTemplateProblem(template: string): string | null {
-  const sample = scanJsonTemplate(template, (_, inString) => (inString ? 'x' : '0'));
-  try {
-    JSON.parse(sample);
-    return null;
-  } catch {
-    return 'must be JSON once placeholders are filled, e.g. {"sku": {{context.sku}}} or {"q": "sku-{{context.sku}}"}';
-  }
-}
-
-/** Walks the template once, tracking whether each placeholder sits inside a JSON string literal. */
-function scanJsonTemplate(template: string, fill: (path: string, inString: boolean) => string): string {
+function scanJsonTemplate(template: string): Part[] {
   const token = new RegExp(TEMPLATE_TOKEN.source, 'y');
-  let out = '';
+  const parts: Part[] = [];
+  let text = '';
   let inString = false;
   let i = 0;
   while (i < template.length) {
@@ -112,19 +140,38 @@ function scanJsonTemplate(template: string, fill: (path: string, inString: boole
       token.lastIndex = i;
       const m = token.exec(template);
       if (m) {
-        out += fill(m[1] as string, inString);
+        if (text !== '') parts.push(text);
+        text = '';
+        parts.push({ path: m[1] as string, inString });
         i = token.lastIndex;
         continue;
       }
     }
     if (inString && ch === '\\') {
-      out += template.slice(i, i + 2);
+      text += template.slice(i, i + 2);
       i += 2;
       continue;
     }
     if (ch === '"') inString = !inString;
-    out += ch;
+    text += ch;
     i++;
   }
-  return out;
+  if (text !== '') parts.push(text);
+  return parts;
+}
+
+/**
+ * Checks a JSON body template when a connector is saved: placeholders stand in for values, and
+ * the result must be JSON. Returns the problem, or null.
+ */
+export function jsonTemplateProblem(template: string): string | null {
+  const sample = scanJsonTemplate(template)
+    .map((p) => (typeof p === 'string' ? p : p.inString ? 'x' : '0'))
+    .join('');
+  try {
+    JSON.parse(sample);
+    return null;
+  } catch {
+    return 'must be JSON once placeholders are filled, e.g. {"sku": {{context.sku}}} or {"q": "sku-{{context.sku}}"}';
+  }
 }
