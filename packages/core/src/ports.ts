@@ -59,8 +59,21 @@ export interface FetchResponse {
   body: string;
 }
 
-/** HTTP client port (the server passes one built on Node's fetch). */
+/**
+ * HTTP client port (the server passes one built on Node's fetch). Any status is an answer;
+ * a request that gets none rejects, preferably with a FetchError saying why.
+ */
 export type Fetch = (request: FetchRequest) => Promise<FetchResponse>;
+
+/** Why a Fetch port got no answer: the core records the code in traces and metrics. */
+export class FetchError extends Error {
+  override readonly name = 'FetchError';
+  readonly code: 'TIMEOUT' | 'TOO_LARGE' | 'NETWORK';
+  constructor(code: FetchError['code'], message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+  }
+}
 
 /** Timer port: the core's own timeouts, without touching the runtime's globals. */
 export interface Timers {
