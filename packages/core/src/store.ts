@@ -154,6 +154,26 @@ export interface DecisionProfile {
   offerImpressions: Record<string, { total: number; day: string; today: number }>;
 }
 
+/**
+ * A decision-profile row as both stores select it (`id`, `merged_into`, `traits`, `computed`,
+ * `audiences`, `experiments`, `offers`); `parse` turns a column into an object (JSON text on
+ * SQLite, already parsed jsonb on PostgreSQL). Missing fields are empty objects.
+ */
+export function decisionProfileFromRow(row: Record<string, unknown>, parse: (column: unknown) => unknown): DecisionProfile {
+  const obj = <T>(v: unknown): T => {
+    const parsed = v === null || v === undefined ? null : parse(v);
+    return (parsed !== null && typeof parsed === 'object' ? parsed : {}) as T;
+  };
+  return {
+    id: row.id as string,
+    traits: obj(row.traits),
+    computed: obj(row.computed),
+    audiences: obj(row.audiences),
+    experiments: obj(row.experiments),
+    offerImpressions: obj(row.offers),
+  };
+}
+
 /** The storage port. Both stores pass the conformance suite in `@attune/test-utils`. */
 export interface Store {
   readonly kind: string;

@@ -1,4 +1,4 @@
-import { type ConnectorRuntime, createConnectorRuntime, type Engine, type Logger, silentLogger, type Store } from '@attune/core';
+import { type Clock, type ConnectorRuntime, createConnectorRuntime, type Engine, type Logger, silentLogger, type Store } from '@attune/core';
 import express from 'express';
 import { adminAuth, createKeyResolver } from './http/auth.ts';
 import type { ActivationWorker } from './activations/worker.ts';
@@ -32,8 +32,10 @@ export interface AppOptions {
   trustProxy?: boolean | number | string | string[];
   /** The webhook delivery worker; the activation routes are mounted when it is given. */
   activations?: ActivationWorker;
-  /** External data connectors' runtime (default: one on Node's fetch). */
+  /** External data connectors' runtime (default: one on Node's fetch and `clock`). */
   connectors?: ConnectorRuntime;
+  /** The engine's clock, so connector caches age with the same time decisions use (default: system time). */
+  clock?: Clock;
 }
 
 export const ADMIN_PREFIXES = [
@@ -78,7 +80,8 @@ export function createApp(options: AppOptions): express.Application {
   app.use(keyRoutes(store, resolver));
   app.use(audienceRoutes(engine));
   const connectors =
-    options.connectors ?? createConnectorRuntime({ fetch: nodeFetch, timers: nodeTimers, clock: { now: () => Date.now(), defer: (fn) => setImmediate(fn) }, logger });
+    options.connectors ??
+    createConnectorRuntime({ fetch: nodeFetch, timers: nodeTimers, clock: options.clock ?? { now: () => Date.now(), defer: (fn) => setImmediate(fn) }, logger });
   app.use(decisionRoutes({ engine, resolver, limiter, connectors }));
   if (options.activations) app.use(activationRoutes(store, options.activations));
   app.use(notFoundHandler());

@@ -140,6 +140,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
     let closing = false;
     const app = createApp({
       activations,
+      clock,
       engine,
       store,
       logger,

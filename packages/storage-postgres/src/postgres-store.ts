@@ -1,5 +1,6 @@
 import {
   type ApiKeyRecord,
+  decisionProfileFromRow,
   decodeEventCursor,
   encodeEventCursor,
   type EventPage,
@@ -160,15 +161,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       }
       const row = rows[0];
       if (!row || row.merged_into) return null;
-      const obj = (v: unknown) => (v !== null && typeof v === 'object' ? (v as Record<string, never>) : {});
-      return {
-        id: row.id as string,
-        traits: obj(row.traits),
-        computed: obj(row.computed),
-        audiences: obj(row.audiences),
-        experiments: obj(row.experiments),
-        offerImpressions: obj(row.offers),
-      };
+      return decisionProfileFromRow(row, (v) => v);
     },
     async findProfileId(key) {
       const { rows } = await query<{ profile_id: string }>(

@@ -5,6 +5,7 @@ import {
   type ApiKeyRecord,
   type ConfigDocument,
   type DeadLetter,
+  decisionProfileFromRow,
   decodeEventCursor,
   encodeEventCursor,
   type EventPage,
@@ -199,15 +200,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       let row = st().decisionByIdentity.get(key.type, key.value) as Row | undefined;
       for (let hops = 0; row?.merged_into && hops < 100; hops++) row = st().decisionById.get(row.merged_into) as Row | undefined;
       if (!row || row.merged_into) return null;
-      const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : {});
-      return {
-        id: row.id as string,
-        traits: parse(row.traits),
-        computed: parse(row.computed),
-        audiences: parse(row.audiences),
-        experiments: parse(row.experiments),
-        offerImpressions: parse(row.offers),
-      };
+      return decisionProfileFromRow(row, (v) => (typeof v === 'string' ? JSON.parse(v) : null));
     },
     async findProfileId(key: IdentityKey) {
       const row = st().lookupIdentity.get(key.type, key.value) as { profile_id: string } | undefined;

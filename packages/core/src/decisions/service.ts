@@ -147,28 +147,31 @@ export function createDecisionService({ store, clock, logger, audiences }: Servi
   }
 
   /** Cross-document checks: references resolve and decisions read no event history directly. */
+  const audienceIdSet = async () => new Set((await audiences.listAudiences()).map((a) => a.id));
+
   async function checkReferences(
     kind: DecisionKind,
     body: Record<string, unknown>,
     pending?: Map<DecisionKind, Map<string, unknown>>,
     prefix: PropertyKey[] = [],
     pendingOnly = false,
+    audienceIds?: ReadonlySet<string>,
   ): Promise<void> {
     const issues: Issue[] = [];
     const at = (...p: PropertyKey[]) => [...prefix, ...p].map((x) => (typeof x === 'number' ? `[${x}]` : `.${String(x)}`)).join('').replace(/^\./, '');
     const known = async (k: DecisionKind, id: string) =>
       pending?.get(k)?.has(id) || (!pendingOnly && (await store.docs.get(DECISION_KINDS[k], id)) !== null);
-    const audienceIds = new Set((await audiences.listAudiences()).map((a) => a.id));
+    const knownAudiences = audienceIds ?? (await audienceIdSet());
     const checkCondition = (c: unknown, path: PropertyKey[]) => {
       if (c === undefined) return;
       for (const node of historyNodes(c as never)) {
         issues.push({ path: `${at(...path)}.${node}`, message: 'decisions read audiences, traits and context; put event-history conditions (did, did_not, aggregates, top) in an audience and target it' });
       }
-      for (const ref of audienceRefs(c as never)) if (!audienceIds.has(ref)) issues.push({ path: at(...path), message: `unknown audience "${ref}"` });
+      for (const ref of audienceRefs(c as never)) if (!knownAudiences.has(ref)) issues.push({ path: at(...path), message: `unknown audience "${ref}"` });
     };
     if (kind === 'experience') {
       const e = body as unknown as Experience;
-      for (const [i, a] of (e.targeting.audiences ?? []).entries()) if (!audienceIds.has(a)) issues.push({ path: at('targeting', 'audiences', i), message: `unknown audience "${a}"` });
+      for (const [i, a] of (e.targeting.audiences ?? []).entries()) if (!knownAudiences.has(a)) issues.push({ path: at('targeting', 'audiences', i), message: `unknown audience "${a}"` });
       checkCondition(e.targeting.condition, ['targeting', 'condition']);
       for (const [i, v] of e.variants.entries()) {
         for (const [slot, c] of Object.entries(v.slots)) {
@@ -208,11 +211,7 @@ export function createDecisionService({ store, clock, logger, audiences }: Servi
   async function usages(kind: DecisionKind, id: string): Promise<string[]> {
     const out: string[] = [];
     if (kind === 'offer' || kind === 'table' || kind === 'model') {
-      for (const [eid, body] of await all('experience')) {
-        const text = JSON.stringify((body as Experience).variants);
-        const needle = kind === 'offer' ? [`"id":"${id}"`, `"${id}"`] : [`"${kind}":"${id}"`];
-        if (needle.some((n) => text.includes(n))) out.push(`experience "${eid}"`);
-      }
+      for (const [eid, body] of await all('experience')) if (experienceRefs(body as Experience)[kind].has(id)) out.push(`experience "${eid}"`);
     }
     if (kind === 'offer') for (const [tid, body] of await all('table')) if ((body as DecisionTable).rules.some((r) => 'offer' in r.then && r.then.offer === id)) out.push(`decision table "${tid}"`);
     if (kind === 'table' || kind === 'connector') {
@@ -456,10 +455,11 @@ export function createDecisionService({ store, clock, logger, audiences }: Servi
       else settings = r.data;
     }
     if (issues.length > 0) throw validation(issues);
+    const audienceIds = await audienceIdSet();
     for (const [section, kind] of ORDER) {
       for (const [i, [, body]] of [...(pending.get(kind) ?? new Map()).entries()].entries()) {
         try {
-          await checkReferences(kind, body as Record<string, unknown>, pending, [section, i], prune);
+          await checkReferences(kind, body as Record<string, unknown>, pending, [section, i], prune, audienceIds);
         } catch (e) {
           issues.push(...(e as AttuneError).issues);
         }
@@ -496,6 +496,20 @@ export function createDecisionService({ store, clock, logger, audiences }: Servi
   }
 
   return service;
+}
+
+/** The offers, tables and models an experience's slots use. */
+export function experienceRefs(e: Experience): { offer: Set<string>; table: Set<string>; model: Set<string> } {
+  const refs = { offer: new Set<string>(), table: new Set<string>(), model: new Set<string>() };
+  for (const v of e.variants) {
+    for (const c of Object.values(v.slots)) {
+      if ('ref' in c && c.ref.type === 'offer') refs.offer.add(c.ref.id);
+      else if ('offers' in c) for (const o of c.offers.from ?? []) refs.offer.add(o);
+      else if ('table' in c) refs.table.add(c.table);
+      else if ('model' in c) refs.model.add(c.model);
+    }
+  }
+  return refs;
 }
 
 export function emptyManifest(version: string, now: number): DecisionManifest {

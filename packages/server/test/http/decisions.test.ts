@@ -93,6 +93,11 @@ describe.each(STORE_KINDS)('decisions API on %s', (kind) => {
     await expectError(await admin('PUT', `/v1/experiences/${id}`, { ...ab(id), version: 7 }), 409, 'CONFLICT');
     await adminJson('DELETE', `/v1/experiences/${id}`);
     await adminJson('DELETE', `/v1/offers/${id}-offer`);
+    // A content string that happens to equal an offer id is not a reference to it.
+    await adminJson('POST', '/v1/offers', { id: `${id}-o2`, name: 'Offer', content: { text: 'hi' } });
+    await adminJson('POST', '/v1/experiences', { id: `${id}-e2`, name: 'e2', variants: [{ key: 'default', slots: { hero: { content: { title: `${id}-o2` } } } }] });
+    await adminJson('DELETE', `/v1/offers/${id}-o2`);
+    await adminJson('DELETE', `/v1/experiences/${id}-e2`);
   });
 
   it('explains a decision: rules with the values seen, the hash and bucket, and tables', async () => {
