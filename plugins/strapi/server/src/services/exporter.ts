@@ -1,0 +1,169 @@
+import { createHmac } from 'node:crypto';
+import { type CatalogItem, type ExportCursor, runExport } from '@attune/core';
+import type { Core } from '@strapi/strapi';
+import type { Section } from '../config.ts';
+import { RUN_UID } from '../content-types/index.ts';
+import { createEngineClient, EngineError } from './engine.ts';
+import type { LeaseService } from './lease.ts';
+import { USER_UID } from './schemas.ts';
+import type { EffectiveSettings, SettingsService } from './settings.ts';
+import { createStrapiSource } from './sources.ts';
+
+export interface RunRecord {
+  id: number;
+  section: Section;
+  streamId: string;
+  mode: string;
+  trigger: string;
+  status: 'running' | 'succeeded' | 'failed';
+  startedAt: string;
+  finishedAt: string | null;
+  items: number;
+  batches: number;
+  deleted: number;
+  durationMs: number | null;
+  progress: { contentType: string; items: number; batches: number } | null;
+  errors: { contentType: string; message: string }[] | null;
+}
+
+export type RunOutcome = { status: 'skipped'; reason: string } | { status: 'started'; run: RunRecord; done: Promise<RunRecord> };
+
+interface SavedState {
+  cursor: ExportCursor | null;
+  /** false while a run is under way: a full run that was cut short resumes instead of starting over. */
+  complete: boolean;
+}
+
+/** The identify call a users export sends for one user (fields already customized). */
+export function identifyCall(item: CatalogItem): Record<string, unknown> {
+  return {
+    type: 'identify',
+    userId: item.id,
+    traits: Object.fromEntries(item.fields.map((f) => [f.name, f.value])),
+    messageId: `strapi-user-${item.id}-${item.updatedAt}`,
+    timestamp: item.updatedAt,
+  };
+}
+
+export function createExporter(strapi: Core.Strapi, deps: { settings: SettingsService; lease: LeaseService }) {
+  const store = (key: string) => strapi.store({ type: 'plugin', name: 'attune', key });
+  const runs = () => strapi.db.query(RUN_UID);
+
+  function hasher(s: EffectiveSettings) {
+    if (!s.hashSecret) return (value: string) => createHmac('sha256', 'attune').update(value).digest('hex');
+    return (value: string) => createHmac('sha256', s.hashSecret).update(value).digest('hex');
+  }
+
+  /** Sends a batch: catalog upserts and tombstones, or for users identify calls and erasures. */
+  function sinkFor(section: Section, s: EffectiveSettings, runId: string) {
+    const engine = createEngineClient(s);
+    const streamId = s.exports[section].streamId;
+    if (section !== 'users') return (items: CatalogItem[]) => engine.postCatalog(streamId, items, runId).then(() => undefined);
+    return async (items: CatalogItem[]) => {
+      const live = items.filter((i) => !i.deleted);
+      if (live.length > 0) await engine.identify(live.map(identifyCall));
+      for (const gone of items.filter((i) => i.deleted)) await eraseUser(engine, gone.id);
+    };
+  }
+
+  async function eraseUser(engine: ReturnType<typeof createEngineClient>, userId: string) {
+    try {
+      await engine.erase({ type: 'userId', value: userId });
+    } catch (e) {
+      // Never exported, or erased already: nothing left to erase.
+      if (!(e instanceof EngineError && e.status === 404)) throw e;
+    }
+  }
+
+  async function exportType(section: Section, uid: string, s: EffectiveSettings, run: RunRecord, totals: { items: number; batches: number; deleted: number }, lease: string) {
+    const section_ = s.exports[section];
+    const source = createStrapiSource(strapi, { uid, settings: section_, rules: s.fields, hash: hasher(s) });
+    const key = `cursor:${section}:${uid}`;
+    const sink = sinkFor(section, s, String(run.id));
+    let pending = { items: 0, deleted: 0 };
+    const counted = async (items: CatalogItem[]) => {
+      await sink(items);
+      pending = { items: items.length, deleted: items.filter((i) => i.deleted).length };
+    };
+    const state = {
+      async load(): Promise<ExportCursor | null> {
+        const saved = (await store(key).get({})) as SavedState | null;
+        // A full run starts over unless the previous one was cut short.
+        if (section_.mode === 'full' && (!saved || saved.complete)) return null;
+        return saved?.cursor ?? null;
+      },
+      async save(cursor: ExportCursor | null) {
+        await store(key).set({ value: { cursor, complete: false } satisfies SavedState });
+        totals.items += pending.items;
+        totals.deleted += pending.deleted;
+        totals.batches += 1;
+        await runs().update({ where: { id: run.id }, data: { ...totals, progress: { contentType: uid, ...totals } } });
+        await deps.lease.renew(lease, s.leaseTtlMs);
+      },
+    };
+    await runExport({ source, sink: counted, state, batchSize: section_.batchSize, mode: section_.mode });
+    const saved = (await store(key).get({})) as SavedState | null;
+    await store(key).set({ value: { cursor: saved?.cursor ?? null, complete: true } satisfies SavedState });
+  }
+
+  async function execute(section: Section, s: EffectiveSettings, run: RunRecord, lease: string): Promise<RunRecord> {
+    const started = Date.now();
+    const totals = { items: 0, batches: 0, deleted: 0 };
+    const errors: { contentType: string; message: string }[] = [];
+    const uids = section === 'users' ? [USER_UID] : s.exports[section].contentTypes;
+    try {
+      for (const uid of uids) {
+        try {
+          await exportType(section, uid, s, run, totals, lease);
+        } catch (e) {
+          errors.push({ contentType: uid, message: e instanceof Error ? e.message : String(e) });
+          strapi.log.error(`[attune] ${section} export of ${uid} failed: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+    } finally {
+      await deps.lease.release(lease);
+    }
+    return (await runs().update({
+      where: { id: run.id },
+      data: { ...totals, status: errors.length > 0 ? 'failed' : 'succeeded', finishedAt: new Date(), durationMs: Date.now() - started, errors: errors.length > 0 ? errors : null },
+    })) as RunRecord;
+  }
+
+  return {
+    /**
+     * Starts a run of a section unless another instance (or run) holds its lease. Resolves once
+     * the run is recorded; `done` settles when it ends.
+     */
+    async start(section: Section, trigger: 'cron' | 'manual' | 'test'): Promise<RunOutcome> {
+      const s = await deps.settings.get();
+      const lease = `export:${section}`;
+      if (!(await deps.lease.acquire(lease, s.leaseTtlMs))) return { status: 'skipped', reason: `another run holds the ${section} export lease` };
+      let run: RunRecord;
+      try {
+        run = (await runs().create({
+          data: { section, streamId: s.exports[section].streamId, mode: s.exports[section].mode, trigger, status: 'running', holder: deps.lease.holder, startedAt: new Date(), items: 0, batches: 0, deleted: 0 },
+        })) as RunRecord;
+      } catch (e) {
+        await deps.lease.release(lease);
+        throw e;
+      }
+      return { status: 'started', run, done: execute(section, s, run, lease) };
+    },
+
+    /** Runs a section to the end (cron jobs and tests). */
+    async run(section: Section, trigger: 'cron' | 'manual' | 'test' = 'manual') {
+      const outcome = await this.start(section, trigger);
+      return outcome.status === 'skipped' ? outcome : { status: 'finished' as const, run: await outcome.done };
+    },
+
+    async history(section?: string, limit = 20): Promise<RunRecord[]> {
+      return (await runs().findMany({ where: section ? { section } : {}, orderBy: [{ id: 'desc' }], limit })) as RunRecord[];
+    },
+    async get(id: number): Promise<RunRecord | null> {
+      return (await runs().findOne({ where: { id } })) as RunRecord | null;
+    },
+    eraseUser: async (userId: string) => eraseUser(createEngineClient(await deps.settings.get()), userId),
+  };
+}
+
+export type Exporter = ReturnType<typeof createExporter>;

@@ -1,0 +1,123 @@
+import { applyFieldRules, type CatalogItem, type ExportCursor, type FieldRules } from '@attune/core';
+import type { Core } from '@strapi/strapi';
+import type { SectionSettings } from '../config.ts';
+import { OUTBOX_UID } from '../content-types/index.ts';
+import { fieldDefs, typeName } from './schemas.ts';
+
+interface Row {
+  id: number;
+  documentId: string;
+  locale?: string | null;
+  updatedAt: string | Date;
+  publishedAt?: string | Date | null;
+  [field: string]: unknown;
+}
+
+interface OutboxRow {
+  id: number;
+  target: string;
+  entryId: string;
+  entryLocale: string | null;
+  action: string;
+  changedAt: string | Date;
+}
+
+export interface SourceOptions {
+  uid: string;
+  settings: Pick<SectionSettings, 'locales' | 'status'>;
+  rules: FieldRules;
+  hash: (value: string) => string;
+}
+
+const iso = (v: string | Date | number) => new Date(v).toISOString();
+const POPULATED = new Set(['media', 'relation', 'component', 'dynamiczone']);
+
+/** (updatedAt, id) order, the order runExport's source contract asks for. */
+function after(cursor: ExportCursor | null, time: string, id: string) {
+  if (!cursor) return {};
+  const t = new Date(cursor.updatedAt);
+  return { $or: [{ [time]: { $gt: t } }, { [time]: t, [id]: { $gt: cursor.id } }] };
+}
+
+/**
+ * A Strapi content type (or the users-permissions users) as an export source: rows changed since
+ * the cursor, merged with the outbox's changes in one (time, documentId) order. An outbox change
+ * is read back as the document's current state, or becomes a tombstone when the document (in
+ * that status and locale) is gone.
+ */
+export function createStrapiSource(strapi: Core.Strapi, options: SourceOptions) {
+  const { uid, settings, rules, hash } = options;
+  const type = typeName(strapi, uid);
+  const defs = fieldDefs(strapi, uid);
+  const model = strapi.contentTypes[uid as keyof typeof strapi.contentTypes] as {
+    options?: { draftAndPublish?: boolean };
+    pluginOptions?: { i18n?: { localized?: boolean } };
+  };
+  const hasDraft = model.options?.draftAndPublish === true;
+  const localized = model.pluginOptions?.i18n?.localized === true;
+  const populate = Object.fromEntries(Object.entries(defs).filter(([, d]) => POPULATED.has(d.type)).map(([name]) => [name, true]));
+
+  const scope: Record<string, unknown>[] = [];
+  if (hasDraft) scope.push({ publishedAt: settings.status === 'published' ? { $notNull: true } : { $null: true } });
+  if (localized && settings.locales.length > 0) scope.push({ locale: { $in: settings.locales } });
+
+  const toItem = (row: Row, updatedAt?: string): CatalogItem => ({
+    id: row.documentId,
+    type,
+    ...(row.locale ? { locale: row.locale } : {}),
+    updatedAt: updatedAt ?? iso(row.updatedAt),
+    fields: applyFieldRules({ type, record: row, fieldDefs: defs, rules, hash }),
+  });
+
+  return {
+    type,
+    async changedSince(cursor: ExportCursor | null, limit: number): Promise<{ items: CatalogItem[]; next: ExportCursor | null }> {
+      const [rows, changes] = await Promise.all([
+        strapi.db.query(uid).findMany({
+          where: { $and: [...scope, after(cursor, 'updatedAt', 'documentId')] },
+          orderBy: [{ updatedAt: 'asc' }, { documentId: 'asc' }],
+          limit,
+          populate,
+        }) as Promise<Row[]>,
+        strapi.db.query(OUTBOX_UID).findMany({
+          where: { $and: [{ target: uid }, after(cursor, 'changedAt', 'entryId')] },
+          orderBy: [{ changedAt: 'asc' }, { entryId: 'asc' }],
+          limit,
+        }) as Promise<OutboxRow[]>,
+      ]);
+      type Entry = { t: string; id: string; row?: Row; change?: OutboxRow };
+      const merged: Entry[] = [
+        ...rows.map((row) => ({ t: iso(row.updatedAt), id: row.documentId, row })),
+        ...changes.map((change) => ({ t: iso(change.changedAt), id: change.entryId, change })),
+      ]
+        .sort((a, b) => (a.t === b.t ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.t < b.t ? -1 : 1))
+        .slice(0, limit);
+      const last = merged[merged.length - 1];
+      if (!last) return { items: [], next: null };
+
+      // One item per (document, locale) in a page: the latest state wins.
+      const items = new Map<string, CatalogItem>();
+      const put = (item: CatalogItem) => {
+        const key = `${item.id}\u0000${item.locale ?? ''}`;
+        items.delete(key);
+        items.set(key, item);
+      };
+      for (const entry of merged) {
+        if (entry.row) {
+          put(toItem(entry.row));
+          continue;
+        }
+        const change = entry.change as OutboxRow;
+        const where: Record<string, unknown>[] = [...scope, { documentId: change.entryId }];
+        if (change.entryLocale) where.push({ locale: change.entryLocale });
+        const current = (await strapi.db.query(uid).findMany({ where: { $and: where }, populate })) as Row[];
+        if (current.length > 0) {
+          for (const row of current) put(toItem(row, entry.t > iso(row.updatedAt) ? entry.t : iso(row.updatedAt)));
+        } else {
+          put({ id: change.entryId, type, ...(change.entryLocale ? { locale: change.entryLocale } : {}), updatedAt: entry.t, deleted: true, fields: [] });
+        }
+      }
+      return { items: [...items.values()], next: { updatedAt: last.t, id: last.id } };
+    },
+  };
+}
