@@ -20,17 +20,31 @@ const cron = z.string().superRefine((value, ctx) => {
   if (error) ctx.addIssue({ code: 'custom', message: error });
 });
 
-export const SectionSchema = z.object({
-  enabled: z.boolean().default(true),
-  cron: cron.default('*/30 * * * *'),
+const section = {
+  enabled: z.boolean(),
+  cron,
   /** Content type uids (`api::article.article`); ignored for users. */
-  contentTypes: z.array(z.string().regex(/^(api|plugin)::[\w-]+\.[\w-]+$/, 'a content type uid such as api::article.article')).default([]),
+  contentTypes: z.array(z.string().regex(/^(api|plugin)::[\w-]+\.[\w-]+$/, 'a content type uid such as api::article.article')),
   /** Locales to export; empty exports every locale. */
-  locales: z.array(z.string().min(1)).default([]),
-  status: z.enum(['published', 'draft']).default('published'),
-  batchSize: z.number().int().min(1).max(1000).default(100),
-  mode: z.enum(['incremental', 'full']).default('incremental'),
+  locales: z.array(z.string().min(1)),
+  status: z.enum(['published', 'draft']),
+  batchSize: z.number().int().min(1).max(1000),
+  mode: z.enum(['incremental', 'full']),
   streamId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, dot, dash or underscore, up to 64 characters'),
+};
+
+/** A section as code or the settings page gives it: only what is set, no defaults filled in. */
+export const SectionPatchSchema = z.object(section).partial().strict();
+
+export const SectionSchema = z.object({
+  ...section,
+  enabled: section.enabled.default(true),
+  cron: section.cron.default('*/30 * * * *'),
+  contentTypes: section.contentTypes.default([]),
+  locales: section.locales.default([]),
+  status: section.status.default('published'),
+  batchSize: section.batchSize.default(100),
+  mode: section.mode.default('incremental'),
 });
 export type SectionSettings = z.infer<typeof SectionSchema>;
 
@@ -60,9 +74,9 @@ export const PluginConfigSchema = z.object({
   fields: FieldRulesInput.default({}),
   exports: z
     .object({
-      content: SectionSchema.partial().optional(),
-      products: SectionSchema.partial().optional(),
-      users: SectionSchema.partial().optional(),
+      content: SectionPatchSchema.optional(),
+      products: SectionPatchSchema.optional(),
+      users: SectionPatchSchema.optional(),
     })
     .default({}),
   /** How long an export lease lasts without renewal; another instance takes over after that. */

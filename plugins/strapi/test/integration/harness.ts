@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type StartedServer, startServer } from '@attune/server';
+import { createLogger, type StartedServer, startServer } from '@attune/server';
 import type { Core } from '@strapi/strapi';
 import { buildServer } from '../../scripts/build-server.mjs';
 
@@ -28,7 +28,7 @@ export interface Engine {
 
 export async function startEngine(): Promise<Engine> {
   const dataDir = mkdtempSync(join(tmpdir(), 'attune-engine-'));
-  const server = await startServer({ port: 0, host: '127.0.0.1', dataDir, secretKey: SECRET_KEY, writeKey: WRITE_KEY, audienceCheckMs: 200 });
+  const server = await startServer({ port: 0, host: '127.0.0.1', dataDir, secretKey: SECRET_KEY, writeKey: WRITE_KEY, audienceCheckMs: 200, logger: createLogger({ level: process.env.ATTUNE_LOG_LEVEL ?? 'warn' }) });
   return {
     server,
     url: server.url,
@@ -70,6 +70,7 @@ export async function bootStrapi(options: BootOptions = {}): Promise<BootedStrap
     NODE_ENV: 'test',
     STRAPI_TELEMETRY_DISABLED: 'true',
     BROWSER: 'false',
+    STRAPI_LOG_LEVEL: process.env.STRAPI_LOG_LEVEL ?? 'warn',
     ATTUNE_URL: options.engineUrl ?? '',
     ATTUNE_SECRET_KEY: options.engineUrl ? SECRET_KEY : '',
     ATTUNE_WRITE_KEY: options.engineUrl ? WRITE_KEY : '',
@@ -92,8 +93,55 @@ export async function bootStrapi(options: BootOptions = {}): Promise<BootedStrap
     url: `http://127.0.0.1:${port}`,
     databaseFile,
     async stop() {
+      // strapi.destroy() ends with process.removeAllListeners(), which would also drop the test
+      // runner's own listeners (its IPC channel): put them back.
+      const saved = process.eventNames().map((name) => [name, process.listeners(name as 'exit')] as const);
       await strapi.destroy();
+      for (const [name, listeners] of saved) {
+        for (const l of listeners) if (!process.listeners(name as 'exit').includes(l)) process.on(name as 'exit', l);
+      }
       if (!options.databaseFile) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Signs in to the admin API as the demo super admin the example app creates. */
+export async function adminToken(app: BootedStrapi, email = 'admin@attune.local', password = 'Attune-demo-1'): Promise<string> {
+  const res = await fetch(`${app.url}/admin/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+  const body = (await res.json()) as { data?: { token?: string; accessToken?: string } };
+  const token = body.data?.token ?? body.data?.accessToken;
+  if (!res.ok || !token) throw new Error(`admin login failed (${res.status}): ${JSON.stringify(body)}`);
+  return token;
+}
+
+/** The plugin's admin API (`/attune/...`) as a signed-in admin. */
+export function adminApi(app: BootedStrapi, token: string) {
+  return async <T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+    const res = await fetch(`${app.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  };
+}
+
+/** The engine's admin API with the secret key. */
+export async function engineGet<T = unknown>(engine: Engine, path: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${engine.url}${path}`, { headers: { authorization: `Bearer ${SECRET_KEY}` } });
+  return { status: res.status, body: (await res.json().catch(() => null)) as T };
+}
+
+export async function enginePost<T = unknown>(engine: Engine, path: string, body: unknown, key: 'secret' | 'write' = 'secret'): Promise<{ status: number; body: T }> {
+  const auth = key === 'secret' ? `Bearer ${SECRET_KEY}` : `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`;
+  const res = await fetch(`${engine.url}${path}`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json().catch(() => null)) as T };
+}
+
+/** Fires a plugin cron job the way Strapi's scheduler would, and waits for it (TOOLCHAIN: invoke()). */
+export async function invokeJob(strapi: Core.Strapi, name: string): Promise<void> {
+  const spec = (strapi.cron.jobs as unknown as { name: string | null; job: { invoke(): Promise<unknown> } }[]).find((j) => j.name === name);
+  if (!spec) throw new Error(`no cron job "${name}"; scheduled: ${(strapi.cron.jobs as unknown as { name: string | null }[]).map((j) => j.name).join(', ')}`);
+  await spec.job.invoke();
 }

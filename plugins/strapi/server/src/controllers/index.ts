@@ -1,3 +1,4 @@
+import { wilsonInterval } from '@attune/core';
 import type { Core } from '@strapi/strapi';
 import { SECTIONS, type Section } from '../config.ts';
 import { createEngineClient, EngineError } from '../services/engine.ts';
@@ -91,10 +92,30 @@ const marketing = ({ strapi }: { strapi: Core.Strapi }) => {
   return {
     audiences: proxy('GET', () => '/v1/audiences'),
     previewAudience: proxy('POST', () => '/v1/audiences/preview', true),
-    createAudience: proxy('POST', () => '/v1/audiences', true),
+    /** Creates the audience, and its segment group first when the engine has none by that id. */
+    createAudience: (ctx: Ctx) =>
+      answer(ctx, async () => {
+        const e = await engine();
+        const body = (ctx.request.body ?? {}) as { groupId?: string };
+        if (body.groupId) {
+          try {
+            await e.call('GET', `/v1/segment-groups/${encodeURIComponent(body.groupId)}`);
+          } catch (err) {
+            if (!(err instanceof EngineError && err.status === 404)) throw err;
+            await e.call('POST', '/v1/segment-groups', { id: body.groupId, name: body.groupId });
+          }
+        }
+        ctx.status = 201;
+        return e.call('POST', '/v1/audiences', body);
+      }),
     experiences: proxy('GET', () => '/v1/experiences'),
     experiments: proxy('GET', () => '/v1/experiments'),
-    results: proxy('GET', (ctx) => `/v1/experiments/${encodeURIComponent(ctx.params.id ?? '')}/results`),
+    /** The engine's results, each variant's rate with its 95% Wilson interval added for the charts. */
+    results: (ctx: Ctx) =>
+      answer(ctx, async () => {
+        const r = await (await engine()).call<{ variants: { conversions: number; exposures: number }[] }>('GET', `/v1/experiments/${encodeURIComponent(ctx.params.id ?? '')}/results`);
+        return { ...r, variants: r.variants.map((v) => ({ ...v, rateCi95: wilsonInterval(v.conversions, v.exposures) })) };
+      }),
     /** Audiences and experiment arms a slot variant can be bound to, fetched live from the engine. */
     bindings: (ctx: Ctx) =>
       answer(ctx, async () => {

@@ -1,15 +1,15 @@
 import { type FieldRules, validateFieldRules } from '@attune/core';
 import type { Core } from '@strapi/strapi';
 import { z } from 'zod';
-import { FieldRulesInput, type PluginConfig, parsePluginConfig, SECTION_DEFAULTS, SECTIONS, type Section, SectionSchema, type SectionSettings } from '../config.ts';
-import { builderRules, exportSchemas } from './schemas.ts';
+import { FieldRulesInput, type PluginConfig, parsePluginConfig, SECTION_DEFAULTS, SECTIONS, type Section, SectionPatchSchema, SectionSchema, type SectionSettings } from '../config.ts';
+import { builderRules, exportableUids, exportSchemas, typeName, USER_UID } from './schemas.ts';
 
 /** What the settings page saves in the plugin store; anything absent falls back to the plugin config. */
 const StoredSchema = z.object({
   engineUrl: z.string().optional(),
   secretKey: z.string().optional(),
   writeKey: z.string().optional(),
-  exports: z.record(z.string(), SectionSchema.partial()).optional(),
+  exports: z.record(z.string(), SectionPatchSchema).optional(),
   fields: FieldRulesInput.optional(),
 });
 type Stored = z.infer<typeof StoredSchema>;
@@ -111,6 +111,9 @@ export function createSettingsService(strapi: Core.Strapi) {
         codeFields: config().fields,
         builderFields: builderRules(strapi),
         schemas: exportSchemas(strapi),
+        contentTypes: exportableUids(strapi)
+          .filter((uid) => uid !== USER_UID)
+          .map((uid) => ({ uid, type: typeName(strapi, uid) })),
       };
     },
 

@@ -31,6 +31,11 @@ export interface SourceOptions {
 
 const iso = (v: string | Date | number) => new Date(v).toISOString();
 const POPULATED = new Set(['media', 'relation', 'component', 'dynamiczone']);
+/**
+ * Outbox actions that take a document out of what a section exports. Creates, updates and
+ * publishes are visible in the rows themselves (see `timeField`); these leave nothing to read.
+ */
+const REMOVALS = ['delete', 'unpublish', 'discardDraft'];
 
 /** (updatedAt, id) order, the order runExport's source contract asks for. */
 function after(cursor: ExportCursor | null, time: string, id: string) {
@@ -41,9 +46,9 @@ function after(cursor: ExportCursor | null, time: string, id: string) {
 
 /**
  * A Strapi content type (or the users-permissions users) as an export source: rows changed since
- * the cursor, merged with the outbox's changes in one (time, documentId) order. An outbox change
- * is read back as the document's current state, or becomes a tombstone when the document (in
- * that status and locale) is gone.
+ * the cursor, merged with the outbox's removals in one (time, documentId) order. A removal is read
+ * back as the document's current state, or becomes a tombstone when the document (in that status
+ * and locale) is gone.
  */
 export function createStrapiSource(strapi: Core.Strapi, options: SourceOptions) {
   const { uid, settings, rules, hash } = options;
@@ -57,6 +62,10 @@ export function createStrapiSource(strapi: Core.Strapi, options: SourceOptions) 
   const localized = model.pluginOptions?.i18n?.localized === true;
   const populate = Object.fromEntries(Object.entries(defs).filter(([, d]) => POPULATED.has(d.type)).map(([name]) => [name, true]));
 
+  // Publishing writes a new published row that keeps the draft's updatedAt, so a published row
+  // changes when its publishedAt does.
+  const timeField = hasDraft && settings.status === 'published' ? 'publishedAt' : 'updatedAt';
+  const timeOf = (row: Row) => iso((row[timeField] as string | Date | null) ?? row.updatedAt);
   const scope: Record<string, unknown>[] = [];
   if (hasDraft) scope.push({ publishedAt: settings.status === 'published' ? { $notNull: true } : { $null: true } });
   if (localized && settings.locales.length > 0) scope.push({ locale: { $in: settings.locales } });
@@ -65,7 +74,7 @@ export function createStrapiSource(strapi: Core.Strapi, options: SourceOptions) 
     id: row.documentId,
     type,
     ...(row.locale ? { locale: row.locale } : {}),
-    updatedAt: updatedAt ?? iso(row.updatedAt),
+    updatedAt: updatedAt ?? timeOf(row),
     fields: applyFieldRules({ type, record: row, fieldDefs: defs, rules, hash }),
   });
 
@@ -74,20 +83,20 @@ export function createStrapiSource(strapi: Core.Strapi, options: SourceOptions) 
     async changedSince(cursor: ExportCursor | null, limit: number): Promise<{ items: CatalogItem[]; next: ExportCursor | null }> {
       const [rows, changes] = await Promise.all([
         strapi.db.query(uid).findMany({
-          where: { $and: [...scope, after(cursor, 'updatedAt', 'documentId')] },
-          orderBy: [{ updatedAt: 'asc' }, { documentId: 'asc' }],
+          where: { $and: [...scope, after(cursor, timeField, 'documentId')] },
+          orderBy: [{ [timeField]: 'asc' }, { documentId: 'asc' }],
           limit,
           populate,
         }) as Promise<Row[]>,
         strapi.db.query(OUTBOX_UID).findMany({
-          where: { $and: [{ target: uid }, after(cursor, 'changedAt', 'entryId')] },
+          where: { $and: [{ target: uid, action: { $in: REMOVALS } }, after(cursor, 'changedAt', 'entryId')] },
           orderBy: [{ changedAt: 'asc' }, { entryId: 'asc' }],
           limit,
         }) as Promise<OutboxRow[]>,
       ]);
       type Entry = { t: string; id: string; row?: Row; change?: OutboxRow };
       const merged: Entry[] = [
-        ...rows.map((row) => ({ t: iso(row.updatedAt), id: row.documentId, row })),
+        ...rows.map((row) => ({ t: timeOf(row), id: row.documentId, row })),
         ...changes.map((change) => ({ t: iso(change.changedAt), id: change.entryId, change })),
       ]
         .sort((a, b) => (a.t === b.t ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.t < b.t ? -1 : 1))
@@ -112,7 +121,7 @@ export function createStrapiSource(strapi: Core.Strapi, options: SourceOptions) 
         if (change.entryLocale) where.push({ locale: change.entryLocale });
         const current = (await strapi.db.query(uid).findMany({ where: { $and: where }, populate })) as Row[];
         if (current.length > 0) {
-          for (const row of current) put(toItem(row, entry.t > iso(row.updatedAt) ? entry.t : iso(row.updatedAt)));
+          for (const row of current) put(toItem(row, entry.t > timeOf(row) ? entry.t : timeOf(row)));
         } else {
           put({ id: change.entryId, type, ...(change.entryLocale ? { locale: change.entryLocale } : {}), updatedAt: entry.t, deleted: true, fields: [] });
         }
