@@ -12,7 +12,16 @@ module.exports = ({ env }) => ({
       hashSecret: env('ATTUNE_HASH_SECRET', 'attune-demo-hash-secret'),
       // Field customization as code; the settings page and the Content-Type Builder add to it.
       fields: {
-        article: { fields: { body: { transform: 'richtext-to-text' }, internalNotes: { include: false } } },
+        article: {
+          fields: {
+            summary: { rename: 'excerpt' },
+            body: { transform: 'richtext-to-text' },
+            cover: { transform: 'media-to-url' },
+            products: { transform: 'relation-to-ids' },
+            internalNotes: { include: false },
+          },
+        },
+        product: { fields: { description: { transform: 'richtext-to-text' }, image: { transform: 'media-to-url' } } },
         user: { default: 'skip', fields: { email: { include: true }, username: { rename: 'name' } } },
       },
       exports: {

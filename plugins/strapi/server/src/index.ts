@@ -6,7 +6,7 @@ import controllers from './controllers/index.ts';
 import { ACTION_DEFINITIONS } from './permissions.ts';
 import routes from './routes/index.ts';
 import { createExporter, type Exporter } from './services/exporter.ts';
-import { createLeaseService } from './services/lease.ts';
+import { createLeaseService, type LeaseService } from './services/lease.ts';
 import { registerDocumentOutbox, registerUserOutbox } from './services/outbox.ts';
 import { createSchedule } from './services/schedule.ts';
 import { createSettingsService, type SettingsService } from './services/settings.ts';
@@ -28,7 +28,7 @@ export default {
           return strapi.plugin('attune').service('settings') as SettingsService;
         },
         get lease() {
-          return strapi.plugin('attune').service('lease');
+          return strapi.plugin('attune').service('lease') as LeaseService;
         },
       }),
     schedule: ({ strapi }: { strapi: Core.Strapi }) => createSchedule(strapi),

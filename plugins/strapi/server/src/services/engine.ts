@@ -1,4 +1,4 @@
-import type { CatalogItem } from '@attune/core';
+import type { CatalogItemInput } from '@attune/core';
 
 export interface EngineConnection {
   engineUrl: string;
@@ -70,7 +70,7 @@ export function createEngineClient(connection: EngineConnection, f: typeof fetch
       }
       return { ok: checks.every((c) => c.ok), checks };
     },
-    postCatalog: (streamId: string, items: CatalogItem[], runId: string) =>
+    postCatalog: (streamId: string, items: CatalogItemInput[], runId: string) =>
       call<{ upserted: number; deleted: number; ignored: number }>('POST', `/v1/catalog/${encodeURIComponent(streamId)}`, { items, run: { id: runId, source: 'strapi' } }),
     identify: (calls: Record<string, unknown>[]) => call('POST', '/v1/batch', { batch: calls }, 'write'),
     erase: (identifier: { type: string; value: string }) => call('POST', '/v1/profiles/erase', { identifier }),

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { type CatalogItem, type ExportCursor, runExport } from '@attune/core';
+import { type CatalogItemInput, type ExportCheckpoint, runExport } from '@attune/core';
 import type { Core } from '@strapi/strapi';
 import type { Section } from '../config.ts';
 import { RUN_UID } from '../content-types/index.ts';
@@ -28,18 +28,12 @@ export interface RunRecord {
 
 export type RunOutcome = { status: 'skipped'; reason: string } | { status: 'started'; run: RunRecord; done: Promise<RunRecord> };
 
-interface SavedState {
-  cursor: ExportCursor | null;
-  /** false while a run is under way: a full run that was cut short resumes instead of starting over. */
-  complete: boolean;
-}
-
 /** The identify call a users export sends for one user (fields already customized). */
-export function identifyCall(item: CatalogItem): Record<string, unknown> {
+export function identifyCall(item: CatalogItemInput): Record<string, unknown> {
   return {
     type: 'identify',
     userId: item.id,
-    traits: Object.fromEntries(item.fields.map((f) => [f.name, f.value])),
+    traits: Object.fromEntries((item.fields ?? []).map((f) => [f.name, f.value])),
     messageId: `strapi-user-${item.id}-${item.updatedAt}`,
     timestamp: item.updatedAt,
   };
@@ -58,8 +52,8 @@ export function createExporter(strapi: Core.Strapi, deps: { settings: SettingsSe
   function sinkFor(section: Section, s: EffectiveSettings, runId: string) {
     const engine = createEngineClient(s);
     const streamId = s.exports[section].streamId;
-    if (section !== 'users') return (items: CatalogItem[]) => engine.postCatalog(streamId, items, runId).then(() => undefined);
-    return async (items: CatalogItem[]) => {
+    if (section !== 'users') return (items: CatalogItemInput[]) => engine.postCatalog(streamId, items, runId).then(() => undefined);
+    return async (items: CatalogItemInput[]) => {
       const live = items.filter((i) => !i.deleted);
       if (live.length > 0) await engine.identify(live.map(identifyCall));
       for (const gone of items.filter((i) => i.deleted)) await eraseUser(engine, gone.id);
@@ -75,46 +69,56 @@ export function createExporter(strapi: Core.Strapi, deps: { settings: SettingsSe
     }
   }
 
+  /**
+   * One content type of a section through the core's runExport. Its checkpoint (cursor saved after
+   * each acknowledged batch) lives in the plugin store, so a run cut short resumes where it stopped.
+   */
   async function exportType(section: Section, uid: string, s: EffectiveSettings, run: RunRecord, totals: { items: number; batches: number; deleted: number }, lease: string) {
-    const section_ = s.exports[section];
-    const source = createStrapiSource(strapi, { uid, settings: section_, rules: s.fields, hash: hasher(s) });
-    const key = `cursor:${section}:${uid}`;
+    const options = s.exports[section];
+    const source = createStrapiSource(strapi, { uid, settings: options, rules: s.fields, hash: hasher(s), mediaBaseUrl: strapi.config.get('server.url') || undefined });
+    const key = `checkpoint:${section}:${uid}`;
     const sink = sinkFor(section, s, String(run.id));
-    let pending = { items: 0, deleted: 0 };
-    const counted = async (items: CatalogItem[]) => {
-      await sink(items);
-      pending = { items: items.length, deleted: items.filter((i) => i.deleted).length };
-    };
-    const state = {
-      async load(): Promise<ExportCursor | null> {
-        const saved = (await store(key).get({})) as SavedState | null;
-        // A full run starts over unless the previous one was cut short.
-        if (section_.mode === 'full' && (!saved || saved.complete)) return null;
-        return saved?.cursor ?? null;
-      },
-      async save(cursor: ExportCursor | null) {
-        await store(key).set({ value: { cursor, complete: false } satisfies SavedState });
-        totals.items += pending.items;
-        totals.deleted += pending.deleted;
+    let writes = Promise.resolve();
+    const result = await runExport({
+      source,
+      sink: async (items) => {
+        await sink(items);
+        totals.items += items.length;
+        totals.deleted += items.filter((i) => i.deleted === true).length;
         totals.batches += 1;
-        await runs().update({ where: { id: run.id }, data: { ...totals, progress: { contentType: uid, ...totals } } });
-        await deps.lease.renew(lease, s.leaseTtlMs);
       },
-    };
-    await runExport({ source, sink: counted, state, batchSize: section_.batchSize, mode: section_.mode });
-    const saved = (await store(key).get({})) as SavedState | null;
-    await store(key).set({ value: { cursor: saved?.cursor ?? null, complete: true } satisfies SavedState });
+      state: {
+        load: async () => ((await store(key).get({})) as ExportCheckpoint | null) ?? null,
+        save: async (checkpoint) => {
+          await store(key).set({ value: checkpoint });
+        },
+      },
+      mode: options.mode,
+      batchSize: options.batchSize,
+      newRunId: () => String(run.id),
+      onProgress: () => {
+        const progress = { contentType: uid, ...totals };
+        writes = writes.then(async () => {
+          await runs().update({ where: { id: run.id }, data: { ...totals, progress } });
+          await deps.lease.renew(lease, s.leaseTtlMs);
+        });
+      },
+    });
+    await writes;
+    return result;
   }
 
   async function execute(section: Section, s: EffectiveSettings, run: RunRecord, lease: string): Promise<RunRecord> {
     const started = Date.now();
     const totals = { items: 0, batches: 0, deleted: 0 };
     const errors: { contentType: string; message: string }[] = [];
+    const resumed: string[] = [];
     const uids = section === 'users' ? [USER_UID] : s.exports[section].contentTypes;
     try {
       for (const uid of uids) {
         try {
-          await exportType(section, uid, s, run, totals, lease);
+          const r = await exportType(section, uid, s, run, totals, lease);
+          if (r.resumed) resumed.push(`${uid} (run ${r.runId})`);
         } catch (e) {
           errors.push({ contentType: uid, message: e instanceof Error ? e.message : String(e) });
           strapi.log.error(`[attune] ${section} export of ${uid} failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -125,7 +129,14 @@ export function createExporter(strapi: Core.Strapi, deps: { settings: SettingsSe
     }
     return (await runs().update({
       where: { id: run.id },
-      data: { ...totals, status: errors.length > 0 ? 'failed' : 'succeeded', finishedAt: new Date(), durationMs: Date.now() - started, errors: errors.length > 0 ? errors : null },
+      data: {
+        ...totals,
+        status: errors.length > 0 ? 'failed' : 'succeeded',
+        finishedAt: new Date(),
+        durationMs: Date.now() - started,
+        errors: errors.length > 0 ? errors : null,
+        progress: { resumed },
+      },
     })) as RunRecord;
   }
 

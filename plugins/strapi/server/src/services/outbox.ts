@@ -24,7 +24,7 @@ async function record(strapi: Core.Strapi, rows: OutboxRow[]) {
  * the document is gone or its update time did not move.
  */
 export function registerDocumentOutbox(strapi: Core.Strapi) {
-  strapi.documents.use(async (ctx, next) => {
+  strapi.documents.use((async (ctx: { uid: string; action: string; params?: unknown }, next: () => Promise<unknown>) => {
     if (!ctx.uid.startsWith('api::') || !TRACKED.has(ctx.action)) return next();
     const params = (ctx.params ?? {}) as { documentId?: string; locale?: string };
     let locales: (string | null)[] | null = null;
@@ -43,7 +43,7 @@ export function registerDocumentOutbox(strapi: Core.Strapi) {
       (locales ?? [locale]).map((l) => ({ target: ctx.uid, entryId: documentId, entryLocale: l, action: ctx.action })),
     );
     return result;
-  });
+  }) as never);
 }
 
 interface UserRow {

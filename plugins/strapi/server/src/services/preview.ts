@@ -11,7 +11,7 @@ interface Attribute {
 }
 
 const componentAttrs = (strapi: Core.Strapi, uid: string) =>
-  ((strapi.components as Record<string, { attributes: Record<string, Attribute> }>)[uid]?.attributes ?? {}) as Record<string, Attribute>;
+  ((strapi.components as unknown as Record<string, { attributes: Record<string, Attribute> }>)[uid]?.attributes ?? {}) as Record<string, Attribute>;
 
 /** Repeatable components whose entries carry a personalized-slot binding: the document's personalized slots. */
 export function personalizedSlots(strapi: Core.Strapi, uid: string): string[] {

@@ -33,7 +33,8 @@ export function fieldDefs(strapi: Core.Strapi, uid: string): Record<string, Fiel
   const out: Record<string, FieldDef> = {};
   for (const [name, attr] of Object.entries(attributesOf(strapi, uid))) {
     if (attr.private) continue;
-    if (['createdBy', 'updatedBy', 'localizations', 'publishedAt', 'locale'].includes(name)) continue;
+    // Bookkeeping the item itself carries (id, locale, updatedAt) or that is not content.
+    if (['createdAt', 'updatedAt', 'createdBy', 'updatedBy', 'localizations', 'publishedAt', 'locale'].includes(name)) continue;
     out[name] = { type: attr.type };
   }
   return out;

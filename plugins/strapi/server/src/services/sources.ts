@@ -1,4 +1,4 @@
-import { applyFieldRules, type CatalogItem, type ExportCursor, type FieldRules } from '@attune/core';
+import { applyFieldRules, type CatalogItemInput, type ExportCursor, type ExportSource, type FieldRules } from '@attune/core';
 import type { Core } from '@strapi/strapi';
 import type { SectionSettings } from '../config.ts';
 import { OUTBOX_UID } from '../content-types/index.ts';
@@ -27,6 +27,8 @@ export interface SourceOptions {
   settings: Pick<SectionSettings, 'locales' | 'status'>;
   rules: FieldRules;
   hash: (value: string) => string;
+  /** Makes relative media URLs absolute (the Strapi server's public URL). */
+  mediaBaseUrl?: string | undefined;
 }
 
 const iso = (v: string | Date | number) => new Date(v).toISOString();
@@ -50,7 +52,7 @@ function after(cursor: ExportCursor | null, time: string, id: string) {
  * back as the document's current state, or becomes a tombstone when the document (in that status
  * and locale) is gone.
  */
-export function createStrapiSource(strapi: Core.Strapi, options: SourceOptions) {
+export function createStrapiSource(strapi: Core.Strapi, options: SourceOptions): ExportSource & { type: string } {
   const { uid, settings, rules, hash } = options;
   const type = typeName(strapi, uid);
   const defs = fieldDefs(strapi, uid);
@@ -70,17 +72,17 @@ export function createStrapiSource(strapi: Core.Strapi, options: SourceOptions) 
   if (hasDraft) scope.push({ publishedAt: settings.status === 'published' ? { $notNull: true } : { $null: true } });
   if (localized && settings.locales.length > 0) scope.push({ locale: { $in: settings.locales } });
 
-  const toItem = (row: Row, updatedAt?: string): CatalogItem => ({
+  const toItem = (row: Row, updatedAt?: string): CatalogItemInput => ({
     id: row.documentId,
     type,
     ...(row.locale ? { locale: row.locale } : {}),
     updatedAt: updatedAt ?? timeOf(row),
-    fields: applyFieldRules({ type, record: row, fieldDefs: defs, rules, hash }),
+    fields: applyFieldRules({ type, record: row, fieldDefs: defs, rules, hash, mediaBaseUrl: options.mediaBaseUrl }),
   });
 
   return {
     type,
-    async changedSince(cursor: ExportCursor | null, limit: number): Promise<{ items: CatalogItem[]; next: ExportCursor | null }> {
+    async page(cursor: ExportCursor | null, limit: number): Promise<CatalogItemInput[]> {
       const [rows, changes] = await Promise.all([
         strapi.db.query(uid).findMany({
           where: { $and: [...scope, after(cursor, timeField, 'documentId')] },
@@ -95,38 +97,32 @@ export function createStrapiSource(strapi: Core.Strapi, options: SourceOptions) 
         }) as Promise<OutboxRow[]>,
       ]);
       type Entry = { t: string; id: string; row?: Row; change?: OutboxRow };
+      // The first `limit` of the union lie within the first `limit` of each side.
       const merged: Entry[] = [
         ...rows.map((row) => ({ t: timeOf(row), id: row.documentId, row })),
         ...changes.map((change) => ({ t: iso(change.changedAt), id: change.entryId, change })),
       ]
         .sort((a, b) => (a.t === b.t ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.t < b.t ? -1 : 1))
         .slice(0, limit);
-      const last = merged[merged.length - 1];
-      if (!last) return { items: [], next: null };
 
-      // One item per (document, locale) in a page: the latest state wins.
-      const items = new Map<string, CatalogItem>();
-      const put = (item: CatalogItem) => {
-        const key = `${item.id}\u0000${item.locale ?? ''}`;
-        items.delete(key);
-        items.set(key, item);
-      };
+      const items: CatalogItemInput[] = [];
       for (const entry of merged) {
         if (entry.row) {
-          put(toItem(entry.row));
+          items.push(toItem(entry.row));
           continue;
         }
         const change = entry.change as OutboxRow;
         const where: Record<string, unknown>[] = [...scope, { documentId: change.entryId }];
         if (change.entryLocale) where.push({ locale: change.entryLocale });
-        const current = (await strapi.db.query(uid).findMany({ where: { $and: where }, populate })) as Row[];
-        if (current.length > 0) {
-          for (const row of current) put(toItem(row, entry.t > timeOf(row) ? entry.t : timeOf(row)));
-        } else {
-          put({ id: change.entryId, type, ...(change.entryLocale ? { locale: change.entryLocale } : {}), updatedAt: entry.t, deleted: true, fields: [] });
-        }
+        const current = (await strapi.db.query(uid).findOne({ where: { $and: where }, populate })) as Row | null;
+        // Still there in this status and locale (an unpublish seen by a draft export): send it as it is now.
+        items.push(
+          current
+            ? toItem(current, entry.t)
+            : { id: change.entryId, type, ...(change.entryLocale ? { locale: change.entryLocale } : {}), updatedAt: entry.t, deleted: true, fields: [] },
+        );
       }
-      return { items: [...items.values()], next: { updatedAt: last.t, id: last.id } };
+      return items;
     },
   };
 }
