@@ -25,7 +25,7 @@ if (!env.ATTUNE_URL) {
 
 await buildServer();
 const strapiBin = join(app, 'node_modules', '.bin', 'strapi');
-if (!develop && !existsSync(join(app, 'dist', 'build', 'index.html'))) {
+if (!develop && !existsSync(join(app, 'build', 'index.html'))) {
   console.log('Building the Strapi admin panel (first start only, about a minute)…');
   const r = spawnSync(strapiBin, ['build'], { cwd: app, env, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);

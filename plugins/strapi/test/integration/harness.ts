@@ -3,7 +3,9 @@
  * plugin, next to a real Attune server on a temporary embedded store. Used by the integration
  * tests and bench/strapi-export.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -144,4 +146,25 @@ export async function invokeJob(strapi: Core.Strapi, name: string): Promise<void
   const spec = (strapi.cron.jobs as unknown as { name: string | null; job: { invoke(): Promise<unknown> } }[]).find((j) => j.name === name);
   if (!spec) throw new Error(`no cron job "${name}"; scheduled: ${(strapi.cron.jobs as unknown as { name: string | null }[]).map((j) => j.name).join(', ')}`);
   await spec.job.invoke();
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+/**
+ * The admin panel build (examples/strapi-app/build, gitignored), made once and reused while its
+ * inputs are unchanged: the plugin's admin sources, the app's package.json and config. A build
+ * takes about a minute on two cores.
+ */
+export function ensureAdminBuild(): void {
+  const inputs = [...filesUnder(join(PLUGIN_DIR, 'admin', 'src')), join(APP_DIR, 'package.json'), ...filesUnder(join(APP_DIR, 'config'))].sort();
+  const hash = createHash('sha256');
+  for (const f of inputs) hash.update(f).update(readFileSync(f));
+  const digest = hash.digest('hex');
+  const stamp = join(APP_DIR, 'build', '.attune-inputs');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest && existsSync(join(APP_DIR, 'build', 'index.html'))) return;
+  const r = spawnSync(join(APP_DIR, 'node_modules', '.bin', 'strapi'), ['build'], { cwd: APP_DIR, env: { ...process.env, NODE_ENV: 'production', STRAPI_TELEMETRY_DISABLED: 'true' }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`strapi build failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  writeFileSync(stamp, digest);
 }
