@@ -131,7 +131,8 @@ try {
   const mb = (n: number) => `${fmt(n / 1024 / 1024)} MB`;
   console.log(`\nStrapi export, ${fmt(ARTICLES)} articles, batch ${BATCH}, medians of ${ROUNDS} rounds:`);
   console.log(`  baseline read (query engine only): ${fmt(median(baseline))} items/s`);
-  console.log(`  full export:        ${fmt(median(full))} items/s  (${(median(full) / median(baseline)).toFixed(2)}x the baseline read)`);
+  console.log(`  first full export (empty catalog): ${fmt(full[0] as number)} items/s  (${((full[0] as number) / (baseline[0] as number)).toFixed(2)}x that round's baseline read)`);
+  console.log(`  full export:        ${fmt(median(full))} items/s  (${(median(full) / median(baseline)).toFixed(2)}x the baseline read; later rounds re-send items the catalog already holds)`);
   console.log(`  incremental export: ${fmt(median(incremental))} items/s  (${fmt(CHANGED)} changed per round; ${(median(incremental) / median(baseline)).toFixed(2)}x the baseline read)`);
   console.log(`  Strapi process RSS: ${mb(rssIdle)} idle after seeding, peak ${mb(rssFull)} during full exports, ${mb(rssIncremental)} during incremental ones`);
 } finally {

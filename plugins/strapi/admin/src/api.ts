@@ -30,7 +30,7 @@ export function useLoad<T>(path: string | null) {
     } catch (e) {
       setState({ data: null, error: errorMessage(e), loading: false });
     }
-    // biome-ignore lint/correctness/useExhaustiveDependencies: api is recreated per render; the path decides.
+    // api is recreated per render; the path decides.
   }, [path]);
   useEffect(() => {
     void load();
@@ -63,6 +63,7 @@ export interface SettingsView {
   builderFields: RuleSet;
   schemas: Record<string, Record<string, { type: string }>>;
   contentTypes: { uid: string; type: string }[];
+  builderIssues: { path: string; message: string }[];
 }
 
 export interface RunRecord {

@@ -1,3 +1,4 @@
+import { extendContentTypeBuilder } from './builder.ts';
 import { PLUGIN_ID } from './pluginId.ts';
 import { PluginIcon } from './components/PluginIcon.tsx';
 
@@ -12,6 +13,7 @@ interface AdminApp {
   addMenuLink(link: unknown): void;
   createSettingSection(section: unknown, links: unknown[]): void;
   customFields: { register(field: unknown): void };
+  getPlugin(id: string): { apis: Record<string, unknown> } | undefined;
 }
 
 export default {
@@ -43,7 +45,10 @@ export default {
     });
     app.registerPlugin({ id: PLUGIN_ID, name: 'Attune' });
   },
-  bootstrap() {},
+  bootstrap(app: AdminApp) {
+    const forms = app.getPlugin('content-type-builder')?.apis.forms as Parameters<typeof extendContentTypeBuilder>[0] | undefined;
+    if (forms) extendContentTypeBuilder(forms);
+  },
   async registerTrads({ locales }: { locales: string[] }) {
     return locales.map((locale) => ({ data: {}, locale }));
   },

@@ -43,8 +43,11 @@ export default {
   async bootstrap({ strapi }: { strapi: Core.Strapi }) {
     await strapi.service('admin::permission').actionProvider.registerMany(ACTION_DEFINITIONS);
     const settings = strapi.plugin('attune').service('settings') as SettingsService;
-    const issues = settings.validateStartupRules();
+    // Rules in code are the developer's: a mistake stops start-up with what and where.
+    const issues = settings.codeRuleIssues();
     if (issues.length > 0) throw new Error(`Attune field rules are invalid:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
+    // Rules from the Content-Type Builder are an editor's: reported, and exports refuse to run until fixed.
+    for (const i of settings.builderRuleIssues()) strapi.log.error(`[attune] ${i.path}: ${i.message}`);
     const exporter = strapi.plugin('attune').service('exporter') as Exporter;
     registerUserOutbox(strapi, async (users) => {
       // Erase at once; the outbox row makes the next users export retry if the engine is down.

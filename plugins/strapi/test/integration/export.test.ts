@@ -118,6 +118,24 @@ describe('scheduled export from a real Strapi 5 app to a real Attune server', ()
     expect((await app.strapi.plugin('attune').service('exporter').history('content'))[0]).toMatchObject({ items: 0, status: 'succeeded' });
   });
 
+  it('refuses to export while a Content-Type Builder option does not fit its field, saying which', async () => {
+    // What the builder writes into the schema: a transform that does not apply to a string.
+    const title = (app.strapi.contentTypes[ARTICLE as never] as { attributes: Record<string, { pluginOptions?: unknown }> }).attributes.title as { pluginOptions?: unknown };
+    title.pluginOptions = { attune: { transform: 'media-to-url', rename: '' } };
+    try {
+      const view = await app.strapi.plugin('attune').service('settings').view();
+      expect(view.builderIssues).toEqual([{ path: 'Content-Type Builder pluginOptions.attune.article.fields.title.transform', message: expect.stringContaining('media-to-url') }]);
+      const outcome = await app.strapi.plugin('attune').service('exporter').run('content', 'manual');
+      expect(outcome.run).toMatchObject({ status: 'failed', items: 0 });
+      expect(outcome.run.errors[0].message).toContain('fix the field');
+      // `skip` from the builder's checkbox excludes the field.
+      title.pluginOptions = { attune: { skip: true } };
+      expect((await app.strapi.plugin('attune').service('settings').get()).fields.article.fields.title).toEqual({ include: false });
+    } finally {
+      title.pluginOptions = undefined;
+    }
+  });
+
   it('does not run while another instance holds the lease', async () => {
     const exporter = app.strapi.plugin('attune').service('exporter');
     const runsBefore = (await exporter.history('content', 100)).length;
@@ -133,7 +151,8 @@ describe('scheduled export from a real Strapi 5 app to a real Attune server', ()
   it('a run killed midway resumes after the last acknowledged batch, with no duplicates or gaps', async () => {
     const api = adminApi(app, await adminToken(app));
     // A proxy in front of the engine: it forwards the third catalog batch, then drops the
-    // connection before Strapi sees the acknowledgement, the way a crash mid-request would.
+    // connection before Strapi sees the acknowledgement, and every catalog request after it,
+    // the way an engine that crashed mid-request and stays down would.
     const posted: string[][] = [];
     let dropAt = 3;
     const proxy: Server = createServer(async (req, res) => {
@@ -144,7 +163,7 @@ describe('scheduled export from a real Strapi 5 app to a real Attune server', ()
       const text = await upstream.text();
       if (req.method === 'POST' && req.url?.startsWith('/v1/catalog/')) {
         posted.push((JSON.parse(body.toString()) as { items: { id: string }[] }).items.map((i) => i.id));
-        if (posted.length === dropAt) {
+        if (dropAt > 0 && posted.length >= dropAt) {
           req.socket.destroy();
           return;
         }
@@ -172,6 +191,7 @@ describe('scheduled export from a real Strapi 5 app to a real Attune server', ()
       expect(killed.errors[0].message).toMatch(/cannot be reached/);
       expect(killed.items).toBe(10);
       const acked = posted.slice(0, 2).flat();
+      expect(posted.length).toBe(4); // the third batch, and its one retry
 
       dropAt = -1;
       posted.length = 0;

@@ -44,7 +44,7 @@ export function AudienceBuilder({ onCreated }: { onCreated: () => void }) {
       }
     }, 400);
     return () => clearTimeout(timer);
-    // biome-ignore lint/correctness/useExhaustiveDependencies: re-estimates when the conditions change.
+    // re-estimates when the conditions change.
   }, [JSON.stringify(rows)]);
 
   const update = (i: number, patch: Partial<Row>) => setRows(rows.map((r, j) => (j === i ? ({ ...r, ...patch } as Row) : r)));

@@ -65,7 +65,7 @@ export function ExperimentResults() {
                   <YAxis unit="%" />
                   <Tooltip formatter={(v: unknown) => `${Number(v).toFixed(2)}%`} />
                   <Bar dataKey="rate" fill="#4945ff" isAnimationActive={false}>
-                    <ErrorBar dataKey="interval" width={6} stroke="#32324d" />
+                    <ErrorBar dataKey="interval" direction="y" width={8} strokeWidth={2} stroke="#32324d" />
                   </Bar>
                 </BarChart>
               </ResponsiveContainer>

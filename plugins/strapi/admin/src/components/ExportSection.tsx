@@ -24,7 +24,7 @@ export function ExportSection({ section, settings, onSaved }: { section: Section
       }
     }, 500);
     return () => clearTimeout(timer);
-    // biome-ignore lint/correctness/useExhaustiveDependencies: polls while the run is running.
+    // polls while the run is running.
   }, [running]);
 
   const save = async () => {

@@ -40,6 +40,11 @@ export function FieldRulesEditor({ settings, onSaved }: { settings: SettingsView
 
   return (
     <Flex direction="column" alignItems="stretch" gap={4}>
+      {settings.builderIssues.length > 0 && (
+        <Alert variant="danger" title="Content-Type Builder options to fix (exports are paused)" closeLabel="Close">
+          <span style={{ whiteSpace: 'pre-line' }}>{settings.builderIssues.map((i) => `${i.path}: ${i.message}`).join('\n')}</span>
+        </Alert>
+      )}
       <Flex gap={4} alignItems="flex-end">
         <Field.Root name="field-rules-type">
           <Field.Label>Content type</Field.Label>

@@ -7,7 +7,7 @@ import { previewDocument } from '../services/preview.ts';
 import { SettingsError, type SettingsService } from '../services/settings.ts';
 
 // Koa's context, as far as these handlers use it.
-interface Ctx {
+export interface Ctx {
   params: Record<string, string>;
   query: Record<string, string | undefined>;
   request: { body?: unknown };

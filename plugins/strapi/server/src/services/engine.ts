@@ -24,16 +24,25 @@ export function createEngineClient(connection: EngineConnection, f: typeof fetch
     if (!base) throw new EngineError('no engine URL is set: open Settings → Attune', null);
     const auth = key === 'secret' ? `Bearer ${connection.secretKey}` : `Basic ${Buffer.from(`${connection.writeKey}:`).toString('base64')}`;
     if (key === 'secret' ? !connection.secretKey : !connection.writeKey) throw new EngineError(`no ${key} key is set: open Settings → Attune`, null);
-    let res: Response;
-    try {
-      res = await f(`${base}${path}`, {
+    const send = () =>
+      f(`${base}${path}`, {
         method,
         headers: { authorization: auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(30_000),
       });
-    } catch (e) {
-      throw new EngineError(`the engine at ${base} cannot be reached (${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)})`, null);
+    let res: Response;
+    try {
+      res = await send();
+    } catch {
+      // A kept-alive connection the engine closed while idle fails at once; every call here is
+      // safe to repeat (catalog upserts and erasures are idempotent, identify calls carry messageIds).
+      try {
+        await new Promise((r) => setTimeout(r, 200));
+        res = await send();
+      } catch (e) {
+        throw new EngineError(`the engine at ${base} cannot be reached (${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)})`, null);
+      }
     }
     const text = await res.text();
     let json: unknown = null;

@@ -113,7 +113,12 @@ export function createExporter(strapi: Core.Strapi, deps: { settings: SettingsSe
     const totals = { items: 0, batches: 0, deleted: 0 };
     const errors: { contentType: string; message: string }[] = [];
     const resumed: string[] = [];
-    const uids = section === 'users' ? [USER_UID] : s.exports[section].contentTypes;
+    const uids = section === 'users' ? [USER_UID] : [...s.exports[section].contentTypes];
+    const invalid = deps.settings.builderRuleIssues();
+    if (invalid.length > 0) {
+      errors.push(...invalid.map((i) => ({ contentType: i.path, message: `${i.message}; fix the field's Attune options in the Content-Type Builder` })));
+      uids.length = 0;
+    }
     try {
       for (const uid of uids) {
         try {

@@ -58,10 +58,19 @@ export function builderRules(strapi: Core.Strapi): Record<string, { fields: Reco
   for (const uid of exportableUids(strapi)) {
     for (const [name, attr] of Object.entries(attributesOf(strapi, uid))) {
       const options = attr.pluginOptions?.attune;
-      if (!options || Object.keys(options).length === 0) continue;
+      if (!options) continue;
+      // The builder's form stores `skip` (a checkbox) and empty strings for unset inputs.
+      const rule: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(options)) {
+        if (v === '' || v === null || v === undefined) continue;
+        if (k === 'skip') {
+          if (v === true) rule.include = false;
+        } else rule[k] = v;
+      }
+      if (Object.keys(rule).length === 0) continue;
       const type = typeName(strapi, uid);
       out[type] ??= { fields: {} };
-      (out[type] as { fields: Record<string, Record<string, unknown>> }).fields[name] = { ...options };
+      (out[type] as { fields: Record<string, Record<string, unknown>> }).fields[name] = rule;
     }
   }
   return out;

@@ -110,6 +110,8 @@ export function createSettingsService(strapi: Core.Strapi) {
         effectiveFields: s.fields,
         codeFields: config().fields,
         builderFields: builderRules(strapi),
+        // Rules set in the Content-Type Builder that do not fit the schema: exports refuse to run until fixed.
+        builderIssues: checkRules([['Content-Type Builder pluginOptions.attune', builderRules(strapi)]]),
         schemas: exportSchemas(strapi),
         contentTypes: exportableUids(strapi)
           .filter((uid) => uid !== USER_UID)
@@ -156,13 +158,9 @@ export function createSettingsService(strapi: Core.Strapi) {
       return this.view();
     },
 
-    /** Checks the rules from code and from the Content-Type Builder at start-up. */
-    validateStartupRules() {
-      return checkRules([
-        ['config/plugins attune.config.fields', config().fields],
-        ['Content-Type Builder pluginOptions.attune', builderRules(strapi)],
-      ]);
-    },
+    /** Problems with the rules from code (config/plugins) and from the Content-Type Builder. */
+    codeRuleIssues: () => checkRules([['config/plugins attune.config.fields', config().fields]]),
+    builderRuleIssues: () => checkRules([['Content-Type Builder pluginOptions.attune', builderRules(strapi)]]),
   };
 }
 
