@@ -90,6 +90,19 @@ describe('users as profiles, erasure, and personalized slots in a real Strapi 5 
       ['Everyone', { kind: 'default' }],
     ]);
 
+    // GraphQL carries the same variants and bindings.
+    const gql = await fetch(`${app.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ landingPages(filters: { slug: { eq: "home" } }) { title heroVariants { label binding content { heading } } } }' }),
+    });
+    const graph = (await gql.json()) as { data?: { landingPages: { heroVariants: { label: string; binding: unknown; content: { heading: string } }[] }[] }; errors?: unknown };
+    expect(graph.errors).toBeUndefined();
+    expect(graph.data?.landingPages[0]?.heroVariants).toEqual([
+      { label: 'Runners', binding: { kind: 'audience', id: 'runners', name: 'Runners' }, content: { heading: 'New trail shoes' } },
+      { label: 'Everyone', binding: { kind: 'default' }, content: { heading: 'Spring collection' } },
+    ]);
+
     // What a site does: the visitor's snapshot from the engine, then @attune/render chooses.
     const snapshot = await enginePost<{ audiences: string[]; assignments: Record<string, { variant: string }> }>(engine, '/v1/decide/snapshot', { userId: 'visitor-1' });
     expect(snapshot.body.audiences).toEqual(['runners']);
