@@ -116,6 +116,12 @@ describe('scheduled export from a real Strapi 5 app to a real Attune server', ()
     // Nothing changed: the next run sends nothing.
     await invokeJob(app.strapi, 'attune-export-content');
     expect((await app.strapi.plugin('attune').service('exporter').history('content'))[0]).toMatchObject({ items: 0, status: 'succeeded' });
+    // Once every section exporting articles has passed them, the outbox rows are pruned: only
+    // the row at the checkpoint itself may stay.
+    const checkpoint = await app.strapi.store({ type: 'plugin', name: 'attune', key: `checkpoint:content:${ARTICLE}` }).get({});
+    const left = (await app.strapi.db.query('plugin::attune.outbox-entry').findMany({ where: { target: ARTICLE } })) as { changedAt: string }[];
+    expect(left.length).toBeLessThan(outbox.length);
+    for (const row of left) expect(Date.parse(row.changedAt)).toBeGreaterThanOrEqual(Date.parse(checkpoint.cursor.updatedAt));
   });
 
   it('refuses to export while a Content-Type Builder option does not fit its field, saying which', async () => {

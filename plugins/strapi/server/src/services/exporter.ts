@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { type CatalogItemInput, type ExportCheckpoint, runExport } from '@attune/core';
 import type { Core } from '@strapi/strapi';
-import type { Section } from '../config.ts';
-import { RUN_UID } from '../content-types/index.ts';
+import { SECTIONS, type Section } from '../config.ts';
+import { OUTBOX_UID, RUN_UID } from '../content-types/index.ts';
 import { createEngineClient, EngineError } from './engine.ts';
 import type { LeaseService } from './lease.ts';
 import { USER_UID } from './schemas.ts';
@@ -108,6 +108,21 @@ export function createExporter(strapi: Core.Strapi, deps: { settings: SettingsSe
     return result;
   }
 
+  /**
+   * Drops outbox rows every section exporting `uid` has passed: older than the oldest completed
+   * checkpoint among them. Rows stay while any such section has not completed a run since.
+   */
+  async function pruneOutbox(uid: string, s: EffectiveSettings) {
+    const sections = SECTIONS.filter((x) => s.exports[x].enabled && (x === 'users' ? uid === USER_UID : s.exports[x].contentTypes.includes(uid)));
+    let oldest: string | null = null;
+    for (const x of sections) {
+      const checkpoint = (await store(`checkpoint:${x}:${uid}`).get({})) as ExportCheckpoint | null;
+      if (!checkpoint?.complete || !checkpoint.cursor) return;
+      if (oldest === null || checkpoint.cursor.updatedAt < oldest) oldest = checkpoint.cursor.updatedAt;
+    }
+    if (oldest !== null) await strapi.db.query(OUTBOX_UID).deleteMany({ where: { target: uid, changedAt: { $lt: new Date(oldest) } } });
+  }
+
   async function execute(section: Section, s: EffectiveSettings, run: RunRecord, lease: string): Promise<RunRecord> {
     const started = Date.now();
     const totals = { items: 0, batches: 0, deleted: 0 };
@@ -124,6 +139,7 @@ export function createExporter(strapi: Core.Strapi, deps: { settings: SettingsSe
         try {
           const r = await exportType(section, uid, s, run, totals, lease);
           if (r.resumed) resumed.push(`${uid} (run ${r.runId})`);
+          if (r.complete) await pruneOutbox(uid, s);
         } catch (e) {
           errors.push({ contentType: uid, message: e instanceof Error ? e.message : String(e) });
           strapi.log.error(`[attune] ${section} export of ${uid} failed: ${e instanceof Error ? e.message : String(e)}`);
