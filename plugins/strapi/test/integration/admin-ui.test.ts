@@ -98,6 +98,14 @@ describe('the plugin pages in the Strapi admin, in headless Chromium', () => {
     await shot(page, '05-audience-built');
   });
 
+  it('runs an export now and shows its progress and history', async () => {
+    await page.goto(`${app.url}/admin/settings/attune`);
+    await page.getByRole('button', { name: 'Run now' }).first().click();
+    await expect.poll(() => page.getByTestId('run-progress').textContent(), { timeout: 15_000 }).toMatch(/Run #\d+: succeeded/);
+    await page.getByRole('gridcell', { name: 'succeeded', exact: false }).first().waitFor();
+    await shot(page, '06-run-now');
+  });
+
   it("sets a content type's exported fields", async () => {
     await page.goto(`${app.url}/admin/settings/attune`);
     const row = page.getByTestId('field-row-readingMinutes');
@@ -106,7 +114,7 @@ describe('the plugin pages in the Strapi admin, in headless Chromium', () => {
     await page.getByTestId('field-row-title').getByRole('textbox', { name: 'rename title' }).fill('headline');
     await page.getByRole('button', { name: 'Save exported fields' }).click();
     await expect.poll(() => page.getByTestId('field-rules-result').textContent(), { timeout: 15_000 }).toContain('Exported fields of article saved');
-    await shot(page, '06-exported-fields');
+    await shot(page, '07-exported-fields');
     const settings = await app.strapi.plugin('attune').service('settings').get();
     expect(settings.fields.article.fields.readingMinutes).toMatchObject({ include: false });
     expect(settings.fields.article.fields.title).toMatchObject({ rename: 'headline' });
