@@ -118,10 +118,27 @@ describe('scheduled export from a real Strapi 5 app to a real Attune server', ()
     expect((await app.strapi.plugin('attune').service('exporter').history('content'))[0]).toMatchObject({ items: 0, status: 'succeeded' });
     // Once every section exporting articles has passed them, the outbox rows are pruned: only
     // the row at the checkpoint itself may stay.
-    const checkpoint = await app.strapi.store({ type: 'plugin', name: 'attune', key: `checkpoint:content:${ARTICLE}` }).get({});
+    const checkpoint = (await app.strapi.store({ type: 'plugin', name: 'attune', key: `checkpoint:content:${ARTICLE}` }).get({})) as { cursor: { updatedAt: string } };
     const left = (await app.strapi.db.query('plugin::attune.outbox-entry').findMany({ where: { target: ARTICLE } })) as { changedAt: string }[];
     expect(left.length).toBeLessThan(outbox.length);
     for (const row of left) expect(Date.parse(row.changedAt)).toBeGreaterThanOrEqual(Date.parse(checkpoint.cursor.updatedAt));
+  });
+
+  it('exports drafts when a section asks for them: the Products section on its own stream', async () => {
+    const api = adminApi(app, await adminToken(app));
+    expect((await api('PUT', '/attune/settings', { exports: { products: { status: 'draft', batchSize: 2 } } })).status).toBe(200);
+    const products = app.strapi.documents('api::product.product' as never);
+    const draft = (await products.create({ data: { name: 'Prototype', sku: 'PR-1', description: 'Not *yet* on sale' } } as never)) as { documentId: string };
+    await invokeJob(app.strapi, 'attune-export-products');
+    const got = await item('strapi-products', 'product', draft.documentId);
+    expect(got.status).toBe(200);
+    expect(got.body.fields.find((f) => f.field === 'name')).toEqual({ name: 'name', field: 'name', type: 'string', value: 'Prototype' });
+    // Editing the draft moves its updatedAt: the next incremental run sends it again.
+    await products.update({ documentId: draft.documentId, data: { name: 'Prototype 2' } } as never);
+    await invokeJob(app.strapi, 'attune-export-products');
+    expect((await item('strapi-products', 'product', draft.documentId)).body.fields.find((f) => f.field === 'name')?.value).toBe('Prototype 2');
+    const run = (await app.strapi.plugin('attune').service('exporter').history('products'))[0];
+    expect(run).toMatchObject({ section: 'products', streamId: 'strapi-products', status: 'succeeded', items: 1 });
   });
 
   it('refuses to export while a Content-Type Builder option does not fit its field, saying which', async () => {
