@@ -10,6 +10,7 @@ module.exports = ({ env }) => ({
       secretKey: env('ATTUNE_SECRET_KEY', ''),
       writeKey: env('ATTUNE_WRITE_KEY', ''),
       hashSecret: env('ATTUNE_HASH_SECRET', 'attune-demo-hash-secret'),
+      leaseTtlMs: env.int('ATTUNE_LEASE_TTL_MS', 5 * 60_000),
       // Field customization as code; the settings page and the Content-Type Builder add to it.
       fields: {
         article: {

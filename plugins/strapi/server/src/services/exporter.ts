@@ -172,6 +172,11 @@ export function createExporter(strapi: Core.Strapi, deps: { settings: SettingsSe
       if (!(await deps.lease.acquire(lease, s.leaseTtlMs))) return { status: 'skipped', reason: `another run holds the ${section} export lease` };
       let run: RunRecord;
       try {
+        // Holding the lease, any run of this section still marked running was left by an instance that stopped.
+        await runs().updateMany({
+          where: { section, status: 'running' },
+          data: { status: 'failed', finishedAt: new Date(), errors: [{ contentType: '*', message: 'interrupted: the instance running it stopped; the next run resumes from its checkpoint' }] },
+        });
         run = (await runs().create({
           data: { section, streamId: s.exports[section].streamId, mode: s.exports[section].mode, trigger, status: 'running', holder: deps.lease.holder, startedAt: new Date(), items: 0, batches: 0, deleted: 0 },
         })) as RunRecord;
