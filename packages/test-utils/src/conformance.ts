@@ -7,6 +7,7 @@ import { describeDecisionCache } from './decision-cache-suite.ts';
 import { describeEngine } from './engine-suite.ts';
 import { describeMemberships } from './membership-suite.ts';
 import { describeOutbox } from './outbox-suite.ts';
+import { describePartialEvaluation } from './partial-eval-suite.ts';
 import { describeStorePort, type StoreContext } from './store-port-suite.ts';
 
 export interface TestStore {
@@ -48,5 +49,6 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
     describeAudiences(ctx);
     describeCatalogAndErasure(ctx);
     describeDecisionCache(ctx);
+    describePartialEvaluation(ctx);
   });
 }
