@@ -229,7 +229,7 @@ export function evaluateAudiences(profile: ProfileRecord, compiled: CompiledAudi
       if (was === undefined) entered.push(a.id);
     } else if (was !== undefined) exited.push(a.id);
     if (!compiled.timed.has(a.id)) continue;
-    const next = nextChangeAt(a.condition, subject, now, MAX_PROBES);
+    const next = nextChangeAt(a.condition, subject, now, MAX_PROBES, isIn);
     if (next !== null && (nextCheckAt === null || next < nextCheckAt)) nextCheckAt = next;
   }
   // A skipped audience's next change is no earlier than the check already scheduled (the
