@@ -115,7 +115,7 @@ describe('JSS personalization decided by a real Attune server', () => {
     expect(afterLogin.variantId).toBe(mine);
 
     await postBatch(attune.url, WRITE_KEY, [{ type: 'track', userId: 'rider-42', event: 'Test Ride Booked', properties: { model: 'summit-29' } }]);
-    const key = mine === null ? 'default' : mine.split('_')[1];
+    const key = mine === null ? 'default' : (mine.split('_')[1] as string);
     const results = await eventually(async () => {
       const r = (await admin('GET', '/v1/experiments/cta-test/results')) as Results;
       return count(r, key, 'conversions') > count(baseline, key, 'conversions') ? r : null;
