@@ -36,6 +36,8 @@ export interface JssAppOptions {
   writeKey: string;
   /** How long a page waits for Attune (default 150 ms). */
   budgetMs?: number;
+  /** Off: no decisions, every page renders its default (the benchmark's baseline). */
+  personalize?: boolean;
 }
 
 function cookies(req: Request): Record<string, string> {
@@ -121,7 +123,7 @@ export function createJssApp(options: JssAppOptions): express.Express {
     }));
   });
 
-  app.use(jssPersonalizeMiddleware({ personalizer, mode: 'rewrite', layout: layoutOf, languages: LANGUAGES, ids: (r) => ({ anonymousId: cookie(r, 'attune_aid'), userId: cookie(r, 'jss_user') }) }));
+  if (options.personalize !== false) app.use(jssPersonalizeMiddleware({ personalizer, mode: 'rewrite', layout: layoutOf, languages: LANGUAGES, ids: (r) => ({ anonymousId: cookie(r, 'attune_aid'), userId: cookie(r, 'jss_user') }) }));
 
   // The page: reads the variants from the (rewritten) path, as a JSS page does, and renders.
   app.get('/{*path}', async (req, res) => {
