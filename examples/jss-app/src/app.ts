@@ -40,14 +40,8 @@ export interface JssAppOptions {
   personalize?: boolean;
 }
 
-function cookies(req: Request): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0) out[part.slice(0, eq).trim()] = decodeURIComponent(part.slice(eq + 1).trim());
-  }
-  return out;
-}
+/** The request's cookies, read with the adapter's parser. */
+const cookies = (req: Request) => ({ attune_aid: cookie(req, 'attune_aid'), jss_user: cookie(req, 'jss_user') });
 
 export function createJssApp(options: JssAppOptions): express.Express {
   const layouts = loadLayouts();

@@ -6,7 +6,7 @@
  * latency budget.
  */
 import { httpDecisionSource, memoryCache } from '@attune/render';
-import { type CliProcess, freePort, killAll, postBatch, removeDir, SECRET_KEY, startCli, tempDataDir, WRITE_KEY } from '@attune/test-utils/process';
+import { type CliProcess, eventually, freePort, killAll, postBatch, removeDir, SECRET_KEY, startCli, tempDataDir, WRITE_KEY } from '@attune/test-utils/process';
 import type { ComponentRendering, LayoutServiceData } from '@sitecore-jss/sitecore-jss/layout.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { componentTest, createJssHandler, createJssPersonalizer, type JssPersonalizer, variantExperience, variantsOfPath } from '../src/index.ts';
@@ -23,15 +23,6 @@ async function admin(method: string, path: string, body?: unknown): Promise<Reco
   return text ? (JSON.parse(text) as Record<string, unknown>) : {};
 }
 
-async function eventually<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const home = () => fixture('home', 'en');
 const heroHeading = (layout: LayoutServiceData) => ((layout.sitecore.route?.placeholders['headless-main']?.[0] as ComponentRendering).fields?.heading as { value: string }).value;
