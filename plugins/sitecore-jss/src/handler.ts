@@ -7,6 +7,7 @@
 import type { LayoutServiceData } from '@sitecore-jss/sitecore-jss/layout.js';
 import jssPersonalize from '@sitecore-jss/sitecore-jss/personalize.js';
 import type { JssPersonalizer, ResolvedVariants, VisitorIds } from './personalizer.ts';
+import { pickPermutation, type VariantManifest } from './static.ts';
 import { type PersonalizeInfo, personalizeInfoOf } from './variants.ts';
 
 const { normalizePersonalizedRewrite } = jssPersonalize;
@@ -19,7 +20,7 @@ export interface JssRequest {
 }
 
 export type JssHandleResult =
-  | { action: 'rewrite'; path: string; variants: ResolvedVariants }
+  | { action: 'rewrite'; path: string; variants: ResolvedVariants; /** With `permutations`: whether the visitor's exact permutation was built. */ exact?: boolean }
   | { action: 'layout'; layout: LayoutServiceData; variants: ResolvedVariants }
   | { action: 'pass'; reason: 'excluded' | 'disabled' | 'prefetch' | 'not-found' | 'editing'; path: string; language: string };
 
@@ -31,6 +32,11 @@ export interface JssHandlerOptions {
   layout?: (path: string, language: string) => Promise<LayoutServiceData | null>;
   /** The route's variant ids, e.g. JSS's GraphQLPersonalizeService.getPersonalizeInfo; default: read from `layout`. */
   personalizeInfo?: (path: string, language: string) => Promise<PersonalizeInfo | undefined>;
+  /**
+   * Static builds: the route's pre-rendered permutations (`variantManifest`). The rewrite then
+   * goes to the built permutation closest to the visitor's variants.
+   */
+  permutations?: (path: string, language: string) => VariantManifest | undefined;
   /** Languages a path may start with (`/da-DK/about`); default language otherwise ("en"). */
   languages?: string[];
   defaultLanguage?: string;
@@ -123,8 +129,10 @@ export function createJssHandler(options: JssHandlerOptions): JssHandler {
         },
       });
       if (options.mode === 'layout') return { action: 'layout', layout: options.personalizer.apply(layout as LayoutServiceData, variants), variants };
-      const rewritten = options.personalizer.rewrite(variants);
-      return { action: 'rewrite', path: `${prefix}${prefix && rewritten === '/' ? '' : rewritten}${url.search}`, variants };
+      const built = options.permutations?.(path, language);
+      const picked = built ? pickPermutation(built, variants.variantIds) : undefined;
+      const rewritten = picked ? picked.permutation.path : options.personalizer.rewrite(variants);
+      return { action: 'rewrite', path: `${prefix}${prefix && rewritten === '/' ? '' : rewritten}${url.search}`, variants, ...(picked ? { exact: picked.exact } : {}) };
     },
   };
 }

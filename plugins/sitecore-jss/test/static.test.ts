@@ -1,6 +1,8 @@
+import { EMPTY_SNAPSHOT, manifestFromConfig } from '@attune/core';
+import { localDecisionSource } from '@attune/render/local';
 import jssPersonalize from '@sitecore-jss/sitecore-jss/personalize.js';
 import { describe, expect, it } from 'vitest';
-import { personalizeInfoOf, pickPermutation, variantManifest } from '../src/index.ts';
+import { createJssHandler, createJssPersonalizer, personalizeInfoOf, pickPermutation, variantExperience, variantManifest } from '../src/index.ts';
 import { COMMUTERS, CTA_B, CTA_C, CYCLISTS, fixture, HOME_PAGE_ID, MTB } from './fixtures.ts';
 
 const { getPersonalizedRewriteData } = jssPersonalize;
@@ -50,5 +52,20 @@ describe('variant manifest for static builds', () => {
     expect(variantManifest({ pageId: 'x', variantIds: [] }, { path: '/about', language: 'en' }).permutations).toEqual([{ variantIds: [], path: '/about' }]);
     expect(() => variantManifest(homeInfo(), { path: '/', language: 'en', cap: 0 })).toThrow(/cap must be a positive integer, got 0/);
     expect(variantManifest(personalizeInfoOf(fixture('bikes', 'da-DK')) as never, { path: '/bikes', language: 'da-DK' }).permutations[1]?.variantIds).toEqual([MTB]);
+  });
+
+  it('the request handler rewrites to the built permutation closest to the visitor', async () => {
+    const layout = fixture('home', 'en');
+    const manifest = manifestFromConfig(
+      { experiences: [COMMUTERS, CTA_C].map((variantId, i) => variantExperience({ id: `x${i}`, name: variantId, variantId, pageId: HOME_PAGE_ID })) },
+      Date.now(),
+    );
+    const personalizer = createJssPersonalizer({ source: localDecisionSource({ manifest: () => manifest, snapshot: () => EMPTY_SNAPSHOT }) });
+    const handler = (cap: number) =>
+      createJssHandler({ personalizer, mode: 'rewrite', layout: async () => layout, permutations: (path, language) => variantManifest(homeInfo(), { path, language, cap }) });
+    const capped = await handler(4).handle({ url: '/', headers: { cookie: 'attune_aid=s1' } });
+    expect(capped).toMatchObject({ action: 'rewrite', path: `/_variantId_${COMMUTERS}/`, exact: false });
+    const full = await handler(9).handle({ url: '/', headers: { cookie: 'attune_aid=s1' } });
+    expect(full).toMatchObject({ action: 'rewrite', path: `/_variantId_${COMMUTERS}/_variantId_${CTA_C}/`, exact: true });
   });
 });
