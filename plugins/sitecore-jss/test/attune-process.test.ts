@@ -41,9 +41,20 @@ beforeAll(async () => {
     name: 'Viewed mountain bikes',
     condition: { did: { event: 'Product Viewed', where: [{ property: 'category', op: 'eq', value: 'Mountain' }] } },
   });
+  await admin('POST', '/v1/audiences', {
+    id: 'commuters',
+    groupId: 'riding',
+    name: 'Viewed city bikes',
+    condition: { did: { event: 'Product Viewed', where: [{ property: 'category', op: 'eq', value: 'City' }] } },
+  });
   const test = componentTest({ id: 'cta-test', name: 'Test ride call to action', variantIds: [CTA_B, CTA_C], goals: [{ id: 'test-ride', event: 'Test Ride Booked' }] });
   await admin('PUT', '/v1/config', {
-    experiences: [variantExperience({ id: 'trail-home', name: 'Trail riders home', pageId: HOME_PAGE_ID, variantId: CYCLISTS, targeting: { audiences: ['trail-riders'] } }), test.experience],
+    experiences: [
+      variantExperience({ id: 'trail-home', name: 'Trail riders home', pageId: HOME_PAGE_ID, variantId: CYCLISTS, targeting: { audiences: ['trail-riders'] } }),
+      // Commuters always get the CTA's variant B, ahead of the test (a higher priority wins the slot).
+      variantExperience({ id: 'commuter-cta', name: 'Commuters CTA', variantId: CTA_B, targeting: { audiences: ['commuters'] }, priority: 10 }),
+      test.experience,
+    ],
     experiments: [test.experiment],
   });
 }, 120_000);
@@ -68,6 +79,19 @@ describe('JSS personalization decided by a real Attune server', () => {
     const stranger = await p.personalize(home(), { anonymousId: 'walker-1' });
     expect(stranger.variants.variantId).toBe('_default');
     expect(heroHeading(stranger.layout)).toBe('Ride further');
+  });
+
+  it("an audience member gets the audience's component variant, ahead of the component's A/B test", async () => {
+    const p = personalizer(5_000);
+    await postBatch(attune.url, WRITE_KEY, [{ type: 'track', anonymousId: 'commuter-1', event: 'Product Viewed', properties: { product_id: 'metro-7', category: 'City' } }]);
+    const member = await eventually(async () => {
+      const r = await p.personalize(home(), { anonymousId: 'commuter-1' });
+      return r.variants.componentVariantIds.includes(CTA_B) ? r : null;
+    });
+    const slot = member.variants.slots['component:c0a801647d1f4b8e9a2b3c4d5e6f7a8b'];
+    expect(slot).toMatchObject({ source: 'live', variantId: CTA_B, decision: { experience: 'commuter-cta', reason: 'targeted' } });
+    expect(member.layout).toEqual(p.apply(home(), { variantId: '_default', componentVariantIds: [CTA_B] }));
+    expect(JSON.stringify(member.layout)).toContain('Try one this weekend');
   });
 
   it('keeps an A/B visitor in their component variant across requests and after login on another device; exposure and conversion are measured', async () => {
