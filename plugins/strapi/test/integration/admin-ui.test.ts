@@ -75,7 +75,7 @@ describe('the plugin pages in the Strapi admin, in headless Chromium', () => {
     await page.getByRole('gridcell', { name: 'trail', exact: true }).waitFor();
     await shot(page, '03-experiment-results');
     await page.goto(`${app.url}/admin/settings/attune`);
-    await page.getByText('Engine connection').waitFor();
+    await page.getByRole('heading', { name: 'Engine connection' }).waitFor();
     await page.getByRole('button', { name: 'Test connection' }).click();
     await expect.poll(() => page.getByTestId('connection-result').textContent(), { timeout: 15_000 }).toContain('✓ secret key');
     // The secret is shown masked, never in full.

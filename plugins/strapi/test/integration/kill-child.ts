@@ -4,7 +4,7 @@ import { bootStrapi } from './harness.ts';
 
 const app = await bootStrapi({ engineUrl: process.env.PROXY_URL as string, databaseFile: process.env.DATABASE_FILE as string });
 const docs = app.strapi.documents('api::article.article' as never);
-for (let i = 0; i < 30; i++) {
+for (let i = 0; i < 15; i++) {
   const d = (await docs.create({ data: { title: `Killed ${i}` } } as never)) as { documentId: string };
   await docs.publish({ documentId: d.documentId } as never);
 }
