@@ -49,8 +49,10 @@ describe('settings, connection test and RBAC in a real Strapi 5 app', () => {
     const rules = await api<{ error: { message: string } }>('PUT', '/attune/settings', { fields: { article: { fields: { nope: { include: false } } } } });
     expect(rules.status).toBe(400);
     expect(rules.body.error.message).toMatch(/fields\.article.*nope/);
-    const ok = await api<{ exports: { content: { cron: string } } }>('PUT', '/attune/settings', { exports: { content: { cron: '0 */12 * * *' } } });
-    expect(ok.body.exports.content.cron).toBe('0 */12 * * *');
+    expect((await api('PUT', '/attune/settings', { exports: { content: { batchSize: 7 } } })).status).toBe(200);
+    const ok = await api<{ exports: { content: { cron: string; batchSize: number } } }>('PUT', '/attune/settings', { exports: { content: { cron: '0 */12 * * *' } } });
+    // Saving one option of a section keeps the others saved before.
+    expect(ok.body.exports.content).toMatchObject({ cron: '0 */12 * * *', batchSize: 7 });
     // The cron job follows the saved schedule.
     const jobs = app.strapi.cron.jobs as unknown as { name: string; options: unknown }[];
     expect(jobs.find((j) => j.name === 'attune-export-content')?.options).toBe('0 */12 * * *');

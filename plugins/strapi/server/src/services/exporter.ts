@@ -43,9 +43,12 @@ export function createExporter(strapi: Core.Strapi, deps: { settings: SettingsSe
   const store = (key: string) => strapi.store({ type: 'plugin', name: 'attune', key });
   const runs = () => strapi.db.query(RUN_UID);
 
+  /** HMAC-SHA256 with the configured key: a hash of personal data without a secret key could be reversed by guessing. */
   function hasher(s: EffectiveSettings) {
-    if (!s.hashSecret) return (value: string) => createHmac('sha256', 'attune').update(value).digest('hex');
-    return (value: string) => createHmac('sha256', s.hashSecret).update(value).digest('hex');
+    return (value: string) => {
+      if (!s.hashSecret) throw new Error('the hash transform needs a key: set hashSecret in config/plugins (ATTUNE_HASH_SECRET in the example app)');
+      return createHmac('sha256', s.hashSecret).update(value).digest('hex');
+    };
   }
 
   /** Sends a batch: catalog upserts and tombstones, or for users identify calls and erasures. */

@@ -147,7 +147,9 @@ export function createSettingsService(strapi: Core.Strapi) {
           }
         }
         if (issues.length > 0) throw new SettingsError(issues);
-        next.exports = { ...next.exports, ...body.exports };
+        const exports = { ...next.exports };
+        for (const [section, value] of Object.entries(body.exports)) exports[section] = { ...exports[section], ...value };
+        next.exports = exports;
       }
       if (body.fields) {
         const issues = checkRules([['fields', body.fields]]);
