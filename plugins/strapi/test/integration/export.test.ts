@@ -39,7 +39,8 @@ describe('scheduled export from a real Strapi 5 app to a real Attune server', ()
     } while (after);
     return all;
   };
-  const item = async (stream: string, type: string, id: string) => engineGet<CatalogItem & { error?: unknown }>(engine, `/v1/catalog/${stream}/items/${type}/${id}`);
+  const item = async (stream: string, type: string, id: string, locale?: string) =>
+    engineGet<CatalogItem & { error?: unknown }>(engine, `/v1/catalog/${stream}/items/${type}/${id}${locale ? `?locale=${locale}` : ''}`);
 
   it('exports exactly the customized fields with their metadata, published only, on the cron job', async () => {
     const product = (await app.strapi.documents('api::product.product' as never).create({ data: { name: 'Trail shoe', sku: 'TS-1', price: 120 } } as never)) as { documentId: string; id: number };
@@ -130,15 +131,36 @@ describe('scheduled export from a real Strapi 5 app to a real Attune server', ()
     const products = app.strapi.documents('api::product.product' as never);
     const draft = (await products.create({ data: { name: 'Prototype', sku: 'PR-1', description: 'Not *yet* on sale' } } as never)) as { documentId: string };
     await invokeJob(app.strapi, 'attune-export-products');
-    const got = await item('strapi-products', 'product', draft.documentId);
+    const got = await item('strapi-products', 'product', draft.documentId, 'en');
     expect(got.status).toBe(200);
+    expect(got.body.locale).toBe('en');
     expect(got.body.fields.find((f) => f.field === 'name')).toEqual({ name: 'name', field: 'name', type: 'string', value: 'Prototype' });
     // Editing the draft moves its updatedAt: the next incremental run sends it again.
     await products.update({ documentId: draft.documentId, data: { name: 'Prototype 2' } } as never);
     await invokeJob(app.strapi, 'attune-export-products');
-    expect((await item('strapi-products', 'product', draft.documentId)).body.fields.find((f) => f.field === 'name')?.value).toBe('Prototype 2');
+    expect((await item('strapi-products', 'product', draft.documentId, 'en')).body.fields.find((f) => f.field === 'name')?.value).toBe('Prototype 2');
     const run = (await app.strapi.plugin('attune').service('exporter').history('products'))[0];
     expect(run).toMatchObject({ section: 'products', streamId: 'strapi-products', status: 'succeeded', items: 1 });
+  });
+
+  it('exports only the chosen locales, each as its own item, and deletes a locale with its tombstone', async () => {
+    const api = adminApi(app, await adminToken(app));
+    await app.strapi.plugin('i18n').service('locales').create({ code: 'fr', name: 'French (fr)' });
+    expect((await api('PUT', '/attune/settings', { exports: { products: { status: 'published', locales: ['fr'], streamId: 'products-fr' } } })).status).toBe(200);
+    const products = app.strapi.documents('api::product.product' as never);
+    const en = (await products.create({ data: { name: 'Rain jacket', sku: 'RJ-1' } } as never)) as { documentId: string };
+    await products.update({ documentId: en.documentId, locale: 'fr', data: { name: 'Veste de pluie', sku: 'RJ-1-FR' } } as never);
+    await products.publish({ documentId: en.documentId, locale: '*' } as never);
+    await invokeJob(app.strapi, 'attune-export-products');
+    const fr = await item('products-fr', 'product', en.documentId, 'fr');
+    expect(fr.body).toMatchObject({ id: en.documentId, locale: 'fr' });
+    expect(fr.body.fields.find((f) => f.field === 'name')?.value).toBe('Veste de pluie');
+    expect((await item('products-fr', 'product', en.documentId, 'en')).status).toBe(404);
+
+    await products.delete({ documentId: en.documentId, locale: 'fr' } as never);
+    await invokeJob(app.strapi, 'attune-export-products');
+    expect((await item('products-fr', 'product', en.documentId, 'fr')).status).toBe(404);
+    expect((await app.strapi.plugin('attune').service('exporter').history('products'))[0]).toMatchObject({ status: 'succeeded', items: 1, deleted: 1 });
   });
 
   it('refuses to export while a Content-Type Builder option does not fit its field, saying which', async () => {
