@@ -2,6 +2,7 @@ import type { StatDelta } from './decisions/exposures.ts';
 import type { OutboxStore, OutboxWrite } from './outbox.ts';
 import type { Message } from './protocol/segment.ts';
 import type { AccountRecord, ProfileRecord } from './profiles/types.ts';
+import type { PairKind, RecommendWrites } from './recommend/deltas.ts';
 
 /** An identifier of a person: `{ type: 'email', value: 'ada@example.com' }`. */
 export interface IdentityKey {
@@ -142,6 +143,67 @@ export interface StoreTx {
   appendOutbox(entries: OutboxWrite[]): Promise<void>;
   /** Adds to experiments' sufficient statistics (rows keyed by experiment, variant and metric). */
   addExperimentStats(deltas: StatDelta[]): Promise<void>;
+  /** Adds to recommendation counters: item totals and attributes, per-day counts, co-occurrence pairs. */
+  addRecommendCounts(writes: RecommendWrites): Promise<void>;
+}
+
+/** A product as recommendations see it: attributes (catalog first, else the latest event's) and totals. */
+export interface RecItem {
+  id: string;
+  category: string | null;
+  brand: string | null;
+  price: number | null;
+  name: string | null;
+  /** Null when no catalog said. */
+  inStock: boolean | null;
+  /** Other catalog attributes, compared by more-like-this. */
+  attributes: Record<string, unknown>;
+  /** True once the catalog described the item: event properties no longer overwrite its attributes. */
+  fromCatalog: boolean;
+  /** Deleted from the catalog: never recommended. */
+  deleted: boolean;
+  views: number;
+  carts: number;
+  purchases: number;
+}
+
+/** A product's attributes from the catalog. */
+export interface CatalogProduct {
+  id: string;
+  category?: string | undefined;
+  brand?: string | undefined;
+  price?: number | undefined;
+  name?: string | undefined;
+  inStock?: boolean | undefined;
+  attributes: Record<string, unknown>;
+  deleted?: boolean | undefined;
+}
+
+/** `activity` weighs views 1, carts 3, purchases 5. */
+export type RecMetric = 'views' | 'carts' | 'purchases' | 'activity';
+
+export interface TopItemsQuery {
+  metric: RecMetric;
+  /** Count days from this UTC day number on (inclusive); without it, all-time totals. */
+  fromDay?: number | undefined;
+  /** Up to this day (inclusive). */
+  toDay?: number | undefined;
+  category?: string | undefined;
+  brand?: string | undefined;
+  limit: number;
+}
+
+/** Reads and catalog writes of the recommendation data; counters are written by ingestion (`StoreTx`). */
+export interface RecommendStore {
+  /** Upserts catalog attributes; `deleted` marks an item never to recommend. Counters are kept. */
+  putProducts(products: CatalogProduct[]): Promise<void>;
+  items(ids: string[]): Promise<Map<string, RecItem>>;
+  /** Items by count, highest first (ties: smaller id), items with a zero count left out; deleted items excluded. */
+  top(query: TopItemsQuery): Promise<Array<{ id: string; n: number }>>;
+  /** Counts of the given items over days [fromDay, toDay]; items with none are absent. */
+  counts(ids: string[], query: { metric: RecMetric; fromDay: number; toDay?: number | undefined }): Promise<Map<string, number>>;
+  /** The items most often seen (`view`) or bought (`buy`) with `id`, highest first (ties: smaller id). */
+  related(kind: PairKind, id: string, limit: number): Promise<Array<{ id: string; n: number }>>;
 }
 
 /** What `Store.decisionProfile` returns. */
@@ -204,6 +266,7 @@ export interface Store {
     revoke(id: string, at: number): Promise<boolean>;
   };
   docs: ConfigDocuments;
+  recommend: RecommendStore;
   /** An experiment's sufficient statistics, one row per variant and metric. */
   experimentStats(experimentId: string): Promise<StatDelta[]>;
   close(): Promise<void>;

@@ -15,6 +15,10 @@ import {
   identityKeyString,
   type ProfileRecord,
   profileDataOf,
+  type RecMetric,
+  recItemFromRow,
+  recMetricSql,
+  type RecommendStore,
   profileFromData,
   type Store,
   type StoredEvent,
@@ -156,6 +160,65 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     async putAccounts(accounts) {
       for (const a of accounts) st().putAccount.run(a.id, a.createdAt, a.updatedAt, JSON.stringify(a.traits));
+    },
+    async addRecommendCounts(w) {
+      const s = st();
+      for (const i of w.items) s.addRecItem.run(i.id, i.category ?? null, i.brand ?? null, i.price ?? null, i.name ?? null, i.views, i.carts, i.purchases);
+      for (const d of w.days) s.addRecDay.run(d.id, d.day, d.views, d.carts, d.purchases);
+      for (const p of w.pairs) s.addRecPair.run(p.kind, p.a, p.b, p.n);
+    },
+  };
+
+  const recTop = new Map<string, Database.Statement>();
+  const recommend: RecommendStore = {
+    async putProducts(products) {
+      const s = st();
+      db.transaction(() => {
+        for (const p of products) {
+          if (p.deleted) s.deleteRecItem.run(p.id);
+          else s.putRecItem.run(p.id, p.category ?? null, p.brand ?? null, p.price ?? null, p.name ?? null, p.inStock === undefined ? null : p.inStock ? 1 : 0, JSON.stringify(p.attributes));
+        }
+      })();
+    },
+    async items(ids) {
+      const out = new Map();
+      const s = st().getRecItem;
+      for (const id of ids) {
+        if (out.has(id)) continue;
+        const row = s.get(id) as Row | undefined;
+        if (row) out.set(id, recItemFromRow(row, (v) => JSON.parse(v as string)));
+      }
+      return out;
+    },
+    async top(q) {
+      const filter = q.category !== undefined ? 'category' : q.brand !== undefined ? 'brand' : '';
+      const windowed = q.fromDay !== undefined;
+      const key = `${q.metric}:${filter}:${windowed}`;
+      let stmt = recTop.get(key);
+      if (!stmt) {
+        stmt = db.prepare(recTopSql(q.metric, filter, windowed));
+        recTop.set(key, stmt);
+      }
+      const params: unknown[] = [];
+      if (windowed) params.push(q.fromDay, q.toDay ?? Number.MAX_SAFE_INTEGER);
+      if (filter !== '') params.push(filter === 'category' ? q.category : q.brand);
+      params.push(q.limit);
+      return (stmt.all(...params) as Array<{ id: string; n: number }>).map((r) => ({ id: r.id, n: Number(r.n) }));
+    },
+    async counts(ids, q) {
+      const out = new Map<string, number>();
+      if (ids.length === 0) return out;
+      const rows = db
+        .prepare(
+          `SELECT item_id AS id, sum(${recMetricSql(q.metric)}) AS n FROM rec_item_days
+            WHERE item_id IN (SELECT value FROM json_each(?)) AND day >= ? AND day <= ? GROUP BY item_id`,
+        )
+        .all(JSON.stringify(ids), q.fromDay, q.toDay ?? Number.MAX_SAFE_INTEGER) as Array<{ id: string; n: number }>;
+      for (const r of rows) if (r.n > 0) out.set(r.id, Number(r.n));
+      return out;
+    },
+    async related(kind, id, limit) {
+      return st().recRelated.all(kind, id, limit) as Array<{ id: string; n: number }>;
     },
   };
 
@@ -328,6 +391,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const rows = st().readStats.all(experimentId) as Array<Record<string, unknown>>;
       return rows.map(statFromRow);
     },
+    recommend,
     docs: {
       async get(kind, id) {
         const row = st().getDoc.get(kind, id) as Row | undefined;
@@ -448,7 +512,52 @@ function prepare(db: Database.Database) {
       'UPDATE config_documents SET body = ?, version = version + 1, updated_at = ? WHERE kind = ? AND id = ? AND version = ?',
     ),
     deleteDoc: db.prepare('DELETE FROM config_documents WHERE kind = ? AND id = ?'),
+    // Event attributes fill in what the catalog has not described.
+    addRecItem: db.prepare(
+      `INSERT INTO rec_items (id, category, brand, price, name, views, carts, purchases) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET
+         category = CASE WHEN from_catalog = 1 THEN category ELSE coalesce(excluded.category, category) END,
+         brand = CASE WHEN from_catalog = 1 THEN brand ELSE coalesce(excluded.brand, brand) END,
+         price = CASE WHEN from_catalog = 1 THEN price ELSE coalesce(excluded.price, price) END,
+         name = CASE WHEN from_catalog = 1 THEN name ELSE coalesce(excluded.name, name) END,
+         views = views + excluded.views, carts = carts + excluded.carts, purchases = purchases + excluded.purchases`,
+    ),
+    addRecDay: db.prepare(
+      `INSERT INTO rec_item_days (item_id, day, views, carts, purchases) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (item_id, day) DO UPDATE SET
+         views = views + excluded.views, carts = carts + excluded.carts, purchases = purchases + excluded.purchases`,
+    ),
+    addRecPair: db.prepare(
+      'INSERT INTO rec_pairs (kind, item_id, other_id, n) VALUES (?, ?, ?, ?) ON CONFLICT (kind, item_id, other_id) DO UPDATE SET n = n + excluded.n',
+    ),
+    putRecItem: db.prepare(
+      `INSERT INTO rec_items (id, category, brand, price, name, in_stock, attributes, from_catalog, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, 1, 0)
+       ON CONFLICT (id) DO UPDATE SET category = excluded.category, brand = excluded.brand, price = excluded.price, name = excluded.name,
+         in_stock = excluded.in_stock, attributes = excluded.attributes, from_catalog = 1, deleted = 0`,
+    ),
+    deleteRecItem: db.prepare(
+      `INSERT INTO rec_items (id, from_catalog, deleted) VALUES (?, 1, 1) ON CONFLICT (id) DO UPDATE SET from_catalog = 1, deleted = 1`,
+    ),
+    getRecItem: db.prepare('SELECT * FROM rec_items WHERE id = ?'),
+    recRelated: db.prepare('SELECT other_id AS id, n FROM rec_pairs WHERE kind = ? AND item_id = ? ORDER BY n DESC, other_id LIMIT ?'),
   };
+}
+
+/** Top items by a metric: all-time totals or a window of days, optionally within a category or brand. */
+function recTopSql(metric: RecMetric, filter: '' | 'category' | 'brand', windowed: boolean): string {
+  if (!windowed) {
+    return `SELECT id, ${recMetricSql(metric)} AS n FROM rec_items
+             WHERE deleted = 0 ${filter !== '' ? `AND ${filter} = ?` : ''} AND ${recMetricSql(metric)} > 0
+             ORDER BY n DESC, id LIMIT ?`;
+  }
+  if (filter === '') {
+    return `SELECT d.item_id AS id, sum(${recMetricSql(metric, 'd')}) AS n FROM rec_item_days d
+             WHERE d.day >= ? AND d.day <= ? AND d.item_id NOT IN (SELECT id FROM rec_items WHERE deleted = 1)
+             GROUP BY d.item_id HAVING n > 0 ORDER BY n DESC, id LIMIT ?`;
+  }
+  // From the category's (or brand's) items, each reading its own days.
+  return `SELECT i.id, sum(${recMetricSql(metric, 'd')}) AS n FROM rec_items i JOIN rec_item_days d ON d.item_id = i.id AND d.day >= ?1 AND d.day <= ?2
+           WHERE i.${filter} = ?3 AND i.deleted = 0 GROUP BY i.id HAVING n > 0 ORDER BY n DESC, i.id LIMIT ?4`;
 }
 
 function profileData(p: ProfileRecord): string {

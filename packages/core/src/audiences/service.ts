@@ -3,7 +3,7 @@ import { validateCondition } from '../conditions/validate.ts';
 import { AttuneError } from '../errors.ts';
 import type { Clock, Logger } from '../ports.ts';
 import { eventName, requestContextOf } from '../ingest/group.ts';
-import { zodIssues } from '../protocol/parse.ts';
+import { parseOrThrow } from '../protocol/parse.ts';
 import {
   type AudienceInput,
   audienceInputSchema,
@@ -99,12 +99,7 @@ export function createAudienceService({ store, clock, logger }: ServiceOptions):
     if (version !== compiled.version) compiled = compileAudiences(docs.map((d) => d.body as AudienceDefinition), version);
   }
 
-  function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: import('zod').ZodError } }, input: unknown): T {
-    const r = schema.safeParse(input);
-    if (r.success) return r.data;
-    const issues = zodIssues(r.error);
-    throw new AttuneError('VALIDATION', `${issues[0]?.path}: ${issues[0]?.message}`, { issues });
-  }
+  const parse = parseOrThrow;
 
   function immutableId(pathId: string, bodyId: unknown, what: string): void {
     if (bodyId !== undefined && bodyId !== pathId) {

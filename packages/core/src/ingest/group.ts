@@ -9,6 +9,8 @@ import { type IdentityKey, identityKeyString, type StoredEvent, type StoreTx } f
 import { applyAudiences, persistAudienceWrites } from '../audiences/apply.ts';
 import type { CompiledAudiences } from '../audiences/compiled.ts';
 import { mergeCounters, recordInCounters } from '../audiences/counters.ts';
+import { RecommendDeltas } from '../recommend/deltas.ts';
+import { mergeShopping, recordShopping } from '../recommend/shopping.ts';
 
 export interface GroupSettings {
   /** The audiences in force when the group is committed. */
@@ -100,6 +102,7 @@ export async function ingestGroup(tx: StoreTx, messages: Message[], settings: Gr
       countsAsNewOrder,
       countsAsNewCancellation,
     });
+    recordShopping(profile.computed, event, countsAsNewOrder, state.recommend);
     await state.applyTraits(profile, m, timestamp);
     if (m.type === 'track' && (goals.byEvent.size > 0 || m.event === EXPOSURE_EVENT || m.event === OFFER_VIEWED_EVENT)) {
       recordDecisionEvent(profile, { name: m.event, timestamp, properties: (m.properties ?? {}) as Record<string, unknown> }, goals, state.statDeltas);
@@ -152,6 +155,7 @@ function aliasPreviousKeys(previousId: string): IdentityKey[] {
 class GroupState {
   readonly events: StoredEvent[] = [];
   readonly statDeltas: StatDelta[] = [];
+  readonly recommend = new RecommendDeltas();
   readonly merges: Array<{ from: string; into: string }> = [];
   private readonly identities = new Map<string, string>();
   private readonly profiles = new Map<string, ProfileRecord>();
@@ -325,6 +329,7 @@ class GroupState {
     for (const e of this.events) if (e.profileId === loser.id) e.profileId = survivor.id;
     mergeTraits(survivor, loser, this.settings.identity.traitStrategies);
     mergeComputed(survivor.computed, loser.computed);
+    mergeShopping(survivor.computed, loser.computed);
     mergeDecisionState(survivor, loser);
     mergeCounters(survivor.counters, loser.counters, this.compiled.specs, this.settings.now());
     loser.counters = {};
@@ -393,6 +398,7 @@ class GroupState {
     }
     if (this.events.length > 0) await this.tx.appendEvents(this.events);
     if (this.statDeltas.length > 0) await this.tx.addExperimentStats(this.statDeltas);
+    if (!this.recommend.empty) await this.tx.addRecommendCounts(this.recommend.writes());
   }
 }
 

@@ -1,0 +1,7 @@
+export * from './affinity.ts';
+export * from './deltas.ts';
+export * from './rank.ts';
+export * from './service.ts';
+export * from './shopping.ts';
+export * from './similarity.ts';
+export * from './rows.ts';
