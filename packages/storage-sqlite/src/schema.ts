@@ -116,6 +116,19 @@ export const MIGRATIONS: string[] = [
   ) WITHOUT ROWID;
   `,
   `
+  CREATE TABLE catalog_items (
+    stream_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    locale TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    deleted INTEGER NOT NULL,
+    fields TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (stream_id, type, id, locale)
+  ) WITHOUT ROWID;
+  `,
+  `
   -- Recommendations: item attributes and totals, per-day counts, co-occurrence pairs (one row
   -- per direction), all kept by ingestion.
   CREATE TABLE rec_items (

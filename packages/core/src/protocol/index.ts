@@ -8,3 +8,4 @@ export * from './audiences.ts';
 export * from './activations.ts';
 export * from './decisions.ts';
 export * from './recommend.ts';
+export * from './catalog.ts';
