@@ -204,7 +204,10 @@ export interface RecommendStore {
   /** Upserts catalog attributes; `deleted` marks an item never to recommend. Counters are kept. */
   putProducts(products: CatalogProduct[]): Promise<void>;
   items(ids: string[]): Promise<Map<string, RecItem>>;
-  /** Items by count, highest first (ties: smaller id), items with a zero count left out; deleted items excluded. */
+  /**
+   * Items by count, highest first (ties: smaller id); deleted items excluded. Over a window of
+   * days only items counted in it; all-time, every item (catalog items never seen count 0).
+   */
   top(query: TopItemsQuery): Promise<Array<{ id: string; n: number }>>;
   /** Counts of the given items over days [fromDay, toDay]; items with none are absent. */
   counts(ids: string[], query: { metric: RecMetric; fromDay: number; toDay?: number | undefined }): Promise<Map<string, number>>;

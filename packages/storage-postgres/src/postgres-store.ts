@@ -10,6 +10,9 @@ import {
   type EventPage,
   type EventQuery,
   type IdentityRecord,
+  type RecItem,
+  recItemFromRow,
+  recMetricSql,
   type Store,
   type StoreTx,
   statFromRow,
@@ -327,6 +330,86 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         [experimentId],
       );
       return rows.map(statFromRow);
+    },
+    recommend: {
+      async putProducts(products) {
+        const live = [...new Map(products.filter((p) => !p.deleted).map((p) => [p.id, p])).values()];
+        const gone = [...new Set(products.filter((p) => p.deleted).map((p) => p.id))];
+        if (live.length > 0) {
+          await query(
+            `INSERT INTO rec_items (id, category, brand, price, name, in_stock, attributes, from_catalog, deleted)
+             SELECT u.*, true, false FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::boolean[], $7::jsonb[]) AS u
+             ON CONFLICT (id) DO UPDATE SET category = excluded.category, brand = excluded.brand, price = excluded.price, name = excluded.name,
+               in_stock = excluded.in_stock, attributes = excluded.attributes, from_catalog = true, deleted = false`,
+            [
+              live.map((p) => p.id),
+              live.map((p) => p.category ?? null),
+              live.map((p) => p.brand ?? null),
+              live.map((p) => p.price ?? null),
+              live.map((p) => p.name ?? null),
+              live.map((p) => p.inStock ?? null),
+              live.map((p) => JSON.stringify(p.attributes)),
+            ],
+          );
+        }
+        if (gone.length > 0) {
+          await query(
+            `INSERT INTO rec_items (id, from_catalog, deleted) SELECT id, true, true FROM unnest($1::text[]) AS id
+             ON CONFLICT (id) DO UPDATE SET from_catalog = true, deleted = true`,
+            [gone],
+          );
+        }
+      },
+      async items(ids) {
+        const out = new Map<string, RecItem>();
+        if (ids.length === 0) return out;
+        const { rows } = await query<Row>('SELECT * FROM rec_items WHERE id = ANY($1::text[])', [[...new Set(ids)]]);
+        for (const r of rows) out.set(r.id as string, recItemFromRow(r, (v) => v));
+        return out;
+      },
+      async top(q) {
+        const params: unknown[] = [];
+        const p = (v: unknown) => {
+          params.push(v);
+          return `$${params.length}`;
+        };
+        const filter =
+          q.category !== undefined ? `AND i.category = ${p(q.category)}` : q.brand !== undefined ? `AND i.brand = ${p(q.brand)}` : '';
+        let sql: string;
+        if (q.fromDay === undefined) {
+          sql = `SELECT i.id, ${recMetricSql(q.metric, 'i')} AS n FROM rec_items i
+                  WHERE NOT i.deleted ${filter} ORDER BY n DESC, i.id LIMIT ${p(q.limit)}`;
+        } else {
+          const days = `d.day >= ${p(q.fromDay)} AND d.day <= ${p(q.toDay ?? 2_147_483_647)}`;
+          sql =
+            filter === ''
+              ? `SELECT d.item_id AS id, sum(${recMetricSql(q.metric, 'd')}) AS n FROM rec_item_days d
+                  WHERE ${days} AND NOT EXISTS (SELECT 1 FROM rec_items i WHERE i.id = d.item_id AND i.deleted)
+                  GROUP BY d.item_id HAVING sum(${recMetricSql(q.metric, 'd')}) > 0 ORDER BY n DESC, id LIMIT ${p(q.limit)}`
+              : `SELECT i.id, sum(${recMetricSql(q.metric, 'd')}) AS n FROM rec_items i JOIN rec_item_days d ON d.item_id = i.id AND ${days}
+                  WHERE NOT i.deleted ${filter} GROUP BY i.id HAVING sum(${recMetricSql(q.metric, 'd')}) > 0 ORDER BY n DESC, i.id LIMIT ${p(q.limit)}`;
+        }
+        const { rows } = await query<{ id: string; n: string }>(sql, params);
+        return rows.map((r) => ({ id: r.id, n: Number(r.n) }));
+      },
+      async counts(ids, q) {
+        const out = new Map<string, number>();
+        if (ids.length === 0) return out;
+        const { rows } = await query<{ id: string; n: string }>(
+          `SELECT item_id AS id, sum(${recMetricSql(q.metric)}) AS n FROM rec_item_days
+            WHERE item_id = ANY($1::text[]) AND day >= $2 AND day <= $3 GROUP BY item_id`,
+          [[...new Set(ids)], q.fromDay, q.toDay ?? 2_147_483_647],
+        );
+        for (const r of rows) if (Number(r.n) > 0) out.set(r.id, Number(r.n));
+        return out;
+      },
+      async related(kind, id, limit) {
+        const { rows } = await query<{ id: string; n: string }>(
+          'SELECT other_id AS id, n FROM rec_pairs WHERE kind = $1 AND item_id = $2 ORDER BY n DESC, other_id LIMIT $3',
+          [kind, id, limit],
+        );
+        return rows.map((r) => ({ id: r.id, n: Number(r.n) }));
+      },
     },
     catalog: {
       async apply(streamId, items, at) {

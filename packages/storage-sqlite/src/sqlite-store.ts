@@ -643,8 +643,7 @@ function prepare(db: Database.Database) {
 function recTopSql(metric: RecMetric, filter: '' | 'category' | 'brand', windowed: boolean): string {
   if (!windowed) {
     return `SELECT id, ${recMetricSql(metric)} AS n FROM rec_items
-             WHERE deleted = 0 ${filter !== '' ? `AND ${filter} = ?` : ''} AND ${recMetricSql(metric)} > 0
-             ORDER BY n DESC, id LIMIT ?`;
+             WHERE deleted = 0 ${filter !== '' ? `AND ${filter} = ?` : ''} ORDER BY n DESC, id LIMIT ?`;
   }
   if (filter === '') {
     return `SELECT d.item_id AS id, sum(${recMetricSql(metric, 'd')}) AS n FROM rec_item_days d
@@ -652,8 +651,8 @@ function recTopSql(metric: RecMetric, filter: '' | 'category' | 'brand', windowe
              GROUP BY d.item_id HAVING n > 0 ORDER BY n DESC, id LIMIT ?`;
   }
   // From the category's (or brand's) items, each reading its own days.
-  return `SELECT i.id, sum(${recMetricSql(metric, 'd')}) AS n FROM rec_items i JOIN rec_item_days d ON d.item_id = i.id AND d.day >= ?1 AND d.day <= ?2
-           WHERE i.${filter} = ?3 AND i.deleted = 0 GROUP BY i.id HAVING n > 0 ORDER BY n DESC, i.id LIMIT ?4`;
+  return `SELECT i.id, sum(${recMetricSql(metric, 'd')}) AS n FROM rec_items i JOIN rec_item_days d ON d.item_id = i.id AND d.day >= ? AND d.day <= ?
+           WHERE i.${filter} = ? AND i.deleted = 0 GROUP BY i.id HAVING n > 0 ORDER BY n DESC, i.id LIMIT ?`;
 }
 
 function profileData(p: ProfileRecord): string {

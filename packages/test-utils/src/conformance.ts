@@ -6,6 +6,7 @@ import { describeConfigDocuments } from './docs-suite.ts';
 import { describeEngine } from './engine-suite.ts';
 import { describeMemberships } from './membership-suite.ts';
 import { describeOutbox } from './outbox-suite.ts';
+import { describeRecommendations } from './recommend-suite.ts';
 import { describeStorePort, type StoreContext } from './store-port-suite.ts';
 
 export interface TestStore {
@@ -46,5 +47,6 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
     describeEngine(ctx);
     describeAudiences(ctx);
     describeCatalogAndErasure(ctx);
+    describeRecommendations(ctx);
   });
 }

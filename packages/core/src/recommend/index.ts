@@ -5,3 +5,4 @@ export * from './service.ts';
 export * from './shopping.ts';
 export * from './similarity.ts';
 export * from './rows.ts';
+export * from './catalog.ts';

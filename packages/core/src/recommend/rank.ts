@@ -2,6 +2,9 @@ import type { RankRules, RankWeights, RuleMatch } from '../protocol/recommend.ts
 import type { RecItem } from '../store.ts';
 import { type AffinityProfile, affinityOf, affinityReason } from './affinity.ts';
 
+/** A part of the score below this does not explain an item's place. */
+const NOTABLE = 0.05;
+
 export type RankReason = 'pinned' | 'boosted' | 'buried' | 'affinity:category' | 'affinity:brand' | 'affinity:price' | 'trending' | 'original';
 
 export interface RankedItem {
@@ -59,8 +62,8 @@ export function rankItems(input: RankInput): RankResult {
     let reason: RankReason = 'original';
     if (buried) reason = 'buried';
     else if (parts.boost > 0 && parts.boost >= Math.max(parts.affinity, parts.trending)) reason = 'boosted';
-    else if (parts.affinity > 0 && parts.affinity >= parts.trending) reason = `affinity:${affinityReason(a)}`;
-    else if (parts.trending > 0) reason = 'trending';
+    else if (parts.affinity >= NOTABLE && parts.affinity >= parts.trending) reason = `affinity:${affinityReason(a)}`;
+    else if (parts.trending >= NOTABLE) reason = 'trending';
     const score = parts.original + parts.affinity + parts.trending + parts.boost;
     rows.push({ id, position: 0, score: round(score), reason, parts: mapValues(parts, round), index, buried });
   }

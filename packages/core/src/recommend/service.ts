@@ -91,10 +91,10 @@ export function createRecommendService(options: RecommendServiceOptions): Recomm
       const baselineDays = BASELINE_DAYS - TRENDING_RECENT_DAYS;
       const out: Array<{ id: string; n: number }> = [];
       for (const r of recent) {
-        // Excess over what the baseline rate predicts, in standard deviations (Poisson).
+        // Excess over what the baseline rate predicts, in standard deviations (Poisson); at least one.
         const expected = ((base.get(r.id) ?? 0) * TRENDING_RECENT_DAYS) / baselineDays;
         const z = (r.n - expected) / Math.sqrt(expected + 1);
-        if (z > 0) out.push({ id: r.id, n: Math.round(z * 1000) / 1000 });
+        if (z >= 1) out.push({ id: r.id, n: Math.round(z * 1000) / 1000 });
       }
       return out.sort((a, b) => b.n - a.n || (a.id < b.id ? -1 : 1));
     });
@@ -174,16 +174,14 @@ export function createRecommendService(options: RecommendServiceOptions): Recomm
     return out;
   }
 
-  async function candidatesOf(spec: RecommendSpec, ctx: RecommendContext, aff: AffinityProfile | null): Promise<Candidate[]> {
-    const s = ctx.shopping;
-    const latest = (list: Array<[string, number]> | undefined) => (list ?? []).slice(0, 3).map((e) => e[0]);
+  async function candidatesOf(spec: RecommendSpec, ctx: RecommendContext, seeds: string[], aff: AffinityProfile | null): Promise<Candidate[]> {
     const fromDay = today() - spec.window + 1;
     const ranked = (rows: Array<{ id: string; n: number }>, reason: string) => rows.map((r) => ({ id: r.id, score: r.n, reason }));
     switch (spec.strategy) {
       case 'viewed-together':
-        return related('view', ctx.seeds.length > 0 ? ctx.seeds : latest(s?.views), 'viewed-together');
+        return related('view', seeds, 'viewed-together');
       case 'bought-together':
-        return related('buy', ctx.seeds.length > 0 ? ctx.seeds : latest(s?.bought), 'bought-together');
+        return related('buy', seeds, 'bought-together');
       case 'most-viewed':
         return ranked(await top({ metric: 'views', fromDay, category: spec.filters.category, limit: POOL }), 'most-viewed');
       case 'most-purchased':
@@ -191,11 +189,11 @@ export function createRecommendService(options: RecommendServiceOptions): Recomm
       case 'trending':
         return ranked(await trending(), 'trending');
       case 'recently-viewed':
-        return (s?.views ?? []).map(([id, at]) => ({ id, score: at, reason: 'recently-viewed' }));
+        return (ctx.shopping?.views ?? []).map(([id, at]) => ({ id, score: at, reason: 'recently-viewed' }));
       case 'for-you':
         return forYou(ctx, aff);
       case 'more-like-this':
-        return moreLikeThis(ctx.seeds[0] ?? s?.views[0]?.[0]);
+        return moreLikeThis(seeds[0]);
       case 'popular':
         return popular(spec.filters.category);
     }
@@ -206,9 +204,10 @@ export function createRecommendService(options: RecommendServiceOptions): Recomm
     items: (ids) => store.recommend.items(ids),
     async recommend(spec, ctx) {
       const aff = affinityProfile(ctx.shopping);
+      const seeds = seedsOf(spec.strategy, ctx);
       const excluded = new Set<string>(spec.filters.exclude ?? []);
       // Seeds are what the visitor is looking at: recommending them back is noise (recently viewed excepted).
-      if (spec.strategy !== 'recently-viewed') for (const id of ctx.seeds) excluded.add(id);
+      if (spec.strategy !== 'recently-viewed') for (const id of seeds) excluded.add(id);
       if (spec.filters.excludePurchased && ctx.shopping) for (const [id] of ctx.shopping.bought) excluded.add(id);
 
       const picked: RecommendedItem[] = [];
@@ -231,12 +230,22 @@ export function createRecommendService(options: RecommendServiceOptions): Recomm
           }
         }
       };
-      await take(await candidatesOf(spec, ctx, aff));
+      await take(await candidatesOf(spec, ctx, seeds, aff));
       const own = picked.length;
       if (spec.fallback && picked.length < spec.limit && spec.strategy !== 'popular') await take(await popular(spec.filters.category));
       return { strategy: spec.strategy, items: picked, fallback: picked.length - own };
     },
   };
+}
+
+/** The request's seed items; without any, the visitor's latest views (or purchases, for bought-together). */
+function seedsOf(strategy: RecommendStrategy, ctx: RecommendContext): string[] {
+  if (ctx.seeds.length > 0) return ctx.seeds;
+  const latest = (list: Array<[string, number]> | undefined, n: number) => (list ?? []).slice(0, n).map((e) => e[0]);
+  if (strategy === 'viewed-together') return latest(ctx.shopping?.views, 3);
+  if (strategy === 'bought-together') return latest(ctx.shopping?.bought, 3);
+  if (strategy === 'more-like-this') return latest(ctx.shopping?.views, 1);
+  return [];
 }
 
 function passes(item: RecItem | undefined, spec: RecommendSpec): boolean {
