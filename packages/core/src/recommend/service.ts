@@ -53,26 +53,66 @@ interface Candidate {
 }
 
 const POOL = 200;
+const ITEM_CACHE_SIZE = 200_000;
 const TRENDING_RECENT_DAYS = 2;
 const BASELINE_DAYS = 30;
 
 export function createRecommendService(options: RecommendServiceOptions): RecommendService {
   const { store, clock } = options;
   const cacheMs = options.cacheMs ?? 30_000;
-  const cache = new Map<string, { until: number; value: Promise<Array<{ id: string; n: number }>> }>();
+  const cache = new Map<string, { until: number; value: Promise<Array<{ id: string; n: number }>>; refreshing?: boolean }>();
 
-  /** Global lists are shared by every visitor: computed once per cache period, concurrent callers share the promise. */
+  /**
+   * Global lists are shared by every visitor: computed once per cache period, concurrent callers
+   * share the promise, and an expired list is served while its replacement is computed, so no
+   * request waits for a refresh once a list exists.
+   */
   function cached(key: string, load: () => Promise<Array<{ id: string; n: number }>>): Promise<Array<{ id: string; n: number }>> {
     const now = clock.now();
     const hit = cache.get(key);
     if (hit && hit.until > now) return hit.value;
-    const value = load();
-    if (cacheMs > 0) {
-      if (cache.size > 1000) cache.clear();
-      cache.set(key, { until: now + cacheMs, value });
-      value.catch(() => cache.delete(key));
+    if (cacheMs <= 0) return load();
+    if (hit) {
+      if (!hit.refreshing) {
+        hit.refreshing = true;
+        const next = load();
+        next.then(
+          () => cache.set(key, { until: clock.now() + cacheMs, value: next }),
+          () => {
+            hit.refreshing = false;
+          },
+        );
+      }
+      return hit.value;
     }
+    const value = load();
+    if (cache.size > 10_000) cache.clear();
+    cache.set(key, { until: now + cacheMs, value });
+    value.catch(() => cache.delete(key));
     return value;
+  }
+
+  // Item attributes and totals change slowly; every candidate list reads them, so they are kept as long as the lists.
+  const itemCache = new Map<string, { until: number; item: RecItem | null }>();
+  async function items(ids: string[]): Promise<Map<string, RecItem>> {
+    const now = clock.now();
+    const out = new Map<string, RecItem>();
+    const missing: string[] = [];
+    for (const id of ids) {
+      const hit = cacheMs > 0 ? itemCache.get(id) : undefined;
+      if (hit && hit.until > now) {
+        if (hit.item) out.set(id, hit.item);
+      } else missing.push(id);
+    }
+    if (missing.length === 0) return out;
+    const loaded = await store.recommend.items(missing);
+    if (cacheMs > 0 && itemCache.size + missing.length > ITEM_CACHE_SIZE) itemCache.clear();
+    for (const id of missing) {
+      const item = loaded.get(id) ?? null;
+      if (item) out.set(id, item);
+      if (cacheMs > 0) itemCache.set(id, { until: now + cacheMs, item });
+    }
+    return out;
   }
 
   const today = () => dayOf(clock.now());
@@ -116,10 +156,10 @@ export function createRecommendService(options: RecommendServiceOptions): Recomm
     for (const list of lists) for (const r of list) sum.set(r.id, (sum.get(r.id) ?? 0) + r.n);
     if (sum.size === 0) return [];
     // Damped by the item's own count: co-occurring with everything is not being related.
-    const items = await store.recommend.items([...sum.keys()]);
+    const found = await items([...sum.keys()]);
     const out: Candidate[] = [];
     for (const [id, n] of sum) {
-      const it = items.get(id);
+      const it = found.get(id);
       const count = it ? (kind === 'view' ? it.views : it.purchases) : 0;
       out.push({ id, score: n / Math.sqrt(count + 1), reason });
     }
@@ -131,7 +171,7 @@ export function createRecommendService(options: RecommendServiceOptions): Recomm
     if (!s || !aff) return [];
     const fromDay = today() - 29;
     const lists = await Promise.all([
-      ...topKeys(s.categories, 3).map((category) => top({ metric: 'activity', fromDay, category, limit: 100 })),
+      ...topKeys(s.categories, 3).map((category) => top({ metric: 'activity', fromDay, category, limit: 60 })),
       ...topKeys(s.brands, 2).map((brand) => top({ metric: 'activity', fromDay, brand, limit: 50 })),
     ]);
     const pop = new Map<string, number>();
@@ -145,9 +185,9 @@ export function createRecommendService(options: RecommendServiceOptions): Recomm
     for (const c of [...(await related('buy', boughtSeeds, '')), ...(await related('view', viewSeeds, ''))]) co.set(c.id, (co.get(c.id) ?? 0) + c.score);
     const maxCo = Math.max(0, ...co.values()) || 1;
     const ids = [...new Set([...pop.keys(), ...co.keys()])];
-    const items = await store.recommend.items(ids);
+    const found = await items(ids);
     return ids.map((id) => {
-      const a = affinityOf(items.get(id), aff);
+      const a = affinityOf(found.get(id), aff);
       const c = (co.get(id) ?? 0) / maxCo;
       const score = a.score + 0.3 * c + 0.2 * (pop.get(id) ?? 0);
       return { id, score, reason: 0.3 * c > a.score ? 'for-you:together' : `for-you:${affinityReason(a)}` };
@@ -156,19 +196,19 @@ export function createRecommendService(options: RecommendServiceOptions): Recomm
 
   async function moreLikeThis(seed: string | undefined): Promise<Candidate[]> {
     if (seed === undefined) return [];
-    const base = (await store.recommend.items([seed])).get(seed);
+    const base = (await items([seed])).get(seed);
     if (!base) return [];
     const pools = await Promise.all([
-      base.category !== null ? top({ metric: 'activity', category: base.category, limit: 300 }) : Promise.resolve([]),
+      base.category !== null ? top({ metric: 'activity', category: base.category, limit: 150 }) : Promise.resolve([]),
       base.brand !== null ? top({ metric: 'activity', brand: base.brand, limit: 100 }) : Promise.resolve([]),
       store.recommend.related('view', seed, 50),
     ]);
     const ids = [...new Set(pools.flat().map((r) => r.id))].filter((id) => id !== seed);
-    const items = await store.recommend.items(ids);
+    const found = await items(ids);
     const tokens = attributeTokens(base);
     const out: Candidate[] = [];
     for (const id of ids) {
-      const it = items.get(id);
+      const it = found.get(id);
       if (it) out.push({ id, score: similarity(base, it, tokens), reason: 'more-like-this' });
     }
     return out;
@@ -201,7 +241,7 @@ export function createRecommendService(options: RecommendServiceOptions): Recomm
 
   return {
     trending,
-    items: (ids) => store.recommend.items(ids),
+    items,
     async recommend(spec, ctx) {
       const aff = affinityProfile(ctx.shopping);
       const seeds = seedsOf(spec.strategy, ctx);
@@ -220,9 +260,9 @@ export function createRecommendService(options: RecommendServiceOptions): Recomm
         for (let i = 0; i < ordered.length && picked.length < spec.limit; ) {
           const batch = ordered.slice(i, i + Math.max(2 * (spec.limit - picked.length), 10));
           i += batch.length;
-          const items = await store.recommend.items(batch.map((c) => c.id));
+          const found = await items(batch.map((c) => c.id));
           for (const c of batch) {
-            const it = items.get(c.id);
+            const it = found.get(c.id);
             if (!passes(it, spec)) continue;
             taken.add(c.id);
             picked.push(describe(c, it));
