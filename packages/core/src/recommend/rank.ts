@@ -68,10 +68,11 @@ export function rankItems(input: RankInput): RankResult {
     rows.push({ id, position: 0, score: round(score), reason, parts: mapValues(parts, round), index, buried });
   }
   rows.sort((x, y) => Number(x.buried) - Number(y.buried) || y.score - x.score || x.index - y.index);
-  // Pins take their positions; the rest fill the gaps in order.
+  // Pins take their positions in rule order: a later pin wanting a taken place gets the next free one.
   const pins = new Map<string, number>();
   for (const p of rules.pin) if (!pins.has(p.id)) pins.set(p.id, p.position);
-  const pinned = rows.filter((r) => pins.has(r.id)).sort((x, y) => (pins.get(x.id) as number) - (pins.get(y.id) as number));
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const pinned = [...pins.keys()].map((id) => byId.get(id)).filter((r) => r !== undefined);
   const order: Array<(typeof rows)[number] | undefined> = new Array(rows.length);
   for (const r of pinned) {
     let at = Math.min(pins.get(r.id) as number, rows.length) - 1;
