@@ -7,9 +7,11 @@
  * bare Express hello-world answering the same bodies. Rounds alternate the peers; medians and
  * ratios are printed.
  *
- *   pnpm bench:recommend-http [-- --products 100000 --events 1000000 --rounds 3 --seconds 8 --connections 50]
+ *   pnpm bench:recommend-http [-- --products 100000 --events 1000000 --rounds 3 --seconds 8 --connections 50 --data DIR]
+ *
+ * With --data, the seeded store stays in DIR and later runs reuse it (seeding takes minutes).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +30,8 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '8' },
     connections: { type: 'string', default: '50' },
     seed: { type: 'string', default: '11' },
+    /** Keep the seeded store in this directory, and reuse it when it is already there. */
+    data: { type: 'string' },
   },
 });
 const PRODUCTS = Number(args.products);
@@ -69,6 +73,17 @@ function shopperEvents(i: number, seq: { n: number }): { events: unknown[]; view
     }
   }
   return { events, viewed };
+}
+
+/** The visitors and items the load asks about, generated as the seeding does (same seed) without ingesting. */
+function sampleOnly(): Array<{ visitor: string; item: string }> {
+  const seq = { n: 0 };
+  const sample: Array<{ visitor: string; item: string }> = [];
+  for (let shoppers = 0; seq.n < EVENTS; shoppers++) {
+    const { viewed } = shopperEvents(shoppers, seq);
+    if (shoppers % 10 === 0 && viewed.length > 0) sample.push({ visitor: `s-${shoppers}`, item: viewed[viewed.length - 1] as string });
+  }
+  return sample;
 }
 
 async function seed(dataDir: string): Promise<{ shoppers: number; sample: Array<{ visitor: string; item: string }> }> {
@@ -145,15 +160,22 @@ async function load(port: number, list: string[]): Promise<{ rps: number; p99: n
   return { rps: result['2xx'] / seconds, p99: result.latency.p99, p50: result.latency.p50, non2xx: result.non2xx, errors: result.errors + result.timeouts };
 }
 
-const dataDir = mkdtempSync(join(tmpdir(), 'attune-bench-recommend-'));
+const dataDir = args.data ?? mkdtempSync(join(tmpdir(), 'attune-bench-recommend-'));
 try {
-  console.log(`HTTP /v1/recommend vs. Express hello-world: seeding ${fmt(PRODUCTS)} products and ${fmt(EVENTS)} events …`);
-  const { sample } = await seed(dataDir);
+  let sample: Array<{ visitor: string; item: string }>;
+  if (args.data && existsSync(join(dataDir, 'attune.db'))) {
+    console.log(`HTTP /v1/recommend vs. Express hello-world: reusing the store seeded in ${dataDir} (${fmt(PRODUCTS)} products, ${fmt(EVENTS)} events)`);
+    sample = sampleOnly();
+  } else {
+    mkdirSync(dataDir, { recursive: true });
+    console.log(`HTTP /v1/recommend vs. Express hello-world: seeding ${fmt(PRODUCTS)} products and ${fmt(EVENTS)} events …`);
+    ({ sample } = await seed(dataDir));
+  }
   const attune = await startChild('ingest/attune-server.ts', { ATTUNE_DATA_DIR: dataDir });
   const list = bodies(sample, 20_000);
   const res = { hello: [] as number[], helloP99: [] as number[], attune: [] as number[], attuneP99: [] as number[], attuneP50: [] as number[] };
   try {
-    // Warm-up: the global lists (popular, trending, per category) are computed once per 30 s.
+    // Warm-up: the global lists (popular, trending, per category and brand) are computed once per cache period.
     await load(attune.port, list.slice(0, 2000));
     for (let i = 0; i < rounds; i++) {
       const h = await startChild('recommend/hello-server.ts', {});
@@ -187,5 +209,5 @@ try {
   console.log(`  median: hello-world ${fmt(median(res.hello))} req/s (p99 ${median(res.helloP99)} ms); attune ${fmt(median(res.attune))} req/s (p50 ${median(res.attuneP50)} ms, p99 ${median(res.attuneP99)} ms)`);
   console.log(`  ratio attune/hello-world: throughput ${(median(res.attune) / median(res.hello)).toFixed(3)}, p99 ${(median(res.attuneP99) / Math.max(median(res.helloP99), 1)).toFixed(1)}×`);
 } finally {
-  rmSync(dataDir, { recursive: true, force: true });
+  if (!args.data) rmSync(dataDir, { recursive: true, force: true });
 }

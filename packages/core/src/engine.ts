@@ -39,7 +39,7 @@ export interface EngineOptions {
   sessionTimeoutMs?: number;
   /** Most calls committed in one transaction (default 2000). */
   maxGroupSize?: number;
-  /** How long recommendations reuse global lists (popular, trending, per category), in ms (default 30 s; 0: never). */
+  /** How long recommendations reuse global lists (popular, trending, per category), in ms (default 5 minutes; 0: never). */
   recommendCacheMs?: number;
 }
 

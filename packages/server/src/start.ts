@@ -42,7 +42,7 @@ export interface StartServerOptions {
   webhookBaseDelayMs?: number;
   /** Longest wait for in-flight requests in close() before connections are cut. Default 10 s. */
   shutdownTimeoutMs?: number;
-  /** How long recommendations reuse popular, trending and per-category lists. Default 30 s. */
+  /** How long recommendations reuse popular, trending and per-category lists. Default 5 minutes. */
   recommendCacheMs?: number;
 }
 

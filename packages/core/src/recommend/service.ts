@@ -35,7 +35,10 @@ export interface RecommendContext {
 export interface RecommendServiceOptions {
   store: Store;
   clock: Pick<Clock, 'now'>;
-  /** How long global lists (popular, trending, per category) are reused, in ms (default 30 s). */
+  /**
+   * How long global lists (popular, trending, per category and brand) and item attributes are
+   * reused, in ms (default 5 minutes; an expired list is served while it is recomputed).
+   */
   cacheMs?: number | undefined;
 }
 
@@ -59,7 +62,7 @@ const BASELINE_DAYS = 30;
 
 export function createRecommendService(options: RecommendServiceOptions): RecommendService {
   const { store, clock } = options;
-  const cacheMs = options.cacheMs ?? 30_000;
+  const cacheMs = options.cacheMs ?? 300_000;
   const cache = new Map<string, { until: number; value: Promise<Array<{ id: string; n: number }>>; refreshing?: boolean }>();
 
   /**
