@@ -266,6 +266,21 @@ export function describeRecommendations(ctx: StoreContext): void {
       await expect(engine.recommend({ strategy: 'nope' })).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('strategy') });
     });
 
+    it('reuses global lists for the cache period, then serves the stale list once while it is recomputed', async () => {
+      let now = NOW;
+      const engine = engineOn(ctx.store, { clock: { now: () => now, defer: (f) => setImmediate(f) }, recommendCacheMs: 60_000 });
+      await engine.ingestBatch({ batch: [view('a', 'p1', NOW - MINUTE), view('b', 'p1', NOW - MINUTE), view('c', 'p2', NOW - MINUTE)] });
+      const mostViewed = async () => ids(await engine.recommend({ strategy: 'most-viewed', fallback: false }));
+      expect(await mostViewed()).toEqual(['p1', 'p2']);
+      await engine.ingestBatch({ batch: [view('d', 'p2', NOW), view('e', 'p2', NOW), view('f', 'p3', NOW)] });
+      now += 30_000;
+      expect(await mostViewed()).toEqual(['p1', 'p2']);
+      now += 60_000;
+      // Expired: this request gets the old list and starts the refresh; the next one sees it.
+      expect(await mostViewed()).toEqual(['p1', 'p2']);
+      await expect.poll(mostViewed, { interval: 5, timeout: 2000 }).toEqual(['p2', 'p1', 'p3']);
+    });
+
     it('serves a recommendation slot through decide, so variants can compare strategies', async () => {
       const engine = fixedEngine(ctx);
       await engine.ingestBatch({ batch: [view('a', 'p1', NOW - 2 * MINUTE), view('a', 'p2', NOW - MINUTE), view('b', 'p3', NOW - MINUTE)] });

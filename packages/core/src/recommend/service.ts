@@ -56,7 +56,11 @@ interface Candidate {
 }
 
 const POOL = 200;
+/** Related items read per seed. */
+const RELATED = 50;
 const ITEM_CACHE_SIZE = 200_000;
+/** Global lists, per category and brand lists, and each item's related items. */
+const LIST_CACHE_SIZE = 100_000;
 const TRENDING_RECENT_DAYS = 2;
 const BASELINE_DAYS = 30;
 
@@ -89,7 +93,7 @@ export function createRecommendService(options: RecommendServiceOptions): Recomm
       return hit.value;
     }
     const value = load();
-    if (cache.size > 10_000) cache.clear();
+    evictOldest(cache, LIST_CACHE_SIZE);
     cache.set(key, { until: now + cacheMs, value });
     value.catch(() => cache.delete(key));
     return value;
@@ -109,7 +113,7 @@ export function createRecommendService(options: RecommendServiceOptions): Recomm
     }
     if (missing.length === 0) return out;
     const loaded = await store.recommend.items(missing);
-    if (cacheMs > 0 && itemCache.size + missing.length > ITEM_CACHE_SIZE) itemCache.clear();
+    if (cacheMs > 0) evictOldest(itemCache, ITEM_CACHE_SIZE - missing.length);
     for (const id of missing) {
       const item = loaded.get(id) ?? null;
       if (item) out.set(id, item);
@@ -154,7 +158,7 @@ export function createRecommendService(options: RecommendServiceOptions): Recomm
   }
 
   async function related(kind: 'view' | 'buy', seeds: string[], reason: string): Promise<Candidate[]> {
-    const lists = await Promise.all(seeds.map((s) => store.recommend.related(kind, s, 50)));
+    const lists = await Promise.all(seeds.map((s) => cached(`rel:${kind}:${s}`, () => store.recommend.related(kind, s, RELATED))));
     const sum = new Map<string, number>();
     for (const list of lists) for (const r of list) sum.set(r.id, (sum.get(r.id) ?? 0) + r.n);
     if (sum.size === 0) return [];
@@ -204,7 +208,7 @@ export function createRecommendService(options: RecommendServiceOptions): Recomm
     const pools = await Promise.all([
       base.category !== null ? top({ metric: 'activity', category: base.category, limit: 150 }) : Promise.resolve([]),
       base.brand !== null ? top({ metric: 'activity', brand: base.brand, limit: 100 }) : Promise.resolve([]),
-      store.recommend.related('view', seed, 50),
+      cached(`rel:view:${seed}`, () => store.recommend.related('view', seed, RELATED)),
     ]);
     const ids = [...new Set(pools.flat().map((r) => r.id))].filter((id) => id !== seed);
     const found = await items(ids);
@@ -289,6 +293,17 @@ function seedsOf(strategy: RecommendStrategy, ctx: RecommendContext): string[] {
   if (strategy === 'bought-together') return latest(ctx.shopping?.bought, 3);
   if (strategy === 'more-like-this') return latest(ctx.shopping?.views, 1);
   return [];
+}
+
+/** Drops the oldest entries (insertion order) so that at most `max` remain. */
+function evictOldest<V>(m: Map<string, V>, max: number): void {
+  if (m.size <= max) return;
+  // A tenth at a time, so eviction is rare.
+  let drop = m.size - max + Math.ceil(max / 10);
+  for (const k of m.keys()) {
+    if (drop-- <= 0) break;
+    m.delete(k);
+  }
 }
 
 function passes(item: RecItem | undefined, spec: RecommendSpec): boolean {
