@@ -128,6 +128,11 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (stream_id, type, id, locale)
   ) WITHOUT ROWID;
   `,
+  // A profile's memberships are also in its record (`audiences`): reading them from there
+  // saves a random index page write per entry and exit.
+  `
+  DROP INDEX memberships_by_profile;
+  `,
   `
   -- Recommendations: item attributes and totals, per-day counts, co-occurrence pairs (one row
   -- per direction), all kept by ingestion.
