@@ -250,6 +250,11 @@ export interface Store {
   queryEvents(query: EventQuery): Promise<EventPage>;
   getAccount(id: string): Promise<AccountRecord | null>;
   countProfiles(): Promise<number>;
+  /**
+   * The events of several profiles, oldest first per profile, limited to some event names
+   * (null: all): one read per chunk of profiles when audiences are recomputed or previewed.
+   */
+  historyOf(profileIds: string[], names: string[] | null): Promise<Map<string, StoredEvent[]>>;
   /** Ids of profiles not merged away, in id order, after `after`: for recomputing audiences. */
   profileIds(after: string | null, limit: number): Promise<string[]>;
   /** Profiles whose audience check is due at `now` or before, earliest first. */

@@ -11,6 +11,7 @@ import {
   type EventQuery,
   type IdentityRecord,
   type Store,
+  type StoredEvent,
   type StoreTx,
   statFromRow,
 } from '@attune/core';
@@ -214,6 +215,18 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       const events = rows.slice(0, q.limit).map(toEvent);
       const last = events[events.length - 1];
       return { events, nextCursor: more && last ? encodeEventCursor(last.timestamp, last.messageId) : null };
+    },
+    async historyOf(profileIds, names) {
+      const out = new Map<string, StoredEvent[]>(profileIds.map((id) => [id, []]));
+      if (profileIds.length === 0) return out;
+      const { rows } = await query<Row>(
+        `SELECT message_id, profile_id, type, name, ts, received_at, message FROM events
+          WHERE profile_id = ANY($1::text[]) AND ($2::text[] IS NULL OR name = ANY($2::text[]))
+          ORDER BY profile_id, ts, message_id`,
+        [profileIds, names],
+      );
+      for (const r of rows) out.get(r.profile_id as string)?.push(toEvent(r));
+      return out;
     },
     async getAccount(id) {
       const { rows } = await query<Row>('SELECT * FROM accounts WHERE id = $1', [id]);

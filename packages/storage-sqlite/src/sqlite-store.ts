@@ -78,6 +78,18 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return s;
   };
 
+  const historyStatements = new Map<string, Database.Statement>();
+  const historyStatement = (names: string[] | null): Database.Statement => {
+    const shape = names === null ? 'all' : String(names.length);
+    let s = historyStatements.get(shape);
+    if (!s) {
+      const filter = names === null ? '' : ` AND name IN (${names.map(() => '?').join(', ')})`;
+      s = db.prepare(`SELECT * FROM events WHERE profile_id = ?${filter} ORDER BY ts, message_id`);
+      historyStatements.set(shape, s);
+    }
+    return s;
+  };
+
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
 
@@ -205,6 +217,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
       statements = null;
       claimStatements.clear();
+      historyStatements.clear();
     },
     transaction(fn) {
       return serialized(async () => {
@@ -244,6 +257,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           firstSeen: r.first_seen as number,
         }),
       );
+    },
+    async historyOf(profileIds, names) {
+      const out = new Map<string, StoredEvent[]>();
+      const s = historyStatement(names);
+      const params = names ?? [];
+      for (const id of profileIds) out.set(id, (s.all(id, ...params) as Row[]).map(toEvent));
+      return out;
     },
     async queryEvents(q: EventQuery): Promise<EventPage> {
       const where = ['profile_id = @profileId'];
