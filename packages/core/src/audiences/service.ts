@@ -146,7 +146,6 @@ export function createAudienceService({ store, clock, logger }: ServiceOptions):
     void service.recompute();
   }
 
-  /** A profile's events, oldest first, read in pages. */
   /**
    * Events that can feed the audiences' counters, for a chunk of profiles in one read: only the
    * events the counters ask about, unless some audience reads the request context (then all).
