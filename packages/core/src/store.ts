@@ -194,6 +194,25 @@ export interface CatalogStore {
 }
 
 /**
+ * A catalog row as both stores select it (`stream_id`, `type`, `id`, `locale` ('' for none),
+ * `updated_at`, `deleted`, `fields`, `received_at`); `parse` turns the fields column into an array
+ * (JSON text on SQLite, already parsed jsonb on PostgreSQL).
+ */
+export function catalogItemFromRow(row: Record<string, unknown>, parse: (column: unknown) => unknown): StoredCatalogItem {
+  const locale = row.locale as string;
+  return {
+    streamId: row.stream_id as string,
+    type: row.type as string,
+    id: row.id as string,
+    ...(locale !== '' ? { locale } : {}),
+    updatedAt: new Date(row.updated_at as number).toISOString(),
+    deleted: row.deleted === true || row.deleted === 1,
+    fields: parse(row.fields) as StoredCatalogItem['fields'],
+    receivedAt: row.received_at as number,
+  };
+}
+
+/**
  * Whether an incoming catalog version replaces the stored one. A later source time wins; at the
  * same time a resend replaces a live item (idempotent), but nothing revives a tombstone.
  */

@@ -3,7 +3,7 @@ import {
   type CatalogItem,
   catalogKey,
   catalogSupersedes,
-  type StoredCatalogItem,
+  catalogItemFromRow,
   decisionProfileFromRow,
   decodeEventCursor,
   encodeEventCursor,
@@ -374,7 +374,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           key.id,
           key.locale ?? '',
         ]);
-        return rows[0] ? toCatalogItem(rows[0]) : null;
+        return rows[0] ? catalogItem(rows[0]) : null;
       },
       async list(streamId, options) {
         const after = options.after;
@@ -385,7 +385,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
             ORDER BY type, id, locale LIMIT $7`,
           [streamId, options.type ?? null, options.includeDeleted === true, after?.type ?? null, after?.id ?? '', after?.locale ?? '', options.limit],
         );
-        return rows.map(toCatalogItem);
+        return rows.map(catalogItem);
       },
       async streams() {
         const { rows } = await query<Row>(
@@ -440,19 +440,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   return store;
 }
 
-function toCatalogItem(row: Row): StoredCatalogItem {
-  const locale = row.locale as string;
-  return {
-    streamId: row.stream_id as string,
-    type: row.type as string,
-    id: row.id as string,
-    ...(locale !== '' ? { locale } : {}),
-    updatedAt: new Date(row.updated_at as number).toISOString(),
-    deleted: row.deleted as boolean,
-    fields: row.fields as StoredCatalogItem['fields'],
-    receivedAt: row.received_at as number,
-  };
-}
+const catalogItem = (row: Row) => catalogItemFromRow(row, (v) => v);
+
 
 function isRetryable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;

@@ -6,7 +6,7 @@ import {
   type CatalogItemKey,
   catalogSupersedes,
   type ErasedProfile,
-  type StoredCatalogItem,
+  catalogItemFromRow,
   type ConfigDocument,
   type DeadLetter,
   decisionProfileFromRow,
@@ -398,7 +398,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       },
       async get(streamId, key: CatalogItemKey) {
         const row = st().getCatalog.get(streamId, key.type, key.id, key.locale ?? '') as Row | undefined;
-        return row ? toCatalogItem(row) : null;
+        return row ? catalogItem(row) : null;
       },
       async list(streamId, options) {
         const after = options.after;
@@ -411,7 +411,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           al: after?.locale ?? '',
           limit: options.limit,
         }) as Row[];
-        return rows.map(toCatalogItem);
+        return rows.map(catalogItem);
       },
       async streams() {
         return (st().catalogStreams.all() as Row[]).map((r) => ({
@@ -451,6 +451,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   };
   return store;
 }
+
+const catalogItem = (row: Row) => catalogItemFromRow(row, (v) => JSON.parse(v as string));
 
 function prepare(db: Database.Database) {
   return {
@@ -631,19 +633,6 @@ function audiencesOf(row: Row | undefined): Array<[string, number]> {
   return (Object.entries(JSON.parse(row.audiences)) as Array<[string, number]>).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
-function toCatalogItem(row: Row): StoredCatalogItem {
-  const locale = row.locale as string;
-  return {
-    streamId: row.stream_id as string,
-    type: row.type as string,
-    id: row.id as string,
-    ...(locale !== '' ? { locale } : {}),
-    updatedAt: new Date(row.updated_at as number).toISOString(),
-    deleted: row.deleted === 1,
-    fields: JSON.parse(row.fields as string),
-    receivedAt: row.received_at as number,
-  };
-}
 
 function toKey(row: Row): ApiKeyRecord {
   return {
