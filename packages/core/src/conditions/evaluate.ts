@@ -119,12 +119,15 @@ export function matching(
   now: number,
 ): SubjectEvent[] {
   const out: SubjectEvent[] = [];
+  // The bounds once per call, not per event.
+  const b = windowBounds(w, now);
+  const inside = (ts: number) => ts <= b.until && (b.inclusiveStart ? ts >= b.after : ts > b.after);
   if (s.select) {
-    for (const e of s.select(name, where)) if (inWindow(e.timestamp, w, now)) out.push(e);
+    for (const e of s.select(name, where)) if (inside(e.timestamp)) out.push(e);
     return out;
   }
   for (const e of s.events) {
-    if (e.name !== name || !inWindow(e.timestamp, w, now)) continue;
+    if (e.name !== name || !inside(e.timestamp)) continue;
     if (where && !where.every((f) => filterMatches(e.properties, f))) continue;
     out.push(e);
   }
