@@ -120,14 +120,17 @@ export function matching(
 ): SubjectEvent[] {
   const out: SubjectEvent[] = [];
   // The bounds once per call, not per event.
-  const b = windowBounds(w, now);
-  const inside = (ts: number) => ts <= b.until && (b.inclusiveStart ? ts >= b.after : ts > b.after);
+  const { after, until, inclusiveStart } = windowBounds(w, now);
   if (s.select) {
-    for (const e of s.select(name, where)) if (inside(e.timestamp)) out.push(e);
+    for (const e of s.select(name, where)) {
+      const ts = e.timestamp;
+      if (ts <= until && (inclusiveStart ? ts >= after : ts > after)) out.push(e);
+    }
     return out;
   }
   for (const e of s.events) {
-    if (e.name !== name || !inside(e.timestamp)) continue;
+    const ts = e.timestamp;
+    if (e.name !== name || ts > until || (inclusiveStart ? ts < after : ts <= after)) continue;
     if (where && !where.every((f) => filterMatches(e.properties, f))) continue;
     out.push(e);
   }
