@@ -259,6 +259,25 @@ export interface CatalogStore {
 }
 
 /**
+ * A catalog row as both stores select it (`stream_id`, `type`, `id`, `locale` ('' for none),
+ * `updated_at`, `deleted`, `fields`, `received_at`); `parse` turns the fields column into an array
+ * (JSON text on SQLite, already parsed jsonb on PostgreSQL).
+ */
+export function catalogItemFromRow(row: Record<string, unknown>, parse: (column: unknown) => unknown): StoredCatalogItem {
+  const locale = row.locale as string;
+  return {
+    streamId: row.stream_id as string,
+    type: row.type as string,
+    id: row.id as string,
+    ...(locale !== '' ? { locale } : {}),
+    updatedAt: new Date(row.updated_at as number).toISOString(),
+    deleted: row.deleted === true || row.deleted === 1,
+    fields: parse(row.fields) as StoredCatalogItem['fields'],
+    receivedAt: row.received_at as number,
+  };
+}
+
+/**
  * Whether an incoming catalog version replaces the stored one. A later source time wins; at the
  * same time a resend replaces a live item (idempotent), but nothing revives a tombstone.
  */
@@ -315,6 +334,11 @@ export interface Store {
   queryEvents(query: EventQuery): Promise<EventPage>;
   getAccount(id: string): Promise<AccountRecord | null>;
   countProfiles(): Promise<number>;
+  /**
+   * The events of several profiles, oldest first per profile, limited to some event names
+   * (null: all): one read per chunk of profiles when audiences are recomputed or previewed.
+   */
+  historyOf(profileIds: string[], names: string[] | null): Promise<Map<string, StoredEvent[]>>;
   /** Ids of profiles not merged away, in id order, after `after`: for recomputing audiences. */
   profileIds(after: string | null, limit: number): Promise<string[]>;
   /** Profiles whose audience check is due at `now` or before, earliest first. */

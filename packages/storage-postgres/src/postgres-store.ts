@@ -3,7 +3,7 @@ import {
   type CatalogItem,
   catalogKey,
   catalogSupersedes,
-  type StoredCatalogItem,
+  catalogItemFromRow,
   decisionProfileFromRow,
   decodeEventCursor,
   encodeEventCursor,
@@ -14,6 +14,7 @@ import {
   recItemFromRow,
   recMetricSql,
   type Store,
+  type StoredEvent,
   type StoreTx,
   statFromRow,
 } from '@attune/core';
@@ -217,6 +218,18 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       const events = rows.slice(0, q.limit).map(toEvent);
       const last = events[events.length - 1];
       return { events, nextCursor: more && last ? encodeEventCursor(last.timestamp, last.messageId) : null };
+    },
+    async historyOf(profileIds, names) {
+      const out = new Map<string, StoredEvent[]>(profileIds.map((id) => [id, []]));
+      if (profileIds.length === 0) return out;
+      const { rows } = await query<Row>(
+        `SELECT message_id, profile_id, type, name, ts, received_at, message FROM events
+          WHERE profile_id = ANY($1::text[]) AND ($2::text[] IS NULL OR name = ANY($2::text[]))
+          ORDER BY profile_id, ts, message_id`,
+        [profileIds, names],
+      );
+      for (const r of rows) out.get(r.profile_id as string)?.push(toEvent(r));
+      return out;
     },
     async getAccount(id) {
       const { rows } = await query<Row>('SELECT * FROM accounts WHERE id = $1', [id]);
@@ -444,7 +457,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           key.id,
           key.locale ?? '',
         ]);
-        return rows[0] ? toCatalogItem(rows[0]) : null;
+        return rows[0] ? catalogItem(rows[0]) : null;
       },
       async list(streamId, options) {
         const after = options.after;
@@ -455,7 +468,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
             ORDER BY type, id, locale LIMIT $7`,
           [streamId, options.type ?? null, options.includeDeleted === true, after?.type ?? null, after?.id ?? '', after?.locale ?? '', options.limit],
         );
-        return rows.map(toCatalogItem);
+        return rows.map(catalogItem);
       },
       async streams() {
         const { rows } = await query<Row>(
@@ -510,19 +523,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   return store;
 }
 
-function toCatalogItem(row: Row): StoredCatalogItem {
-  const locale = row.locale as string;
-  return {
-    streamId: row.stream_id as string,
-    type: row.type as string,
-    id: row.id as string,
-    ...(locale !== '' ? { locale } : {}),
-    updatedAt: new Date(row.updated_at as number).toISOString(),
-    deleted: row.deleted as boolean,
-    fields: row.fields as StoredCatalogItem['fields'],
-    receivedAt: row.received_at as number,
-  };
-}
+const catalogItem = (row: Row) => catalogItemFromRow(row, (v) => v);
+
 
 function isRetryable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;

@@ -6,7 +6,7 @@ import {
   type CatalogItemKey,
   catalogSupersedes,
   type ErasedProfile,
-  type StoredCatalogItem,
+  catalogItemFromRow,
   type ConfigDocument,
   type DeadLetter,
   decisionProfileFromRow,
@@ -78,6 +78,18 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         `INSERT OR IGNORE INTO claims (scope, key) VALUES ${Array.from({ length: n }, () => '(?, ?)').join(', ')} RETURNING key`,
       );
       claimStatements.set(n, s);
+    }
+    return s;
+  };
+
+  const historyStatements = new Map<string, Database.Statement>();
+  const historyStatement = (names: string[] | null): Database.Statement => {
+    const shape = names === null ? 'all' : String(names.length);
+    let s = historyStatements.get(shape);
+    if (!s) {
+      const filter = names === null ? '' : ` AND name IN (${names.map(() => '?').join(', ')})`;
+      s = db.prepare(`SELECT * FROM events WHERE profile_id = ?${filter} ORDER BY ts, message_id`);
+      historyStatements.set(shape, s);
     }
     return s;
   };
@@ -268,6 +280,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
       statements = null;
       claimStatements.clear();
+      historyStatements.clear();
     },
     transaction(fn) {
       return serialized(async () => {
@@ -307,6 +320,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           firstSeen: r.first_seen as number,
         }),
       );
+    },
+    async historyOf(profileIds, names) {
+      const out = new Map<string, StoredEvent[]>();
+      const s = historyStatement(names);
+      const params = names ?? [];
+      for (const id of profileIds) out.set(id, (s.all(id, ...params) as Row[]).map(toEvent));
+      return out;
     },
     async queryEvents(q: EventQuery): Promise<EventPage> {
       const where = ['profile_id = @profileId'];
@@ -442,7 +462,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       },
       async get(streamId, key: CatalogItemKey) {
         const row = st().getCatalog.get(streamId, key.type, key.id, key.locale ?? '') as Row | undefined;
-        return row ? toCatalogItem(row) : null;
+        return row ? catalogItem(row) : null;
       },
       async list(streamId, options) {
         const after = options.after;
@@ -455,7 +475,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           al: after?.locale ?? '',
           limit: options.limit,
         }) as Row[];
-        return rows.map(toCatalogItem);
+        return rows.map(catalogItem);
       },
       async streams() {
         return (st().catalogStreams.all() as Row[]).map((r) => ({
@@ -495,6 +515,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   };
   return store;
 }
+
+const catalogItem = (row: Row) => catalogItemFromRow(row, (v) => JSON.parse(v as string));
 
 function prepare(db: Database.Database) {
   return {
@@ -719,19 +741,6 @@ function audiencesOf(row: Row | undefined): Array<[string, number]> {
   return (Object.entries(JSON.parse(row.audiences)) as Array<[string, number]>).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
-function toCatalogItem(row: Row): StoredCatalogItem {
-  const locale = row.locale as string;
-  return {
-    streamId: row.stream_id as string,
-    type: row.type as string,
-    id: row.id as string,
-    ...(locale !== '' ? { locale } : {}),
-    updatedAt: new Date(row.updated_at as number).toISOString(),
-    deleted: row.deleted === 1,
-    fields: JSON.parse(row.fields as string),
-    receivedAt: row.received_at as number,
-  };
-}
 
 function toKey(row: Row): ApiKeyRecord {
   return {
