@@ -14,3 +14,4 @@ export * from './protocol/index.ts';
 export * from './store.ts';
 export * from './decisions/index.ts';
 export * from './stats/index.ts';
+export * from './commerce/index.ts';

@@ -1,0 +1,5 @@
+export * from './activation.ts';
+export * from './client.ts';
+export * from './events.ts';
+export * from './history.ts';
+export * from './shapes.ts';
