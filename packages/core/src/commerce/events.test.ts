@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AttuneError } from '../errors.ts';
 import { extractIdentifiers } from '../identity/identifiers.ts';
 import { parseBatchOrThrow } from '../protocol/parse.ts';
-import { createCommerceMapper } from './events.ts';
+import { createCommerceMapper, customerExportCalls } from './events.ts';
 import type { CommerceOrder } from './shapes.ts';
 import { fromMinorUnits } from './shapes.ts';
 
@@ -117,5 +117,25 @@ describe('commerce mapper', () => {
     expect(fromMinorUnits(12345, 'EUR')).toBe(123.45);
     expect(fromMinorUnits(12345, 'jpy')).toBe(12345);
     expect(fromMinorUnits(12345, 'KWD')).toBe(12.345);
+  });
+});
+
+describe('customer export calls', () => {
+  it('turns exported customers into identify calls with the exported fields as traits, tombstones into Account Deleted', () => {
+    const calls = customerExportCalls(
+      [
+        { id: '7', updatedAt: '2026-10-01T00:00:00.000Z', fields: [{ name: 'email', value: 'ada@example.com' }, { name: 'given_name', value: 'Ada' }] },
+        { id: '8', updatedAt: '2026-10-02T00:00:00.000Z', deleted: true, fields: [] },
+      ],
+      'shop',
+    );
+    expect(calls[0]).toMatchObject({ type: 'identify', userId: '7', messageId: 'shop:customer-export:7:2026-10-01T00:00:00.000Z', traits: { email: 'ada@example.com', given_name: 'Ada', shop_customer_id: '7' } });
+    expect(calls[1]).toMatchObject({ type: 'track', event: 'Account Deleted', userId: '8' });
+    const [identify] = parseBatchOrThrow({ batch: calls }, parseOptions);
+    expect(extractIdentifiers(identify!, identity)).toEqual([
+      { type: 'userId', value: '7' },
+      { type: 'shop_customer_id', value: '7' },
+      { type: 'email', value: 'ada@example.com' },
+    ]);
   });
 });

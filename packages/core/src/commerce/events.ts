@@ -227,3 +227,30 @@ export function orderProperties(order: ParsedOrder): Record<string, unknown> {
     products: order.lines.map(productProperties),
   };
 }
+
+/** A customer as a catalog export item (after field customization): what `customerExportCalls` reads. */
+export interface CustomerExportItem {
+  id: string;
+  updatedAt: string;
+  deleted?: boolean | undefined;
+  fields: Array<{ name: string; value: unknown }>;
+}
+
+/**
+ * Customers exported through the catalog model go to profiles, not to a catalog stream:
+ * each item becomes an identify with its exported fields as traits (so renames and hashes
+ * apply), keyed by userId = the customer id; a tombstone becomes Account Deleted. Message ids
+ * carry updatedAt, so a re-sent batch is a no-op and a changed customer is sent again.
+ */
+export function customerExportCalls(items: CustomerExportItem[], source: string): CommerceCall[] {
+  const customerIdType = `${source}_customer_id`;
+  return items.map((item): CommerceCall => {
+    const context = { channel: 'back_office', source: `${source}-customer-export`, externalIds: [{ id: item.id, type: customerIdType, collection: 'users', encoding: 'none' }] };
+    if (item.deleted) {
+      return { type: 'track', event: 'Account Deleted', messageId: `${source}:customer:${item.id}:deleted`, timestamp: item.updatedAt, userId: item.id, context, properties: {} };
+    }
+    const traits: Record<string, unknown> = { [customerIdType]: item.id };
+    for (const f of item.fields) traits[f.name] = f.value;
+    return { type: 'identify', messageId: `${source}:customer-export:${item.id}:${item.updatedAt}`, timestamp: item.updatedAt, userId: item.id, context, traits };
+  });
+}
