@@ -5,7 +5,9 @@ import {
   identityPriority,
   normalizeIdentifier,
 } from './identity/identifiers.ts';
+import { membershipFact } from './audiences/apply.ts';
 import { type AudienceService, createAudienceService } from './audiences/service.ts';
+import { type CatalogService, createCatalogService } from './exports/catalog.ts';
 import { Committer, type IngestResult } from './ingest/committer.ts';
 import { type ConnectorCaller, type DecideResult, type DecisionSnapshot, decide, EMPTY_SNAPSHOT } from './decisions/decide.ts';
 import { EXPOSURE_EVENT, OFFER_VIEWED_EVENT } from './decisions/exposures.ts';
@@ -19,7 +21,7 @@ import { parseBatchOrThrow, parseMessageOrThrow, zodIssues } from './protocol/pa
 import { inspectJson } from './protocol/json-safety.ts';
 import { orderHistoryRowSchema, profileRecordSchema, type OrderHistoryRow, type ProfileRecordInput } from './protocol/records.ts';
 import type { Message, MessageTypeName } from './protocol/segment.ts';
-import type { EventPage, IdentityKey, Store } from './store.ts';
+import type { ErasedProfile, EventPage, IdentityKey, Store } from './store.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -59,6 +61,9 @@ export interface ImportResult {
   errors: RowError[];
 }
 
+/** The outbox topic of erasures: downstream copies (webhooks, CMS, commerce) delete theirs. */
+export const PROFILE_ERASED_TOPIC = 'profile.erased';
+
 export interface Engine {
   readonly store: Store;
   readonly identity: IdentityConfig;
@@ -89,6 +94,15 @@ export interface Engine {
    * ingestion) unless `recordExposure` is false.
    */
   decide(raw: unknown, options?: { connectors?: ConnectorCaller | undefined }): Promise<DecideResult>;
+  /** Content, products and other items exported by CMS and commerce adapters. */
+  readonly catalog: CatalogService;
+  /**
+   * Erases a profile (found by any of its ids, merged-away ones included): its events,
+   * identifiers and audience memberships. Audience exits and a `profile.erased` fact go to the
+   * outbox in the same transaction, for activations and downstream copies. Null when no such
+   * profile exists.
+   */
+  eraseProfile(profileId: string): Promise<ErasedProfile | null>;
   /** Waits until every accepted call is committed. */
   drain(): Promise<void>;
 }
@@ -115,6 +129,7 @@ export function createEngine(options: EngineOptions): Engine {
   const store = options.store;
   const audiences = createAudienceService({ store, clock, logger });
   const decisions = createDecisionService({ store, clock, logger, audiences });
+  const catalog = createCatalogService({ store, clock });
   const committer = new Committer({
     store,
     clock,
@@ -224,7 +239,32 @@ export function createEngine(options: EngineOptions): Engine {
     },
     audiences,
     decisions,
+    catalog,
     snapshot,
+    async eraseProfile(profileId) {
+      // Calls accepted before the erasure are committed first, so none lands after it.
+      await committer.drain();
+      const live = await resolveLive(profileId);
+      if (!live) return null;
+      const now = clock.now();
+      const erased = await store.transaction(async (tx) => {
+        await tx.getProfiles([live.id]);
+        const result = await tx.eraseProfile(live.id);
+        if (result.profileIds.length === 0) return null;
+        await tx.appendOutbox([
+          ...result.audiences.map((a) => membershipFact(a, live.id, 'exited', now, now)),
+          {
+            topic: PROFILE_ERASED_TOPIC,
+            key: live.id,
+            createdAt: now,
+            payload: { id: `erased:${live.id}:${now}`, profileId: live.id, profileIds: result.profileIds, identities: result.identities, at: new Date(now).toISOString() },
+          },
+        ]);
+        return result;
+      });
+      if (erased) logger.info({ profileId: live.id, events: erased.events }, 'profile erased');
+      return erased;
+    },
     async decide(raw, options = {}) {
       const parsed = decideRequestSchema.safeParse(raw);
       if (!parsed.success) {

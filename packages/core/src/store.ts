@@ -1,5 +1,6 @@
 import type { StatDelta } from './decisions/exposures.ts';
 import type { OutboxStore, OutboxWrite } from './outbox.ts';
+import type { CatalogItem } from './protocol/catalog.ts';
 import type { Message } from './protocol/segment.ts';
 import type { AccountRecord, ProfileRecord } from './profiles/types.ts';
 
@@ -142,6 +143,64 @@ export interface StoreTx {
   appendOutbox(entries: OutboxWrite[]): Promise<void>;
   /** Adds to experiments' sufficient statistics (rows keyed by experiment, variant and metric). */
   addExperimentStats(deltas: StatDelta[]): Promise<void>;
+  /**
+   * Removes a profile and every profile merged into it: their events, identifiers, audience
+   * memberships and scheduled checks. Claimed messageIds stay, so a replay is a no-op.
+   */
+  eraseProfile(profileId: string): Promise<ErasedProfile>;
+}
+
+/** What `StoreTx.eraseProfile` removed. */
+export interface ErasedProfile {
+  /** The profile and those merged into it. */
+  profileIds: string[];
+  events: number;
+  identities: IdentityKey[];
+  /** Audience ids the profile was a member of. */
+  audiences: string[];
+}
+
+/** A catalog item as stored: tombstones are kept, so an older update never revives an item. */
+export interface StoredCatalogItem extends CatalogItem {
+  streamId: string;
+  deleted: boolean;
+  /** When Attune stored this version (epoch ms). */
+  receivedAt: number;
+}
+
+export interface CatalogApplyResult {
+  upserted: number;
+  deleted: number;
+  /** Items older than what is stored (or repeated tombstones). */
+  ignored: number;
+}
+
+export interface CatalogItemKey {
+  type: string;
+  id: string;
+  locale?: string | undefined;
+}
+
+export interface CatalogStore {
+  /** Upserts and deletes items of a stream in one transaction, in order. */
+  apply(streamId: string, items: CatalogItem[], at: number): Promise<CatalogApplyResult>;
+  get(streamId: string, key: CatalogItemKey): Promise<StoredCatalogItem | null>;
+  /** Live items (tombstones too when asked) in (type, id, locale) order, after `after`. */
+  list(
+    streamId: string,
+    options: { type?: string | undefined; after?: CatalogItemKey | undefined; limit: number; includeDeleted?: boolean | undefined },
+  ): Promise<StoredCatalogItem[]>;
+  streams(): Promise<Array<{ streamId: string; items: number; deleted: number; lastReceivedAt: number }>>;
+}
+
+/**
+ * Whether an incoming catalog version replaces the stored one. A later source time wins; at the
+ * same time a resend replaces a live item (idempotent), but nothing revives a tombstone.
+ */
+export function catalogSupersedes(incomingUpdatedAt: number, stored: { updatedAt: number; deleted: boolean } | null): boolean {
+  if (stored === null) return true;
+  if (incomingUpdatedAt !== stored.updatedAt) return incomingUpdatedAt > stored.updatedAt;
+  return !stored.deleted;
 }
 
 /** What `Store.decisionProfile` returns. */
@@ -206,6 +265,8 @@ export interface Store {
   docs: ConfigDocuments;
   /** An experiment's sufficient statistics, one row per variant and metric. */
   experimentStats(experimentId: string): Promise<StatDelta[]>;
+  /** Content, products and other items exported by CMS and commerce adapters. */
+  catalog: CatalogStore;
   close(): Promise<void>;
 }
 

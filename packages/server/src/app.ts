@@ -4,6 +4,7 @@ import { adminAuth, createKeyResolver } from './http/auth.ts';
 import type { ActivationWorker } from './activations/worker.ts';
 import { activationRoutes } from './http/activations.ts';
 import { audienceRoutes } from './http/audiences.ts';
+import { catalogRoutes } from './http/catalog.ts';
 import { DECISION_ADMIN_PREFIXES, decisionRoutes } from './http/decisions.ts';
 import { nodeFetch, nodeTimers } from './decisions/fetch.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
@@ -45,6 +46,7 @@ export const ADMIN_PREFIXES = [
   '/v1/segment-groups',
   '/v1/audiences',
   '/v1/activations',
+  '/v1/catalog',
   ...DECISION_ADMIN_PREFIXES,
 ];
 
@@ -79,6 +81,7 @@ export function createApp(options: AppOptions): express.Application {
   app.use(importRoutes(engine));
   app.use(keyRoutes(store, resolver));
   app.use(audienceRoutes(engine));
+  app.use(catalogRoutes(engine));
   const connectors =
     options.connectors ??
     createConnectorRuntime({ fetch: nodeFetch, timers: nodeTimers, clock: options.clock ?? { now: () => Date.now(), defer: (fn) => setImmediate(fn) }, logger });

@@ -144,6 +144,23 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 6,
+    name: 'catalog',
+    sql: `
+      CREATE TABLE catalog_items (
+        stream_id text COLLATE "C" NOT NULL,
+        type text COLLATE "C" NOT NULL,
+        id text COLLATE "C" NOT NULL,
+        locale text COLLATE "C" NOT NULL,
+        updated_at bigint NOT NULL,
+        deleted boolean NOT NULL,
+        fields jsonb NOT NULL,
+        received_at bigint NOT NULL,
+        PRIMARY KEY (stream_id, type, id, locale)
+      );
+    `,
+  },
 ];
 
 export function quoteIdent(name: string): string {

@@ -1,5 +1,9 @@
 import {
   type ApiKeyRecord,
+  type CatalogItem,
+  catalogKey,
+  catalogSupersedes,
+  type StoredCatalogItem,
   decisionProfileFromRow,
   decodeEventCursor,
   encodeEventCursor,
@@ -324,6 +328,73 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       );
       return rows.map(statFromRow);
     },
+    catalog: {
+      async apply(streamId, items, at) {
+        // One statement: the later version of each item in the batch, kept where it supersedes
+        // the stored one (the WHERE of ON CONFLICT applies the same rule as catalogSupersedes).
+        const latest = new Map<string, CatalogItem>();
+        for (const item of items) {
+          const key = catalogKey(item);
+          const prev = latest.get(key);
+          const t = Date.parse(item.updatedAt);
+          if (!prev || catalogSupersedes(t, { updatedAt: Date.parse(prev.updatedAt), deleted: prev.deleted === true })) latest.set(key, item);
+        }
+        const rows = [...latest.values()];
+        const { rows: written } = await query<{ deleted: boolean }>(
+          `INSERT INTO catalog_items AS c (stream_id, type, id, locale, updated_at, deleted, fields, received_at)
+           SELECT $1, t, i, l, u, d, f, $2 FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::boolean[], $8::jsonb[]) AS x(t, i, l, u, d, f)
+           ON CONFLICT (stream_id, type, id, locale) DO UPDATE SET updated_at = excluded.updated_at, deleted = excluded.deleted,
+             fields = excluded.fields, received_at = excluded.received_at
+           WHERE excluded.updated_at > c.updated_at OR (excluded.updated_at = c.updated_at AND NOT c.deleted)
+           RETURNING deleted`,
+          [
+            streamId,
+            at,
+            rows.map((r) => r.type),
+            rows.map((r) => r.id),
+            rows.map((r) => r.locale ?? ''),
+            rows.map((r) => Date.parse(r.updatedAt)),
+            rows.map((r) => r.deleted === true),
+            rows.map((r) => JSON.stringify(r.deleted ? [] : r.fields)),
+          ],
+        );
+        const deleted = written.filter((r) => r.deleted).length;
+        return { upserted: written.length - deleted, deleted, ignored: items.length - written.length };
+      },
+      async get(streamId, key) {
+        const { rows } = await query<Row>('SELECT * FROM catalog_items WHERE stream_id = $1 AND type = $2 AND id = $3 AND locale = $4', [
+          streamId,
+          key.type,
+          key.id,
+          key.locale ?? '',
+        ]);
+        return rows[0] ? toCatalogItem(rows[0]) : null;
+      },
+      async list(streamId, options) {
+        const after = options.after;
+        const { rows } = await query<Row>(
+          `SELECT * FROM catalog_items
+            WHERE stream_id = $1 AND ($2::text IS NULL OR type = $2) AND ($3 OR NOT deleted)
+              AND ($4::text IS NULL OR (type, id, locale) > ($4, $5, $6))
+            ORDER BY type, id, locale LIMIT $7`,
+          [streamId, options.type ?? null, options.includeDeleted === true, after?.type ?? null, after?.id ?? '', after?.locale ?? '', options.limit],
+        );
+        return rows.map(toCatalogItem);
+      },
+      async streams() {
+        const { rows } = await query<Row>(
+          `SELECT stream_id, count(*) FILTER (WHERE NOT deleted)::int AS items, count(*) FILTER (WHERE deleted)::int AS deleted,
+                  max(received_at) AS last_received_at
+             FROM catalog_items GROUP BY stream_id ORDER BY stream_id`,
+        );
+        return rows.map((r) => ({
+          streamId: r.stream_id as string,
+          items: r.items as number,
+          deleted: r.deleted as number,
+          lastReceivedAt: r.last_received_at as number,
+        }));
+      },
+    },
     docs: {
       async get(kind, id) {
         const { rows } = await query<Row>('SELECT * FROM config_documents WHERE kind = $1 AND id = $2', [kind, id]);
@@ -361,6 +432,20 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     },
   };
   return store;
+}
+
+function toCatalogItem(row: Row): StoredCatalogItem {
+  const locale = row.locale as string;
+  return {
+    streamId: row.stream_id as string,
+    type: row.type as string,
+    id: row.id as string,
+    ...(locale !== '' ? { locale } : {}),
+    updatedAt: new Date(row.updated_at as number).toISOString(),
+    deleted: row.deleted as boolean,
+    fields: row.fields as StoredCatalogItem['fields'],
+    receivedAt: row.received_at as number,
+  };
 }
 
 function isRetryable(error: unknown): boolean {

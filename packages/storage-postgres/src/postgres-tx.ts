@@ -1,4 +1,4 @@
-import { type AccountRecord, type ProfileRecord, type StoreTx, sumStatDeltas } from '@attune/core';
+import { type AccountRecord, type ErasedProfile, type ProfileRecord, type StoreTx, sumStatDeltas } from '@attune/core';
 import type { PoolClient } from 'pg';
 import type { IdentityLocks } from './identity-locks.ts';
 import { MissingPartitions, type Partitions } from './partitions.ts';
@@ -134,6 +134,35 @@ export function createPostgresTx(client: PoolClient, locks: IdentityLocks, parti
          SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::bigint[])`,
         [entries.map((e) => e.topic), entries.map((e) => e.key), entries.map((e) => JSON.stringify(e.payload)), entries.map((e) => e.createdAt)],
       );
+    },
+    async eraseProfile(profileId) {
+      // The profile and every profile merged into it, however long the chain.
+      const { rows: profiles } = await client.query<{ id: string }>(
+        `WITH RECURSIVE chain(id) AS (
+           SELECT id FROM profiles WHERE id = $1
+           UNION SELECT p.id FROM profiles p JOIN chain c ON p.merged_into = c.id)
+         SELECT id FROM chain`,
+        [profileId],
+      );
+      const ids = profiles.length > 0 ? profiles.map((r) => r.id) : [profileId];
+      const identities = await client.query<{ type: string; value: string }>(
+        'DELETE FROM identities WHERE profile_id = ANY($1::text[]) RETURNING type, value',
+        [ids],
+      );
+      const events = await client.query('DELETE FROM events WHERE profile_id = ANY($1::text[])', [ids]);
+      const members = await client.query<{ audience_id: string }>(
+        'DELETE FROM memberships WHERE profile_id = ANY($1::text[]) RETURNING audience_id',
+        [ids],
+      );
+      await client.query('DELETE FROM audience_checks WHERE profile_id = ANY($1::text[])', [ids]);
+      const deleted = await client.query<{ id: string }>('DELETE FROM profiles WHERE id = ANY($1::text[]) RETURNING id', [ids]);
+      const erased: ErasedProfile = {
+        profileIds: deleted.rows.map((r) => r.id).sort(),
+        events: events.rowCount ?? 0,
+        identities: identities.rows.map((r) => ({ type: r.type, value: r.value })),
+        audiences: [...new Set(members.rows.map((r) => r.audience_id))].sort(),
+      };
+      return erased;
     },
     async addExperimentStats(deltas) {
       const rows = sumStatDeltas(deltas);

@@ -115,4 +115,17 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (experiment_id, variant, metric)
   ) WITHOUT ROWID;
   `,
+  `
+  CREATE TABLE catalog_items (
+    stream_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    locale TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    deleted INTEGER NOT NULL,
+    fields TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (stream_id, type, id, locale)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -3,6 +3,10 @@ import { dirname } from 'node:path';
 import {
   type AccountRecord,
   type ApiKeyRecord,
+  type CatalogItemKey,
+  catalogSupersedes,
+  type ErasedProfile,
+  type StoredCatalogItem,
   type ConfigDocument,
   type DeadLetter,
   decisionProfileFromRow,
@@ -156,6 +160,27 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     async putAccounts(accounts) {
       for (const a of accounts) st().putAccount.run(a.id, a.createdAt, a.updatedAt, JSON.stringify(a.traits));
+    },
+    async eraseProfile(profileId) {
+      // The profile and every profile merged into it, however long the chain.
+      const ids: string[] = [profileId];
+      for (let i = 0; i < ids.length; i++) {
+        for (const row of st().mergedInto.all(ids[i]) as Array<{ id: string }>) ids.push(row.id);
+      }
+      const erased: ErasedProfile = { profileIds: [], events: 0, identities: [], audiences: [] };
+      const audiences = new Set<string>();
+      for (const id of ids) {
+        const existed = st().deleteProfile.run(id).changes === 1;
+        if (existed) erased.profileIds.push(id);
+        for (const r of st().listIdentities.all(id) as Row[]) erased.identities.push({ type: r.type as string, value: r.value as string });
+        st().deleteIdentities.run(id);
+        erased.events += st().deleteEvents.run(id).changes;
+        for (const r of st().membershipsOf.all(id) as Row[]) audiences.add(r.audience_id as string);
+        st().deleteMemberships.run(id);
+        st().clearCheck.run(id);
+      }
+      erased.audiences = [...audiences].sort();
+      return erased;
     },
   };
 
@@ -328,6 +353,55 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const rows = st().readStats.all(experimentId) as Array<Record<string, unknown>>;
       return rows.map(statFromRow);
     },
+    catalog: {
+      async apply(streamId, items, at) {
+        return serialized(async () => {
+          if (closed) throw new Error('store is closed');
+          const result = { upserted: 0, deleted: 0, ignored: 0 };
+          db.transaction(() => {
+            for (const item of items) {
+              const locale = item.locale ?? '';
+              const updatedAt = Date.parse(item.updatedAt);
+              const stored = st().catalogVersion.get(streamId, item.type, item.id, locale) as { updated_at: number; deleted: number } | undefined;
+              const deleted = item.deleted === true;
+              if (!catalogSupersedes(updatedAt, stored ? { updatedAt: stored.updated_at, deleted: stored.deleted === 1 } : null)) {
+                result.ignored++;
+                continue;
+              }
+              st().putCatalog.run(streamId, item.type, item.id, locale, updatedAt, deleted ? 1 : 0, JSON.stringify(deleted ? [] : item.fields), at);
+              if (deleted) result.deleted++;
+              else result.upserted++;
+            }
+          }).immediate();
+          return result;
+        });
+      },
+      async get(streamId, key: CatalogItemKey) {
+        const row = st().getCatalog.get(streamId, key.type, key.id, key.locale ?? '') as Row | undefined;
+        return row ? toCatalogItem(row) : null;
+      },
+      async list(streamId, options) {
+        const after = options.after;
+        const rows = st().listCatalog.all({
+          stream: streamId,
+          type: options.type ?? null,
+          deleted: options.includeDeleted ? 1 : 0,
+          at: after?.type ?? null,
+          ai: after?.id ?? '',
+          al: after?.locale ?? '',
+          limit: options.limit,
+        }) as Row[];
+        return rows.map(toCatalogItem);
+      },
+      async streams() {
+        return (st().catalogStreams.all() as Row[]).map((r) => ({
+          streamId: r.stream_id as string,
+          items: r.items as number,
+          deleted: r.deleted as number,
+          lastReceivedAt: r.last_received_at as number,
+        }));
+      },
+    },
     docs: {
       async get(kind, id) {
         const row = st().getDoc.get(kind, id) as Row | undefined;
@@ -448,6 +522,28 @@ function prepare(db: Database.Database) {
       'UPDATE config_documents SET body = ?, version = version + 1, updated_at = ? WHERE kind = ? AND id = ? AND version = ?',
     ),
     deleteDoc: db.prepare('DELETE FROM config_documents WHERE kind = ? AND id = ?'),
+    mergedInto: db.prepare('SELECT id FROM profiles WHERE merged_into = ?'),
+    deleteProfile: db.prepare('DELETE FROM profiles WHERE id = ?'),
+    deleteIdentities: db.prepare('DELETE FROM identities WHERE profile_id = ?'),
+    deleteEvents: db.prepare('DELETE FROM events WHERE profile_id = ?'),
+    deleteMemberships: db.prepare('DELETE FROM memberships WHERE profile_id = ?'),
+    catalogVersion: db.prepare('SELECT updated_at, deleted FROM catalog_items WHERE stream_id = ? AND type = ? AND id = ? AND locale = ?'),
+    putCatalog: db.prepare(
+      `INSERT INTO catalog_items (stream_id, type, id, locale, updated_at, deleted, fields, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (stream_id, type, id, locale) DO UPDATE SET updated_at = excluded.updated_at, deleted = excluded.deleted,
+         fields = excluded.fields, received_at = excluded.received_at`,
+    ),
+    getCatalog: db.prepare('SELECT * FROM catalog_items WHERE stream_id = ? AND type = ? AND id = ? AND locale = ?'),
+    listCatalog: db.prepare(
+      `SELECT * FROM catalog_items
+        WHERE stream_id = @stream AND (@type IS NULL OR type = @type) AND (@deleted = 1 OR deleted = 0)
+          AND (@at IS NULL OR (type, id, locale) > (@at, @ai, @al))
+        ORDER BY type, id, locale LIMIT @limit`,
+    ),
+    catalogStreams: db.prepare(
+      `SELECT stream_id, sum(1 - deleted) AS items, sum(deleted) AS deleted, max(received_at) AS last_received_at
+         FROM catalog_items GROUP BY stream_id ORDER BY stream_id`,
+    ),
   };
 }
 
@@ -507,6 +603,20 @@ function toDeadLetter(row: Row): DeadLetter {
     error: row.error as string,
     attempts: row.attempts as number,
     at: row.at as number,
+  };
+}
+
+function toCatalogItem(row: Row): StoredCatalogItem {
+  const locale = row.locale as string;
+  return {
+    streamId: row.stream_id as string,
+    type: row.type as string,
+    id: row.id as string,
+    ...(locale !== '' ? { locale } : {}),
+    updatedAt: new Date(row.updated_at as number).toISOString(),
+    deleted: row.deleted === 1,
+    fields: JSON.parse(row.fields as string),
+    receivedAt: row.received_at as number,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Store } from '@attune/core';
 import { afterEach, beforeEach, describe } from 'vitest';
 import { describeAudiences } from './audience-suite.ts';
+import { describeCatalogAndErasure } from './catalog-suite.ts';
 import { describeConfigDocuments } from './docs-suite.ts';
 import { describeEngine } from './engine-suite.ts';
 import { describeMemberships } from './membership-suite.ts';
@@ -44,5 +45,6 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
     describeOutbox(ctx);
     describeEngine(ctx);
     describeAudiences(ctx);
+    describeCatalogAndErasure(ctx);
   });
 }

@@ -101,7 +101,7 @@ function membershipEvent(
 }
 
 /** The activation payload of one entry or exit; `id` is stable, for receivers to deduplicate. */
-function membershipFact(
+export function membershipFact(
   audienceId: string,
   profileId: string,
   change: 'entered' | 'exited',

@@ -7,3 +7,4 @@ export * from './segment.ts';
 export * from './audiences.ts';
 export * from './activations.ts';
 export * from './decisions.ts';
+export * from './catalog.ts';

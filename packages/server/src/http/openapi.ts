@@ -21,11 +21,12 @@ import {
   profileRecordSchema,
   screenSchema,
   trackSchema,
+  catalogBatchSchema,
 } from '@attune/core';
 import { z } from 'zod';
 import { IMPORT_LIMIT_BYTES } from './imports.ts';
 import { createKeyBodySchema } from './key-routes.ts';
-import { eventsQuerySchema } from './profiles.ts';
+import { eraseBodySchema, eventsQuerySchema } from './profiles.ts';
 import { BATCH_PATHS, SINGLE_CALL_PATHS } from './tracking.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -397,6 +398,33 @@ export function createOpenApiDocument(options: OpenApiOptions): JsonSchema {
     },
   };
 
+  components.CatalogBatch = toJsonSchema(catalogBatchSchema, 'CatalogBatch', components);
+  components.EraseRequest = toJsonSchema(eraseBodySchema(options.identifierTypes), 'EraseRequest', components);
+  const streamParam = [{ name: 'streamId', in: 'path', required: true, schema: { type: 'string' } }];
+  paths['/v1/catalog'] = adminOp('get', 'listCatalogStreams', 'catalog', 'Streams with their live and deleted item counts');
+  paths['/v1/catalog/{streamId}'] = {
+    ...adminOp('get', 'listCatalogItems', 'catalog', 'Items of a stream in (type, id, locale) order; `type`, `after` (the previous page’s `next`), `limit`, `deleted=true` for tombstones', {
+      parameters: streamParam,
+    }),
+    ...adminOp('post', 'putCatalogItems', 'catalog', 'Idempotent upserts and tombstones (`deleted: true`); an item older than the stored version is ignored', {
+      parameters: streamParam,
+      requestBody: { required: true, content: { 'application/json': { schema: ref('CatalogBatch') } } },
+    }),
+  };
+  paths['/v1/catalog/{streamId}/items/{type}/{id}'] = adminOp('get', 'getCatalogItem', 'catalog', 'One live item (`locale` query for localized items)', {
+    parameters: [...streamParam, { name: 'type', in: 'path', required: true, schema: { type: 'string' } }, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+  });
+  paths['/v1/profiles/erase'] = adminOp('post', 'eraseProfileByIdentifier', 'profiles', 'Erase the profile an identifier points to: events, identifiers, memberships; exits and a profile.erased fact go to the outbox', {
+    requestBody: { required: true, content: { 'application/json': { schema: ref('EraseRequest') } } },
+  });
+  (paths['/v1/profiles/{profileId}'] as JsonSchema).delete = {
+    operationId: 'eraseProfile',
+    tags: ['profiles'],
+    summary: 'Erase a profile (and the profiles merged into it)',
+    security: adminSecurity,
+    parameters: [profileIdParam],
+    responses: { '200': json({ type: 'object' }), ...errors(...adminErrors, 404) },
+  };
   paths['/v1/audiences/{id}/members'] = adminOp('get', 'audienceMembers', 'audiences', 'Members by profile id, paged with `after` and `limit`', { parameters: id });
   paths['/v1/audiences/{id}/export'] = adminOp('get', 'exportAudience', 'audiences', 'Every member with identifiers, as CSV or NDJSON (`format`)', { parameters: id });
   paths['/v1/audiences/preview'] = adminOp('post', 'previewAudience', 'audiences', 'How many profiles match a condition now, and 20 of them');

@@ -1,4 +1,5 @@
-import { AttuneError, decodeEventCursor, type Engine, LIMITS, type StoredEvent } from '@attune/core';
+import { AttuneError, decodeEventCursor, type Engine, type ErasedProfile, LIMITS, type StoredEvent } from '@attune/core';
+import { jsonBody } from './documents.ts';
 import { Router } from 'express';
 import { z } from 'zod';
 import { parseInput } from './validate.ts';
@@ -52,6 +53,18 @@ function single(value: unknown, name: string): string {
   return value;
 }
 
+export function eraseBodySchema(identifierTypes: string[]) {
+  return z
+    .object({
+      identifier: z.object({ type: z.enum(identifierTypes as [string, ...string[]]), value: z.string().min(1).max(LIMITS.maxIdLength) }).strict(),
+    })
+    .strict();
+}
+
+function erasureView(erased: ErasedProfile) {
+  return { erased: true, profileIds: erased.profileIds, events: erased.events, identities: erased.identities.length, audiences: erased.audiences };
+}
+
 export function profileRoutes(engine: Engine): Router {
   const router = Router();
 
@@ -70,6 +83,23 @@ export function profileRoutes(engine: Engine): Router {
     const profile = id === null ? null : await engine.getProfile(id);
     if (!profile) throw new AttuneError('NOT_FOUND', `no profile has this ${type}`);
     res.json(profile);
+  });
+
+  // Erasure by any identifier: `{ "identifier": { "type": "email", "value": "ada@example.com" } }`.
+  router.post('/v1/profiles/erase', async (req, res) => {
+    const body = await jsonBody(req, res, { bytes: 16 * 1024, label: '/v1/profiles/erase' });
+    const { identifier } = parseInput(eraseBodySchema(engine.identifierTypes), body);
+    const id = await engine.findProfileId(identifier.type, identifier.value);
+    const erased = id === null ? null : await engine.eraseProfile(id);
+    if (!erased) throw new AttuneError('NOT_FOUND', `no profile has this ${identifier.type}`);
+    res.json(erasureView(erased));
+  });
+
+  router.delete('/v1/profiles/:profileId', async (req, res) => {
+    const id = parseInput(profileIdSchema, req.params.profileId, ['profileId']);
+    const erased = await engine.eraseProfile(id);
+    if (!erased) throw new AttuneError('NOT_FOUND', `no profile with id ${id}`);
+    res.json(erasureView(erased));
   });
 
   router.get('/v1/profiles/:profileId', async (req, res) => {

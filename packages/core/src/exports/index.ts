@@ -1,0 +1,3 @@
+export * from './fields.ts';
+export * from './run.ts';
+export * from './catalog.ts';
