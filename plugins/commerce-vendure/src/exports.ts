@@ -120,8 +120,10 @@ export function createCatalogExport(deps: CatalogExportDeps) {
   function productItem(p: Product): CatalogItemInput {
     // Soft deletion saves the row, so updatedAt is the deletion time too and the cursor order holds.
     const updatedAt = iso(p.updatedAt);
-    if (p.deletedAt) return { id: String(p.id), type: 'product', updatedAt, deleted: true, fields: [] };
     const t = pickTranslation(p.translations as unknown as Array<Translated & { slug: string; description: string }>, deps.language);
+    const locale = t ? { locale: t.languageCode } : {};
+    // The tombstone has the item's key (type, id, locale), so it deletes what was exported.
+    if (p.deletedAt) return { id: String(p.id), type: 'product', ...locale, updatedAt, deleted: true, fields: [] };
     const variants = (p.variants ?? [])
       .filter((v) => !v.deletedAt)
       .map((v) => {
@@ -149,7 +151,7 @@ export function createCatalogExport(deps: CatalogExportDeps) {
       featuredAsset: p.featuredAsset ? { id: String(p.featuredAsset.id), url: p.featuredAsset.preview || p.featuredAsset.source } : null,
       createdAt: iso(p.createdAt),
     };
-    return { id: String(p.id), type: 'product', ...(t ? { locale: t.languageCode } : {}), updatedAt, fields: fields('product', record) };
+    return { id: String(p.id), type: 'product', ...locale, updatedAt, fields: fields('product', record) };
   }
 
   function customerItem(c: Customer): CatalogItemInput {

@@ -6,7 +6,8 @@ import { silentLogger } from '@attune/core';
 import { type StartedServer, startServer } from '@attune/server';
 import { LanguageCode, mergeConfig, PaymentMethodHandler, type VendureConfig } from '@vendure/core';
 import { createTestEnvironment, registerInitializer, SqljsInitializer, type TestEnvironment, testConfig } from '@vendure/testing';
-import gql from 'graphql-tag';
+import type { DocumentNode } from 'graphql';
+import { gql } from 'graphql-tag';
 import { type AttuneVendureOptions, AttunePlugin } from '../src/index.ts';
 import { initialData } from './fixtures/initial-data.ts';
 
@@ -103,7 +104,7 @@ export function dbId(apiId: string): string {
 
 const ORDER_FIELDS = `... on Order { id code state active totalWithTax lines { id quantity productVariant { id sku } } } ... on ErrorResult { errorCode message }`;
 
-export const SHOP = {
+const SHOP: Record<'addItem' | 'removeLine' | 'setAddress' | 'shippingMethods' | 'setShipping' | 'transition' | 'pay' | 'setCustomFields', DocumentNode> = {
   addItem: gql`mutation ($id: ID!, $qty: Int!) { addItemToOrder(productVariantId: $id, quantity: $qty) { ${ORDER_FIELDS} } }`,
   removeLine: gql`mutation ($id: ID!) { removeOrderLine(orderLineId: $id) { ${ORDER_FIELDS} } }`,
   setAddress: gql`mutation ($input: CreateAddressInput!) { setOrderShippingAddress(input: $input) { ${ORDER_FIELDS} } }`,
@@ -114,7 +115,7 @@ export const SHOP = {
   setCustomFields: gql`mutation ($input: UpdateOrderInput!) { setOrderCustomFields(input: $input) { ${ORDER_FIELDS} } }`,
 };
 
-export const ADMIN = {
+export const ADMIN: Record<'customers' | 'customer' | 'products' | 'deleteProduct' | 'updateProduct' | 'updateCustomer', DocumentNode> = {
   customers: gql`query { customers(options: { sort: { id: ASC } }) { items { id emailAddress firstName lastName phoneNumber groups { id name } } } }`,
   customer: gql`query ($id: ID!) { customer(id: $id) { id groups { id name } } }`,
   products: gql`query { products(options: { sort: { id: ASC } }) { items { id name slug variants { id sku price } } } }`,
