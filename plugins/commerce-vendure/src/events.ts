@@ -5,6 +5,7 @@ import {
   CustomerEvent,
   type EventBus,
   Fulfillment,
+  type HistoryService,
   FulfillmentStateTransitionEvent,
   Logger,
   Order,
@@ -30,7 +31,15 @@ export const ORDER_RELATIONS = ['customer', 'customer.groups', 'lines', 'lines.p
  * that made the change: the mapped calls go into the outbox table in that same transaction.
  * A translation error is logged, never thrown: analytics must not fail a checkout.
  */
-export function registerEventHandlers(eventBus: EventBus, connection: TransactionalConnection, mapper: CommerceMapper, options: ResolvedOptions): void {
+export interface EventHandlerDeps {
+  eventBus: EventBus;
+  connection: TransactionalConnection;
+  historyService: HistoryService;
+  mapper: CommerceMapper;
+  options: ResolvedOptions;
+}
+
+export function registerEventHandlers({ eventBus, connection, historyService, mapper, options }: EventHandlerDeps): void {
   async function enqueue(ctx: RequestContext, what: string, build: () => Promise<CommerceCall[]>): Promise<void> {
     let calls: CommerceCall[];
     try {
@@ -69,7 +78,17 @@ export function registerEventHandlers(eventBus: EventBus, connection: Transactio
     id: 'attune-order-cancelled',
     handler: (event) => {
       if (event.toState !== 'Cancelled' || !event.order.orderPlacedAt) return;
-      return enqueue(event.ctx, `order ${event.order.code} cancelled`, async () => mapper.order({ kind: 'cancelled', order: toOrder(await loadOrder(event.ctx, event.order.id)), at: at() }));
+      return enqueue(event.ctx, `order ${event.order.code} cancelled`, async () => {
+        const order = await loadOrder(event.ctx, event.order.id);
+        // cancelOrder records its reason in a history entry just before the transition.
+        const history = await historyService.getHistoryForOrder(event.ctx, order.id, false, {
+          filter: { type: { eq: 'ORDER_CANCELLATION' } },
+          sort: { createdAt: 'DESC' as never },
+          take: 1,
+        });
+        const reason = (history.items[0]?.data as { reason?: unknown } | undefined)?.reason;
+        return mapper.order({ kind: 'cancelled', order: toOrder(order, 'storefront', true), at: at(), reason: typeof reason === 'string' ? reason : null });
+      });
     },
   });
 

@@ -17,6 +17,7 @@ import {
   CustomerGroup,
   CustomerGroupService,
   EventBus,
+  HistoryService,
   Logger,
   ProcessContext,
   RequestContextService,
@@ -62,6 +63,7 @@ export class AttuneService implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(ProcessContext) private readonly processContext: ProcessContext,
     @Inject(CustomerGroupService) private readonly groups: CustomerGroupService,
     @Inject(RequestContextService) private readonly requestContexts: RequestContextService,
+    @Inject(HistoryService) private readonly history: HistoryService,
   ) {
     this.client = createAttuneClient({ url: options.attuneUrl, writeKey: options.writeKey, secretKey: options.secretKey, fetch: nodeFetch });
     this.mapper = createCommerceMapper({ source: options.source });
@@ -70,7 +72,7 @@ export class AttuneService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   onApplicationBootstrap(): void {
-    registerEventHandlers(this.eventBus, this.connection, this.mapper, this.options);
+    registerEventHandlers({ eventBus: this.eventBus, connection: this.connection, historyService: this.history, mapper: this.mapper, options: this.options });
     // One process delivers and schedules: the server (workers publish into the same outbox table).
     if (!this.processContext.isServer) return;
     this.timer = setInterval(() => void this.flush(), this.options.delivery.pollMs);

@@ -39,24 +39,32 @@ export function toLine(line: LineLike, currency: string, quantity = line.quantit
   };
 }
 
-export function toOrder(order: Order, origin: 'storefront' | 'back_office' = 'storefront'): CommerceOrder {
+/**
+ * An order in the core's shape. `cancelled`: cancellation sets the lines' quantities (and the
+ * totals) to zero, so the lines are taken at their placed quantities and the total is theirs.
+ */
+export function toOrder(order: Order, origin: 'storefront' | 'back_office' = 'storefront', cancelled = false): CommerceOrder {
   const currency = order.currencyCode;
   const money = (v: number) => fromMinorUnits(v, currency);
   const anonymousId = (order.customFields as Record<string, unknown> | undefined)?.[ANONYMOUS_ID_FIELD];
   const discount = (order.discounts ?? []).reduce((sum, d) => sum + Math.abs(d.amountWithTax), 0);
+  const lines = (order.lines ?? [])
+    .map((l) => toLine(l, currency, cancelled ? l.orderPlacedQuantity || l.quantity : l.quantity))
+    .filter((l) => (l.quantity ?? 0) > 0);
+  const cancelledValue = lines.reduce((sum, l) => sum + (l.price ?? 0) * (l.quantity ?? 1), 0) + money(order.shippingWithTax);
   return {
     id: String(order.id),
     code: order.code,
     customer: order.customer ? toCustomer(order.customer) : null,
     anonymousId: typeof anonymousId === 'string' && anonymousId.length > 0 ? anonymousId : null,
     currency,
-    total: money(order.totalWithTax),
+    total: cancelled ? Math.round(cancelledValue * 100) / 100 : money(order.totalWithTax),
     subtotal: money(order.subTotalWithTax),
     shipping: money(order.shippingWithTax),
     tax: money(order.totalWithTax - order.total),
     ...(discount > 0 ? { discount: money(discount) } : {}),
     coupons: order.couponCodes ?? [],
-    lines: (order.lines ?? []).filter((l) => l.quantity > 0).map((l) => toLine(l, currency)),
+    lines,
     placedAt: order.orderPlacedAt ? new Date(order.orderPlacedAt).toISOString() : null,
     origin,
   };

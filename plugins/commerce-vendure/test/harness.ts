@@ -21,6 +21,7 @@ export const testPaymentHandler = new PaymentMethodHandler({
   args: {},
   createPayment: (_ctx, _order, amount) => ({ amount, state: 'Settled' as const, transactionId: `tx-${Date.now()}` }),
   settlePayment: () => ({ success: true }),
+  createRefund: () => ({ state: 'Settled' as const, transactionId: `refund-${Date.now()}` }),
 });
 
 export function freePort(): Promise<number> {
@@ -115,7 +116,15 @@ const SHOP: Record<'addItem' | 'removeLine' | 'setAddress' | 'shippingMethods' |
   setCustomFields: gql`mutation ($input: UpdateOrderInput!) { setOrderCustomFields(input: $input) { ${ORDER_FIELDS} } }`,
 };
 
-export const ADMIN: Record<'customers' | 'customer' | 'products' | 'deleteProduct' | 'updateProduct' | 'updateCustomer', DocumentNode> = {
+export const ADMIN: Record<
+  'customers' | 'customer' | 'products' | 'deleteProduct' | 'updateProduct' | 'updateCustomer' | 'order' | 'fulfill' | 'transitionFulfillment' | 'refund' | 'cancel',
+  DocumentNode
+> = {
+  order: gql`query ($id: ID!) { order(id: $id) { id code state lines { id quantity } payments { id } } }`,
+  fulfill: gql`mutation ($input: FulfillOrderInput!) { addFulfillmentToOrder(input: $input) { ... on Fulfillment { id state } ... on ErrorResult { errorCode message } } }`,
+  transitionFulfillment: gql`mutation ($id: ID!, $state: String!) { transitionFulfillmentToState(id: $id, state: $state) { ... on Fulfillment { id state } ... on ErrorResult { errorCode message } } }`,
+  refund: gql`mutation ($input: RefundOrderInput!) { refundOrder(input: $input) { ... on Refund { id state total } ... on ErrorResult { errorCode message } } }`,
+  cancel: gql`mutation ($input: CancelOrderInput!) { cancelOrder(input: $input) { ... on Order { id state } ... on ErrorResult { errorCode message } } }`,
   customers: gql`query { customers(options: { sort: { id: ASC } }) { items { id emailAddress firstName lastName phoneNumber groups { id name } } } }`,
   customer: gql`query ($id: ID!) { customer(id: $id) { id groups { id name } } }`,
   products: gql`query { products(options: { sort: { id: ASC } }) { items { id name slug variants { id sku price } } } }`,

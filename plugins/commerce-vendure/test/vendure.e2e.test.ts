@@ -219,6 +219,44 @@ describe('Attune plugin for Vendure (in-process Vendure on sql.js, a real Attune
     expect(again).toMatchObject({ total: 2, accepted: 0 });
   });
 
+  it('maps the later life of orders: shipped, refunded and cancelled', async () => {
+    const customer = customers[2]!;
+    await shop.shopClient.asUserWithCredentials(customer.emailAddress, 'test');
+    const lamp = variants.find((v) => v.sku === 'LAMP-1')!;
+    const shipped = await placeOrder(shop, [{ variantId: lamp.id, quantity: 1 }]);
+    const cancelled = await placeOrder(shop, [{ variantId: lamp.id, quantity: 3 }]);
+    const a = shop.adminClient;
+    const { order } = await a.query(ADMIN.order, { id: shipped.id });
+    const { addFulfillmentToOrder: fulfillment } = await a.query(ADMIN.fulfill, {
+      input: {
+        lines: [{ orderLineId: order.lines[0].id, quantity: 1 }],
+        handler: { code: 'manual-fulfillment', arguments: [{ name: 'method', value: 'DHL' }, { name: 'trackingCode', value: 'TRACK-1' }] },
+      },
+    });
+    expect(fulfillment.state).toBe('Pending');
+    expect((await a.query(ADMIN.transitionFulfillment, { id: fulfillment.id, state: 'Shipped' })).transitionFulfillmentToState.state).toBe('Shipped');
+    const { refundOrder: refund } = await a.query(ADMIN.refund, { input: { paymentId: order.payments[0].id, amount: 1000, shipping: 0, adjustment: 0, reason: 'scratched' } });
+    expect(refund.state).toBe('Settled');
+    const { cancelOrder } = await a.query(ADMIN.cancel, { input: { orderId: cancelled.id, reason: 'changed mind', cancelShipping: true } });
+    expect(cancelOrder.state).toBe('Cancelled');
+
+    const events = await eventually(
+      async () => {
+        const p = await profileOf(dbId(customer.id));
+        if (!p) return null;
+        const e = await eventsOf(p.id);
+        const names = e.map((x) => x.name);
+        return ['Order Shipped', 'Order Refunded', 'Order Cancelled'].every((n) => names.includes(n)) ? e : null;
+      },
+      15_000,
+      'Order Shipped, Order Refunded and Order Cancelled at Attune',
+    );
+    const props = (name: string) => events.find((e) => e.name === name)?.message.properties;
+    expect(props('Order Shipped')).toMatchObject({ order_id: shipped.code, shipment_id: dbId(fulfillment.id), carrier: 'DHL', tracking_number: 'TRACK-1' });
+    expect(props('Order Refunded')).toMatchObject({ order_id: shipped.code, total: 10, returned: false, reason: 'scratched' });
+    expect(props('Order Cancelled')).toMatchObject({ order_id: cancelled.code, reason: 'changed mind', products: [{ sku: 'LAMP-1', quantity: 3 }] });
+  });
+
   it('keeps calls in the outbox while Attune is unreachable and delivers them when it is back', async () => {
     const customer = customers[2]!;
     const port = attune.port;
