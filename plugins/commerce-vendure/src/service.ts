@@ -5,6 +5,7 @@ import {
   audienceGroupAction,
   createAttuneClient,
   createCommerceMapper,
+  fetchPort,
   customerIdsOfProfile,
   type CommerceMapper,
   readMembershipWebhook,
@@ -28,7 +29,6 @@ import { registerEventHandlers } from './events.ts';
 import { type CatalogExport, createCatalogExport, parseFieldRules } from './exports.ts';
 import { createDelivery, type Delivery } from './delivery.ts';
 import { importOrderHistory, type OrderHistoryImportOptions } from './history.ts';
-import { nodeFetch } from './node-fetch.ts';
 import { ATTUNE_OPTIONS, type ResolvedOptions } from './options.ts';
 
 const loggerCtx = 'AttunePlugin';
@@ -65,7 +65,7 @@ export class AttuneService implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(RequestContextService) private readonly requestContexts: RequestContextService,
     @Inject(HistoryService) private readonly history: HistoryService,
   ) {
-    this.client = createAttuneClient({ url: options.attuneUrl, writeKey: options.writeKey, secretKey: options.secretKey, fetch: nodeFetch });
+    this.client = createAttuneClient({ url: options.attuneUrl, writeKey: options.writeKey, secretKey: options.secretKey, fetch: fetchPort(fetch, (ms) => AbortSignal.timeout(ms)) });
     this.mapper = createCommerceMapper({ source: options.source });
     this.delivery = createDelivery(connection, this.client, options.delivery);
     this.catalog = createCatalogExport({ connection, client: this.client, options, rules: parseFieldRules(options.catalog) });

@@ -1,5 +1,5 @@
 import { LIMITS, utf8Length } from '../protocol/limits.ts';
-import type { Fetch } from '../ports.ts';
+import { type Fetch, FetchError } from '../ports.ts';
 import type { CommerceCall } from './events.ts';
 import type { OrderHistoryRowInput } from './history.ts';
 
@@ -107,5 +107,36 @@ export function createAttuneClient(options: AttuneClientOptions): AttuneClient {
     profile(id) {
       return request('GET', `/v1/profiles/${encodeURIComponent(id)}`, 'secret');
     },
+  };
+}
+
+/** A WHATWG fetch (Node's, a browser's, an edge runtime's), described structurally: the core names no global. */
+export type WebFetch = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string; signal?: never },
+) => Promise<{ status: number; text(): Promise<string> }>;
+
+/**
+ * The Fetch port on a WHATWG fetch: adapters pass `fetch` and `(ms) => AbortSignal.timeout(ms)`.
+ * A request that gets no answer rejects with a FetchError saying why.
+ */
+export function fetchPort(fetchImpl: WebFetch, timeoutSignal?: (ms: number) => unknown): Fetch {
+  return async (request) => {
+    let res: Awaited<ReturnType<WebFetch>>;
+    try {
+      res = await fetchImpl(request.url, {
+        method: request.method,
+        headers: request.headers,
+        ...(request.body !== undefined ? { body: request.body } : {}),
+        ...(timeoutSignal ? { signal: timeoutSignal(request.timeoutMs) as never } : {}),
+      });
+    } catch (error) {
+      const name = error instanceof Error ? error.name : '';
+      const code = name === 'TimeoutError' || name === 'AbortError' ? 'TIMEOUT' : 'NETWORK';
+      throw new FetchError(code, `${request.method} ${request.url}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    const body = await res.text();
+    if (body.length > request.maxBytes) throw new FetchError('TOO_LARGE', `${request.method} ${request.url}: answer larger than ${request.maxBytes} bytes`);
+    return { status: res.status, body };
   };
 }
