@@ -1,7 +1,7 @@
 import type { CommerceCall } from '@attune/core';
 import type { MedusaContainer } from '@medusajs/framework/types';
 import { attuneRuntime, graph } from './runtime.ts';
-import { type MedusaCustomer, type MedusaOrder, ORDER_FIELDS, toCustomer, toOrder } from './translate.ts';
+import { amount, type MedusaCustomer, type MedusaOrder, ORDER_FIELDS, toCustomer, toOrder } from './translate.ts';
 
 /**
  * What the subscribers do: load the record, map it with the core mapper, send it. A failure
@@ -69,4 +69,35 @@ export async function onCustomerChanged(container: MedusaContainer, id: string, 
   // Guest customers (no account) are identities on orders, not accounts.
   if (!customer?.has_account) return;
   await send(container, mapper.customer({ kind, customer: toCustomer(customer), at: new Date().toISOString() }));
+}
+
+interface MedusaPayment {
+  id: string;
+  refunds?: Array<{ id: string; amount: unknown; note?: string | null; created_at?: string | Date | null } | null> | null;
+  payment_collection?: { order?: { id: string } | null } | null;
+}
+
+/** payment.refunded names the payment: the refund reported is its latest one. */
+export async function onPaymentRefunded(container: MedusaContainer, paymentId: string): Promise<void> {
+  const [payment] = await graph<MedusaPayment>(container, {
+    entity: 'payment',
+    fields: ['id', 'refunds.id', 'refunds.amount', 'refunds.note', 'refunds.created_at', 'payment_collection.order.id'],
+    filters: { id: paymentId },
+  });
+  const orderId = payment?.payment_collection?.order?.id;
+  const refund = (payment?.refunds ?? [])
+    .filter((r) => r !== null)
+    .sort((a, b) => new Date(a.created_at ?? 0).getTime() - new Date(b.created_at ?? 0).getTime())
+    .at(-1);
+  if (!orderId || !refund) return;
+  const order = await loadOrder(container, orderId);
+  await send(
+    container,
+    attuneRuntime(container).mapper.order({
+      kind: 'refunded',
+      order: toOrder(order),
+      at: new Date(refund.created_at ?? Date.now()).toISOString(),
+      refund: { id: refund.id, amount: amount(refund.amount), reason: refund.note ?? null, returned: false },
+    }),
+  );
 }

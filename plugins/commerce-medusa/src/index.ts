@@ -1,5 +1,5 @@
 export { type ActivationOutcome, handleActivation } from './activation.ts';
-export { onCustomerChanged, onOrderCanceled, onOrderPlaced, onShipmentCreated } from './events.ts';
+export { onCustomerChanged, onOrderCanceled, onOrderPlaced, onPaymentRefunded, onShipmentCreated } from './events.ts';
 export { createCatalogExport, type ExportStream, MEDUSA_SCHEMAS, parseFieldRules, scheduleDue } from './exports.ts';
 export { importOrderHistory, type OrderHistoryImportOptions, type OrderHistoryImportResult } from './history.ts';
 export { type AttuneMedusaOptions, attuneMedusaOptionsSchema, parseOptions, PLUGIN_NAME } from './options.ts';

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { MedusaContainer } from '@medusajs/framework/types';
 import { Modules } from '@medusajs/framework/utils';
 import {
+  cancelOrderWorkflow,
+  capturePaymentWorkflow,
   completeCartWorkflow,
   createCartWorkflow,
   createCustomersWorkflow,
@@ -12,6 +14,7 @@ import {
   createRegionsWorkflow,
   createSalesChannelsWorkflow,
   deleteProductsWorkflow,
+  refundPaymentWorkflow,
 } from '@medusajs/medusa/core-flows';
 import { medusaIntegrationTestRunner } from '@medusajs/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -177,6 +180,37 @@ medusaIntegrationTestRunner({
       expect(placed).toHaveLength(1);
       expect(placed[0]!.message.properties).toMatchObject({ imported: true, total: 200 });
       expect(orderId).toMatch(/^order_/);
+    });
+
+    it('maps refunds and cancellations of orders', async () => {
+      const container = getContainer();
+      const shop = await seedShop(container);
+      const lamp = shop.products[0]!.variants[0]!;
+      const refundedId = await placeOrder(container, shop, [{ variant_id: lamp.id, quantity: 1 }]);
+      const cancelledId = await placeOrder(container, shop, [{ variant_id: lamp.id, quantity: 3 }]);
+      const query = container.resolve('query');
+      const { data: [order] } = await query.graph({ entity: 'order', fields: ['id', 'display_id', 'payment_collections.payments.id'], filters: { id: refundedId } });
+      const paymentId = order!.payment_collections![0]!.payments![0]!.id;
+      await capturePaymentWorkflow(container).run({ input: { payment_id: paymentId } });
+      await refundPaymentWorkflow(container).run({ input: { payment_id: paymentId, amount: 15, note: 'scratched' } });
+      await cancelOrderWorkflow(container).run({ input: { order_id: cancelledId } });
+      const { data: [cancelled] } = await query.graph({ entity: 'order', fields: ['display_id'], filters: { id: cancelledId } });
+
+      const events = await eventually(
+        async () => {
+          const p = await profileOf('userId', shop.customer.id);
+          if (!p) return null;
+          const e = await eventsOf(p.id);
+          return e.some((x) => x.name === 'Order Refunded') && e.some((x) => x.name === 'Order Cancelled') ? e : null;
+        },
+        20_000,
+        'Order Refunded and Order Cancelled at Attune',
+      );
+      expect(events.find((e) => e.name === 'Order Refunded')?.message.properties).toMatchObject({ order_id: String(order!.display_id), total: 15, reason: 'scratched', returned: false });
+      expect(events.find((e) => e.name === 'Order Cancelled')?.message.properties).toMatchObject({
+        order_id: String(cancelled!.display_id),
+        products: [expect.objectContaining({ sku: 'LAMP-1', quantity: 3 })],
+      });
     });
   },
 });
