@@ -267,6 +267,8 @@ describe('Attune plugin for Vendure (in-process Vendure on sql.js, a real Attune
       return p.due > 0 ? p : null;
     }, 5_000, 'an entry waiting in the outbox');
     expect(pending.failed).toBe(0);
+    // An export started while Attune is down fails at its first batch and keeps its checkpoint.
+    await expect(service.catalog.run('products', 'full')).rejects.toThrow(/no answer from/);
     const { startServer } = await import('@attune/server');
     const { silentLogger } = await import('@attune/core');
     attune = await startServer({ port, host: '127.0.0.1', dataDir: attuneDir, secretKey: 'sk_vendure_test_0123456789abcdef', writeKey: WRITE_KEY, logger: silentLogger, externalIds: ['vendure_customer_id'] });
@@ -281,6 +283,9 @@ describe('Attune plugin for Vendure (in-process Vendure on sql.js, a real Attune
       'Account Updated delivered after Attune came back',
     );
     expect(events.find((e) => e.name === 'Account Updated')?.message.properties).toMatchObject({ email: customer.emailAddress });
+    // The next run resumes the interrupted full run (same run, from its checkpoint) and completes it.
+    const resumed = await service.catalog.run('products');
+    expect(resumed).toMatchObject({ resumed: true, mode: 'full', complete: true, items: 3, deleted: 1 });
     expect(await service.delivery.pending()).toEqual({ due: 0, failed: 0 });
   });
 });
