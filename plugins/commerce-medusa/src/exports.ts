@@ -10,11 +10,10 @@ import {
   type ExportRunResult,
   type FieldDef,
   type FieldRules,
-  fieldRulesSchema,
   isAfterCursor,
+  resolveFieldRules,
   runExport,
   type SourceSchemas,
-  validateFieldRules,
 } from '@attune/core';
 import type { IStoreModuleService, MedusaContainer } from '@medusajs/framework/types';
 import { Modules } from '@medusajs/framework/utils';
@@ -54,20 +53,9 @@ export const MEDUSA_SCHEMAS = {
 
 export type ExportStream = 'products' | 'customers';
 
+/** Field rules of both streams, checked against the source schemas; a bad rule says where it is. */
 export function parseFieldRules(catalog: ResolvedOptions['catalog']): FieldRules {
-  const rules: Record<string, unknown> = {};
-  if (Object.keys(catalog.products.fields).length > 0) rules.product = catalog.products.fields;
-  if (Object.keys(catalog.customers.fields).length > 0) rules.customer = catalog.customers.fields;
-  const parsed = fieldRulesSchema.safeParse(rules);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`@attune/commerce-medusa catalog fields: ${issue?.path.join('.')}: ${issue?.message}`);
-  }
-  const issues = validateFieldRules(parsed.data, MEDUSA_SCHEMAS);
-  const hashes = Object.values(parsed.data).some((t) => Object.values(t.fields).some((f) => f.transform === 'hash'));
-  if (hashes && !catalog.hashKey) issues.push({ path: 'hashKey', message: 'a field rule hashes, so catalog.hashKey is required' });
-  if (issues.length > 0) throw new Error(`@attune/commerce-medusa catalog fields: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
-  return parsed.data;
+  return resolveFieldRules({ product: catalog.products.fields, customer: catalog.customers.fields }, MEDUSA_SCHEMAS, { hashKey: catalog.hashKey, label: '@attune/commerce-medusa catalog fields' });
 }
 
 interface Row {

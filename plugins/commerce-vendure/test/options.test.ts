@@ -26,7 +26,7 @@ describe('plugin options', () => {
     expect(parseFieldRules(catalog({ fields: { name: { rename: 'title' } } }))).toEqual({ product: { fields: { name: { rename: 'title' } } } });
     expect(() => parseFieldRules(catalog({ fields: { colour: { include: false } } }))).toThrow('product.fields.colour: "product" has no field "colour"');
     expect(() => parseFieldRules(catalog({ fields: { price: { transform: 'lowercase' } } }))).toThrow('product.fields.price.transform');
-    expect(() => parseFieldRules(catalog({ fields: { sku: { transform: 'hash' } } }))).toThrow('hashKey: a field rule hashes');
+    expect(() => parseFieldRules(catalog({ fields: { sku: { transform: 'hash' } } }))).toThrow('hashKey: a field rule hashes, so a hash key is required');
     expect(() => parseFieldRules(catalog({ fields: { sku: { rename: 'name' } } }))).toThrow('would both be exported as "name"');
   });
 });

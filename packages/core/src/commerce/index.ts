@@ -3,3 +3,4 @@ export * from './client.ts';
 export * from './events.ts';
 export * from './history.ts';
 export * from './shapes.ts';
+export * from './export-rules.ts';
