@@ -11,6 +11,6 @@ export default mergeConfig(sharedConfig, {
     testTimeout: 180_000,
     hookTimeout: 240_000,
     // The runner turns SSL on unless the database URL says localhost; the local server has none.
-    env: { DB_HOST: 'localhost', DB_USERNAME: 'postgres', DB_PASSWORD: '', NODE_ENV: 'test' },
+    env: { DB_HOST: 'localhost', DB_USERNAME: 'postgres', DB_PASSWORD: '', NODE_ENV: 'test', LOG_LEVEL: 'error', MEDUSA_DISABLE_TELEMETRY: 'true' },
   },
 });
