@@ -93,16 +93,7 @@ export async function admin<T = Record<string, unknown>>(shop: Shop, path: strin
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
 }
 
-/** Waits until `check` passes (polling), for what the server does in the background. */
-export async function eventually<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { eventually } from '@attune/test-utils/process';
 
 export async function anonymousIdOf(context: BrowserContext): Promise<string | undefined> {
   return (await context.cookies()).find((c) => c.name === 'attune_aid')?.value;

@@ -12,6 +12,7 @@ import { Committer, type IngestResult } from './ingest/committer.ts';
 import { type ConnectorCaller, type DecideResult, type DecisionSnapshot, decide, EMPTY_SNAPSHOT } from './decisions/decide.ts';
 import { EXPOSURE_EVENT, OFFER_VIEWED_EVENT } from './decisions/exposures.ts';
 import { compileManifest } from './decisions/manifest.ts';
+import { withDecisionProfileCache } from './decisions/profile-cache.ts';
 import { createDecisionService, type DecisionService } from './decisions/service.ts';
 import { decideRequestSchema } from './protocol/decisions.ts';
 import { type Clock, createIdGenerator, type Logger, silentLogger } from './ports.ts';
@@ -34,6 +35,12 @@ export interface EngineOptions {
   sessionTimeoutMs?: number;
   /** Most calls committed in one transaction (default 2000). */
   maxGroupSize?: number;
+  /**
+   * Decide's profile reads served from memory until a local write changes the profile. The TTL
+   * bounds staleness from writers outside this process. Default: on for the embedded store
+   * (60 s, 100,000 entries), off for stores that other nodes share; `false` turns it off.
+   */
+  decisionCache?: { ttlMs?: number; maxEntries?: number } | false;
 }
 
 export interface ProfileView {
@@ -126,7 +133,14 @@ export function createEngine(options: EngineOptions): Engine {
       throw new AttuneError('VALIDATION', `external id type "${t}" must be snake_case (a-z, 0-9, _) and not a built-in identifier`);
     }
   }
-  const store = options.store;
+  const cacheOn = options.decisionCache === undefined ? options.store.kind === 'sqlite' : options.decisionCache !== false;
+  const store = cacheOn
+    ? withDecisionProfileCache(options.store, {
+        ttlMs: (options.decisionCache || {}).ttlMs ?? 60_000,
+        maxEntries: (options.decisionCache || {}).maxEntries ?? 100_000,
+        now: () => clock.now(),
+      }).store
+    : options.store;
   const audiences = createAudienceService({ store, clock, logger });
   const decisions = createDecisionService({ store, clock, logger, audiences });
   const catalog = createCatalogService({ store, clock });

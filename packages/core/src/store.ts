@@ -104,8 +104,8 @@ export interface ScheduledCheck {
   at: number | null;
 }
 
+/** Members of an audience. A profile's own memberships are in its record (`audiences`). */
 export interface MembershipReads {
-  forProfile(profileId: string): Promise<Array<{ audienceId: string; since: number }>>;
   /** Members by profile id, after `after` (exclusive). */
   members(audienceId: string, options: { after?: string | undefined; limit: number }): Promise<Array<{ profileId: string; since: number }>>;
   count(audienceId: string): Promise<number>;

@@ -5,7 +5,7 @@ import type { ActivationWorker } from './activations/worker.ts';
 import { activationRoutes } from './http/activations.ts';
 import { audienceRoutes } from './http/audiences.ts';
 import { catalogRoutes } from './http/catalog.ts';
-import { DECISION_ADMIN_PREFIXES, decisionRoutes } from './http/decisions.ts';
+import { DECISION_ADMIN_PREFIXES, decisionAdminRoutes, decisionRoutes } from './http/decisions.ts';
 import { nodeFetch, nodeTimers } from './decisions/fetch.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
 import { importRoutes } from './http/imports.ts';
@@ -75,6 +75,10 @@ export function createApp(options: AppOptions): express.Application {
     res.json(openapi);
   });
 
+  const connectors =
+    options.connectors ??
+    createConnectorRuntime({ fetch: nodeFetch, timers: nodeTimers, clock: options.clock ?? { now: () => Date.now(), defer: (fn) => setImmediate(fn) }, logger });
+  app.use(decisionRoutes({ engine, resolver, limiter, connectors }));
   app.use(trackingRoutes({ engine, resolver, limiter, logger }));
   app.use(ADMIN_PREFIXES, requestLog(logger, 'info'), adminAuth(resolver), limiter);
   app.use(profileRoutes(engine));
@@ -82,10 +86,7 @@ export function createApp(options: AppOptions): express.Application {
   app.use(keyRoutes(store, resolver));
   app.use(audienceRoutes(engine));
   app.use(catalogRoutes(engine));
-  const connectors =
-    options.connectors ??
-    createConnectorRuntime({ fetch: nodeFetch, timers: nodeTimers, clock: options.clock ?? { now: () => Date.now(), defer: (fn) => setImmediate(fn) }, logger });
-  app.use(decisionRoutes({ engine, resolver, limiter, connectors }));
+  app.use(decisionAdminRoutes({ engine, connectors }));
   if (options.activations) app.use(activationRoutes(store, options.activations));
   app.use(notFoundHandler());
   app.use(errorHandler(logger));

@@ -278,13 +278,6 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       },
     },
     memberships: {
-      async forProfile(profileId) {
-        const { rows } = await query<Row>(
-          'SELECT audience_id, since FROM memberships WHERE profile_id = $1 ORDER BY audience_id',
-          [profileId],
-        );
-        return rows.map((r) => ({ audienceId: r.audience_id as string, since: Number(r.since) }));
-      },
       async members(audienceId, { after, limit }) {
         const { rows } = await query<Row>(
           'SELECT profile_id, since FROM memberships WHERE audience_id = $1 AND profile_id > $2 ORDER BY profile_id LIMIT $3',

@@ -128,4 +128,9 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (stream_id, type, id, locale)
   ) WITHOUT ROWID;
   `,
+  // A profile's memberships are also in its record (`audiences`): reading them from there
+  // saves a random index page write per entry and exit.
+  `
+  DROP INDEX memberships_by_profile;
+  `,
 ];

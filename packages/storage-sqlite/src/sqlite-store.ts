@@ -170,13 +170,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const erased: ErasedProfile = { profileIds: [], events: 0, identities: [], audiences: [] };
       const audiences = new Set<string>();
       for (const id of ids) {
+        const members = audiencesOf(st().audiencesOf.get(id) as Row | undefined);
         const existed = st().deleteProfile.run(id).changes === 1;
         if (existed) erased.profileIds.push(id);
         for (const r of st().listIdentities.all(id) as Row[]) erased.identities.push({ type: r.type as string, value: r.value as string });
         st().deleteIdentities.run(id);
         erased.events += st().deleteEvents.run(id).changes;
-        for (const r of st().membershipsOf.all(id) as Row[]) audiences.add(r.audience_id as string);
-        st().deleteMemberships.run(id);
+        for (const [audienceId] of members) {
+          audiences.add(audienceId);
+          st().removeMember.run(audienceId, id);
+        }
         st().clearCheck.run(id);
       }
       erased.audiences = [...audiences].sort();
@@ -318,9 +321,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       },
     },
     memberships: {
-      async forProfile(profileId) {
-        return (st().membershipsOf.all(profileId) as Row[]).map((r) => ({ audienceId: r.audience_id as string, since: r.since as number }));
-      },
       async members(audienceId, { after, limit }) {
         return (st().members.all(audienceId, after ?? '', limit) as Row[]).map((r) => ({
           profileId: r.profile_id as string,
@@ -483,7 +483,7 @@ function prepare(db: Database.Database) {
       'INSERT INTO memberships (audience_id, profile_id, since) VALUES (?, ?, ?) ON CONFLICT (audience_id, profile_id) DO NOTHING',
     ),
     removeMember: db.prepare('DELETE FROM memberships WHERE audience_id = ? AND profile_id = ?'),
-    membershipsOf: db.prepare('SELECT audience_id, since FROM memberships WHERE profile_id = ? ORDER BY audience_id'),
+    audiencesOf: db.prepare("SELECT json_extract(data, '$.audiences') AS audiences FROM profiles WHERE id = ?"),
     members: db.prepare(
       'SELECT profile_id, since FROM memberships WHERE audience_id = ? AND profile_id > ? ORDER BY profile_id LIMIT ?',
     ),
@@ -526,7 +526,6 @@ function prepare(db: Database.Database) {
     deleteProfile: db.prepare('DELETE FROM profiles WHERE id = ?'),
     deleteIdentities: db.prepare('DELETE FROM identities WHERE profile_id = ?'),
     deleteEvents: db.prepare('DELETE FROM events WHERE profile_id = ?'),
-    deleteMemberships: db.prepare('DELETE FROM memberships WHERE profile_id = ?'),
     catalogVersion: db.prepare('SELECT updated_at, deleted FROM catalog_items WHERE stream_id = ? AND type = ? AND id = ? AND locale = ?'),
     putCatalog: db.prepare(
       `INSERT INTO catalog_items (stream_id, type, id, locale, updated_at, deleted, fields, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -604,6 +603,12 @@ function toDeadLetter(row: Row): DeadLetter {
     attempts: row.attempts as number,
     at: row.at as number,
   };
+}
+
+/** A profile's memberships from its record, by audience id. */
+function audiencesOf(row: Row | undefined): Array<[string, number]> {
+  if (!row || typeof row.audiences !== 'string') return [];
+  return (Object.entries(JSON.parse(row.audiences)) as Array<[string, number]>).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
 function toCatalogItem(row: Row): StoredCatalogItem {

@@ -3,9 +3,11 @@ import { afterEach, beforeEach, describe } from 'vitest';
 import { describeAudiences } from './audience-suite.ts';
 import { describeCatalogAndErasure } from './catalog-suite.ts';
 import { describeConfigDocuments } from './docs-suite.ts';
+import { describeDecisionCache } from './decision-cache-suite.ts';
 import { describeEngine } from './engine-suite.ts';
 import { describeMemberships } from './membership-suite.ts';
 import { describeOutbox } from './outbox-suite.ts';
+import { describePartialEvaluation } from './partial-eval-suite.ts';
 import { describeStorePort, type StoreContext } from './store-port-suite.ts';
 
 export interface TestStore {
@@ -46,5 +48,7 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
     describeEngine(ctx);
     describeAudiences(ctx);
     describeCatalogAndErasure(ctx);
+    describeDecisionCache(ctx);
+    describePartialEvaluation(ctx);
   });
 }

@@ -2,7 +2,7 @@ import type { Message } from '../protocol/segment.ts';
 import type { ProfileRecord } from '../profiles/types.ts';
 import type { OutboxWrite } from '../outbox.ts';
 import type { MembershipChange, ScheduledCheck, StoredEvent, StoreTx } from '../store.ts';
-import { type CompiledAudiences, evaluateAudiences } from './compiled.ts';
+import { type CompiledAudiences, evaluateAudiences, type ProfileChanges } from './compiled.ts';
 
 export const AUDIENCE_ENTERED = 'Audience Entered';
 export const AUDIENCE_EXITED = 'Audience Exited';
@@ -36,6 +36,8 @@ export function applyAudiences(
   compiled: CompiledAudiences,
   now: number,
   at: (profile: ProfileRecord) => number = () => now,
+  /** What changed per profile since its last evaluation; without it every audience is evaluated. */
+  changes?: (profile: ProfileRecord) => ProfileChanges | undefined,
 ): AudienceWrites {
   const writes: AudienceWrites = { events: [], memberships: [], checks: [], outbox: [] };
   const names = new Map(compiled.audiences.map((a) => [a.id, a]));
@@ -53,7 +55,7 @@ export function applyAudiences(
       continue;
     }
     if (compiled.audiences.length === 0 && Object.keys(profile.audiences).length === 0) continue;
-    const outcome = evaluateAudiences(profile, compiled, now);
+    const outcome = evaluateAudiences(profile, compiled, now, changes?.(profile));
     for (const id of outcome.entered) {
       outcome.members[id] = when;
       writes.memberships.push({ audienceId: id, profileId: profile.id, since: when });

@@ -22,8 +22,87 @@ export interface CompiledAudiences {
   /** True when some audience reads the request context: only then is a profile's last context kept. */
   usesContext: boolean;
   specs: CounterSpec[];
+  /** What each audience's answer depends on, so ingestion re-evaluates only what an event can change. */
+  deps: Map<string, AudienceDeps>;
   /** Changes whenever the definitions do; profiles record it to know their counters are complete. */
   version: string;
+}
+
+/**
+ * The inputs an audience reads. Time alone changes an answer only at the profile's scheduled
+ * check, which evaluates everything; between checks an answer changes only when an input does.
+ */
+export interface AudienceDeps {
+  /** Events whose counters it reads (did, did not, aggregates, top values). */
+  events: Set<string>;
+  /** Profile traits. */
+  traits: boolean;
+  /** Computed traits, new/returning visitor: these move with every call. */
+  computed: boolean;
+  /** The last request context (page, UTM, geo, device). */
+  context: boolean;
+  /** Time of day or day of week: evaluated on every change. */
+  always: boolean;
+}
+
+/** What one ingestion group changed on a profile. */
+export interface ProfileChanges {
+  /** Everything may have changed (a new or merged profile): evaluate every audience. */
+  full: boolean;
+  events: Set<string>;
+  traits: boolean;
+  context: boolean;
+  /** Any call at all (computed traits moved). */
+  calls: boolean;
+}
+
+export function emptyChanges(): ProfileChanges {
+  return { full: false, events: new Set(), traits: false, context: false, calls: false };
+}
+
+function conditionDeps(condition: Condition, known: Map<string, AudienceDeps>): AudienceDeps {
+  const deps: AudienceDeps = { events: new Set(), traits: false, computed: false, context: false, always: false };
+  const merge = (other: AudienceDeps) => {
+    for (const e of other.events) deps.events.add(e);
+    deps.traits ||= other.traits;
+    deps.computed ||= other.computed;
+    deps.context ||= other.context;
+    deps.always ||= other.always;
+  };
+  const walk = (c: Condition): void => {
+    if ('all' in c) c.all.forEach(walk);
+    else if ('any' in c) c.any.forEach(walk);
+    else if ('not' in c) walk(c.not);
+    else if ('did' in c) deps.events.add(c.did.event);
+    else if ('did_not' in c) deps.events.add(c.did_not.event);
+    else if ('have' in c) {
+      const h = c.have;
+      if ('aggregate' in h) deps.events.add(h.aggregate.event);
+      else if ('top' in h) deps.events.add(h.top.event);
+      else if (h.trait.startsWith('computed.')) deps.computed = true;
+      else deps.traits = true;
+    } else if ('in_audience' in c) {
+      const other = known.get(c.in_audience);
+      if (other) merge(other);
+      else deps.always = true;
+    } else if ('context' in c) {
+      if (c.context.field.startsWith('time.')) deps.always = true;
+      else if (c.context.field === 'visitor.new') deps.computed = true;
+      else deps.context = true;
+    } else deps.always = true;
+  };
+  walk(condition);
+  return deps;
+}
+
+/** Whether a change can move an audience's answer. */
+export function mayChange(deps: AudienceDeps, changes: ProfileChanges): boolean {
+  if (changes.full || deps.always) return true;
+  if (deps.computed && changes.calls) return true;
+  if (deps.traits && changes.traits) return true;
+  if (deps.context && changes.context) return true;
+  for (const e of changes.events) if (deps.events.has(e)) return true;
+  return false;
 }
 
 export function compileAudiences(definitions: AudienceDefinition[], version: string): CompiledAudiences {
@@ -41,7 +120,11 @@ export function compileAudiences(definitions: AudienceDefinition[], version: str
     ordered.push(d);
   };
   for (const d of [...definitions].sort((a, b) => a.id.localeCompare(b.id))) visit(d, new Set());
+  // In dependency order, so an `in_audience` reference inherits what the audience it names reads.
+  const deps = new Map<string, AudienceDeps>();
+  for (const d of ordered) deps.set(d.id, conditionDeps(d.condition, deps));
   return {
+    deps,
     audiences: ordered,
     timed: new Set(ordered.filter((d) => isTimeDependent(d.condition)).map((d) => d.id)),
     usesContext: ordered.some((d) => JSON.stringify(d.condition).includes('"context":')),
@@ -56,7 +139,7 @@ export function compileAudiences(definitions: AudienceDefinition[], version: str
  */
 const MAX_PROBES = 4;
 
-export const NO_AUDIENCES: CompiledAudiences = { audiences: [], timed: new Set(), usesContext: false, specs: [], version: 'none' };
+export const NO_AUDIENCES: CompiledAudiences = { audiences: [], timed: new Set(), usesContext: false, specs: [], deps: new Map(), version: 'none' };
 
 export interface MembershipOutcome {
   /** Audience id → entry time, after this evaluation. */
@@ -104,7 +187,10 @@ export function profileContext(profile: ProfileRecord): RequestContext {
  * Evaluates every audience for a profile from its counters and traits, at `now`: no event
  * history is read. Returns the new membership, the changes and the next check time.
  */
-export function evaluateAudiences(profile: ProfileRecord, compiled: CompiledAudiences, now: number): MembershipOutcome {
+export function evaluateAudiences(profile: ProfileRecord, compiled: CompiledAudiences, now: number, changes?: ProfileChanges): MembershipOutcome {
+  // A check that is due (or overdue) re-evaluates everything: time may have moved any answer.
+  const scheduled = profile.nextCheckAt ?? null;
+  const partial = changes !== undefined && !changes.full && (scheduled === null || scheduled > now);
   const members: Record<string, number> = {};
   const summary = summarizeComputed(profile.computed) as unknown as Record<string, unknown>;
   const selected = new Map<string, ReturnType<typeof counterEvents>>();
@@ -127,7 +213,15 @@ export function evaluateAudiences(profile: ProfileRecord, compiled: CompiledAudi
   const entered: string[] = [];
   const exited: string[] = [];
   let nextCheckAt: number | null = null;
+  let skippedTimed = false;
   for (const a of compiled.audiences) {
+    if (partial && !mayChange(compiled.deps.get(a.id) as AudienceDeps, changes)) {
+      // Nothing it reads changed: its answer and its own next change time stand.
+      const was = profile.audiences[a.id];
+      if (was !== undefined) members[a.id] = was;
+      if (compiled.timed.has(a.id)) skippedTimed = true;
+      continue;
+    }
     const isIn = evaluateCondition(a.condition, subject, now);
     const was = profile.audiences[a.id];
     if (isIn) {
@@ -135,9 +229,12 @@ export function evaluateAudiences(profile: ProfileRecord, compiled: CompiledAudi
       if (was === undefined) entered.push(a.id);
     } else if (was !== undefined) exited.push(a.id);
     if (!compiled.timed.has(a.id)) continue;
-    const next = nextChangeAt(a.condition, subject, now, MAX_PROBES);
+    const next = nextChangeAt(a.condition, subject, now, MAX_PROBES, isIn);
     if (next !== null && (nextCheckAt === null || next < nextCheckAt)) nextCheckAt = next;
   }
+  // A skipped audience's next change is no earlier than the check already scheduled (the
+  // earliest of all); keeping that check at worst evaluates once more than needed.
+  if (skippedTimed && scheduled !== null && (nextCheckAt === null || scheduled < nextCheckAt)) nextCheckAt = scheduled;
   // Memberships of audiences that no longer exist end too.
   for (const id of Object.keys(profile.audiences)) {
     if (!compiled.audiences.some((a) => a.id === id)) exited.push(id);

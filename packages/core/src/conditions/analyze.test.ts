@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeCondition, nextChangeAt } from './analyze.ts';
+import { analyzeCondition, nextChangeAt, probeNextChange } from './analyze.ts';
 import { evaluateCondition } from './evaluate.ts';
 import type { Condition, ConditionSubject } from './types.ts';
 
@@ -93,10 +93,56 @@ describe('nextChangeAt with a probe limit', () => {
     const s = subject(Array.from({ length: 10 }, (_, i) => ['X', NOW - (20 - i) * DAY] as [string, number]));
     const exact = nextChangeAt(c, s, NOW) as number;
     expect(exact).toBe(NOW - 11 * DAY + 30 * DAY);
-    const early = nextChangeAt(c, s, NOW, 3) as number;
+    // This shape has a closed form, exact whatever the limit; the general search stops early.
+    expect(nextChangeAt(c, s, NOW, 3)).toBe(exact);
+    const early = probeNextChange(c, s, NOW, 3) as number;
     expect(early).toBe(NOW - 18 * DAY + 30 * DAY);
     expect(early).toBeLessThan(exact);
     // Checking again at that time finds the exact change.
     expect(nextChangeAt(c, s, early)).toBe(exact);
+  });
+});
+
+describe('nextChangeAt closed form', () => {
+  it('agrees with the general search on random histories for did / did not in a last-N window', () => {
+    let seed = 99;
+    const rand = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 4294967296;
+    };
+    const shapes: Condition[] = [
+      { did: { event: 'A', window: { last: { hours: 5 } } } },
+      { did: { event: 'A', count: { op: 'at_least', value: 3 }, window: { last: { hours: 5 } } } },
+      { did: { event: 'A', where: [{ property: 'c', op: 'eq', value: 'x' }], count: { op: 'at_least', value: 2 }, window: { last: { days: 1 } } } },
+      { did_not: { event: 'A', window: { last: { hours: 2 } } } },
+      { did_not: { event: 'A', where: [{ property: 'c', op: 'eq', value: 'y' }], window: { last: { minutes: 90 } } } },
+    ];
+    let compared = 0;
+    for (let round = 0; round < 400; round++) {
+      const events: Array<[string, number, Record<string, unknown>]> = [];
+      const n = Math.floor(rand() * 8);
+      for (let i = 0; i < n; i++) {
+        // Some on the same instant, a few in the future, some long ago.
+        const offset = Math.floor((rand() - 0.85) * 30) * 15 * 60_000;
+        events.push([rand() < 0.8 ? 'A' : 'B', NOW + offset, { c: rand() < 0.5 ? 'x' : 'y' }]);
+      }
+      const s = subject(events);
+      for (const c of shapes) {
+        expect({ round, c, at: nextChangeAt(c, s, NOW) }).toEqual({ round, c, at: probeNextChange(c, s, NOW) });
+        compared++;
+      }
+    }
+    expect(compared).toBe(2000);
+  });
+});
+
+describe('counter keys', () => {
+  it('are short hashes of the canonical question, and records with the older canonical keys are renamed on read', async () => {
+    const { profileFromData } = await import('../profiles/types.ts');
+    const key = analyzeCondition({ did: { event: 'Product Viewed', where: [{ property: 'category', op: 'eq', value: 'Shoes' }] } })[0]?.key as string;
+    expect(key).toMatch(/^[0-9a-z]+\.[0-9a-z]+$/);
+    const legacy = '{"event":"Product Viewed","where":[{"op":"eq","property":"category","value":"Shoes"}]}';
+    const p = profileFromData({ id: 'p', mergedInto: null, createdAt: 1, updatedAt: 1 }, { counters: { [legacy]: { entries: [{ t: 5 }] } } });
+    expect(p.counters).toEqual({ [key]: { entries: [{ t: 5 }] } });
   });
 });

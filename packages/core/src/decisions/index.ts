@@ -6,3 +6,4 @@ export * from './manifest.ts';
 export * from './offers.ts';
 export * from './service.ts';
 export * from './tables.ts';
+export * from './profile-cache.ts';

@@ -7,6 +7,7 @@ import { type AccountRecord, newProfile, type ProfileRecord } from '../profiles/
 import type { Message } from '../protocol/segment.ts';
 import { type IdentityKey, identityKeyString, type StoredEvent, type StoreTx } from '../store.ts';
 import { applyAudiences, persistAudienceWrites } from '../audiences/apply.ts';
+import { emptyChanges, type ProfileChanges } from '../audiences/compiled.ts';
 import type { CompiledAudiences } from '../audiences/compiled.ts';
 import { mergeCounters, recordInCounters } from '../audiences/counters.ts';
 
@@ -101,16 +102,23 @@ export async function ingestGroup(tx: StoreTx, messages: Message[], settings: Gr
       countsAsNewCancellation,
     });
     await state.applyTraits(profile, m, timestamp);
+    const changed = state.changesOf(profile.id);
+    changed.calls = true;
+    if (m.type === 'identify' || m.type === 'group' || (m.type === 'track' && (m.event === 'Account Created' || m.event === 'Account Updated'))) changed.traits = true;
     if (m.type === 'track' && (goals.byEvent.size > 0 || m.event === EXPOSURE_EVENT || m.event === OFFER_VIEWED_EVENT)) {
       recordDecisionEvent(profile, { name: m.event, timestamp, properties: (m.properties ?? {}) as Record<string, unknown> }, goals, state.statDeltas);
     }
     if (m.type === 'track' || m.type === 'page' || m.type === 'screen') {
+      changed.events.add(event.name);
       if (compiled.specs.length > 0) {
         const properties = (m.properties ?? {}) as Record<string, unknown>;
         recordInCounters(profile.counters, compiled.specs, { name: event.name, timestamp, properties }, now);
       }
       if (compiled.usesContext && (m.context.page !== undefined || m.context.campaign !== undefined || m.context.location !== undefined)) {
-        if (!profile.lastContext || (profile.computed.lastSeen ?? 0) <= timestamp) profile.lastContext = requestContextOf(m.context);
+        if (!profile.lastContext || (profile.computed.lastSeen ?? 0) <= timestamp) {
+          profile.lastContext = requestContextOf(m.context);
+          changed.context = true;
+        }
       }
     }
     profile.updatedAt = Math.max(profile.updatedAt, event.receivedAt);
@@ -121,7 +129,13 @@ export async function ingestGroup(tx: StoreTx, messages: Message[], settings: Gr
   // A change dates from the latest event that caused it (never later than now).
   const latest = new Map<string, number>();
   for (const e of state.events) latest.set(e.profileId, Math.max(latest.get(e.profileId) ?? 0, e.timestamp));
-  const audienceWrites = applyAudiences(state.touchedProfiles(), compiled, now, (p) => Math.min(now, latest.get(p.id) ?? now));
+  const audienceWrites = applyAudiences(
+    state.touchedProfiles(),
+    compiled,
+    now,
+    (p) => Math.min(now, latest.get(p.id) ?? now),
+    (p) => state.changesOf(p.id),
+  );
   state.events.push(...audienceWrites.events);
   await state.flush();
   await persistAudienceWrites(tx, audienceWrites, { events: false });
@@ -160,12 +174,20 @@ class GroupState {
   private readonly redirects = new Map<string, string>();
   private readonly accounts = new Map<string, AccountRecord>();
   private readonly dirtyAccounts = new Set<string>();
+  /** What this group changed per profile: audiences whose inputs did not change are not evaluated. */
+  private readonly changes = new Map<string, ProfileChanges>();
 
   constructor(
     private readonly tx: StoreTx,
     private readonly settings: GroupSettings,
     private readonly compiled: CompiledAudiences,
   ) {}
+
+  changesOf(id: string): ProfileChanges {
+    let c = this.changes.get(id);
+    if (!c) this.changes.set(id, (c = emptyChanges()));
+    return c;
+  }
 
   touchedProfiles(): ProfileRecord[] {
     return [...this.dirtyProfiles].map((id) => this.profiles.get(id) as ProfileRecord);
@@ -218,6 +240,7 @@ class GroupState {
     const p = newProfile(this.settings.newId(), at);
     this.profiles.set(p.id, p);
     this.dirtyProfiles.add(p.id);
+    this.changesOf(p.id).full = true;
     return p;
   }
 
@@ -341,6 +364,7 @@ class GroupState {
     this.dirtyProfiles.add(survivor.id);
     this.dirtyProfiles.add(loser.id);
     this.merges.push({ from: loser.id, into: survivor.id });
+    this.changesOf(survivor.id).full = true;
     return survivor;
   }
 

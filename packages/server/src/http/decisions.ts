@@ -44,8 +44,8 @@ export interface DecisionRoutesOptions {
 }
 
 /**
- * Decide, manifest and snapshot (write or secret key: browsers call them), and the admin API of
- * the decision configuration (secret key, checked by the admin middleware before these routes).
+ * Decide, manifest and snapshot (write or secret key: browsers call them). Mounted before every
+ * other router: the hot path does not walk the admin routes.
  */
 export function decisionRoutes({ engine, resolver, limiter, connectors }: DecisionRoutesOptions): Router {
   const router = Router();
@@ -87,6 +87,13 @@ export function decisionRoutes({ engine, resolver, limiter, connectors }: Decisi
     res.json(secret ? snap : browserSnapshot(snap, d.manifest()));
   });
 
+  return router;
+}
+
+/** The admin API of the decision configuration (secret key, checked by the admin middleware before these routes). */
+export function decisionAdminRoutes({ engine, connectors }: { engine: Engine; connectors: ConnectorRuntime }): Router {
+  const router = Router();
+  const d = engine.decisions;
   for (const [collection, kind] of Object.entries(DECISION_COLLECTIONS)) {
     const base = `/v1/${collection}`;
     router.get(base, async (_req, res) => {

@@ -1,0 +1,77 @@
+import { type DecisionProfile, type IdentityKey, withDecisionProfileCache } from '@attune/core';
+import { describe, expect, it } from 'vitest';
+import { engineOn } from './fixtures.ts';
+import type { StoreContext } from './store-port-suite.ts';
+
+/** Decide's profile cache on this store: every local write is seen by the next decision. */
+export function describeDecisionCache(ctx: StoreContext): void {
+  describe('decision profile cache', () => {
+    it('serves repeated reads from memory and sees every committed change at once: traits, merges, exposures, erasure', async () => {
+      const engine = engineOn(ctx.store, { decisionCache: { ttlMs: 3_600_000 } });
+      expect((await engine.snapshot({ anonymousId: 'dc-a' })).profileId).toBeNull();
+      await engine.ingestCall({ anonymousId: 'dc-a', traits: { tier: 'silver' } }, 'identify');
+      expect((await engine.snapshot({ anonymousId: 'dc-a' })).traits).toMatchObject({ tier: 'silver' });
+      await engine.ingestCall({ anonymousId: 'dc-a', traits: { tier: 'gold' } }, 'identify');
+      expect((await engine.snapshot({ anonymousId: 'dc-a' })).traits).toMatchObject({ tier: 'gold' });
+
+      // A second device, then a login on both: the merged-away device reads the survivor.
+      await engine.ingestCall({ anonymousId: 'dc-b', traits: { color: 'red' } }, 'identify');
+      const b = await engine.snapshot({ anonymousId: 'dc-b' });
+      await engine.ingestCall({ anonymousId: 'dc-a', userId: 'dc-user' }, 'identify');
+      await engine.ingestCall({ anonymousId: 'dc-b', userId: 'dc-user' }, 'identify');
+      const merged = await engine.snapshot({ anonymousId: 'dc-b' });
+      expect(merged.profileId).not.toBe(b.profileId);
+      expect(merged.traits).toMatchObject({ tier: 'gold', color: 'red' });
+      expect((await engine.snapshot({ userId: 'dc-user' })).profileId).toBe(merged.profileId);
+
+      await engine.ingestCall({ userId: 'dc-user', event: 'Experiment Viewed', properties: { experiment_id: 'x', variation_id: 'b' } }, 'track');
+      expect((await engine.snapshot({ anonymousId: 'dc-a' })).assignments).toMatchObject({ x: { variant: 'b' } });
+
+      await engine.eraseProfile(merged.profileId as string);
+      expect((await engine.snapshot({ anonymousId: 'dc-a' })).profileId).toBeNull();
+      expect((await engine.snapshot({ userId: 'dc-user' })).profileId).toBeNull();
+    });
+
+    it('does not keep a read that raced a commit, and counts hits', async () => {
+      let release: () => void = () => undefined;
+      let gate: Promise<void> | null = null;
+      const slow = {
+        ...ctx.store,
+        async decisionProfile(key: IdentityKey): Promise<DecisionProfile | null> {
+          const value = await ctx.store.decisionProfile(key);
+          if (gate) await gate;
+          return value;
+        },
+      };
+      const { store, stats } = withDecisionProfileCache(slow, { ttlMs: 3_600_000, maxEntries: 10, now: () => Date.now() });
+      const engine = engineOn(store, { decisionCache: false });
+      await engine.ingestCall({ anonymousId: 'dc-race', traits: { n: 1 } }, 'identify');
+      gate = new Promise((r) => {
+        release = r;
+      });
+      const inFlight = store.decisionProfile({ type: 'anonymousId', value: 'dc-race' });
+      await new Promise((r) => setTimeout(r, 20));
+      await engine.ingestCall({ anonymousId: 'dc-race', traits: { n: 2 } }, 'identify');
+      release();
+      gate = null;
+      expect((await inFlight)?.traits.n).toBe(1);
+      // The stale read was not kept: the next read goes to the store and sees the commit.
+      expect((await store.decisionProfile({ type: 'anonymousId', value: 'dc-race' }))?.traits.n).toBe(2);
+      const before = stats().hits;
+      expect((await store.decisionProfile({ type: 'anonymousId', value: 'dc-race' }))?.traits.n).toBe(2);
+      expect(stats().hits).toBe(before + 1);
+    });
+
+    it('expires entries after the TTL, for writers outside this process', async () => {
+      let now = 1_000_000;
+      const { store } = withDecisionProfileCache(ctx.store, { ttlMs: 1000, maxEntries: 10, now: () => now });
+      const outside = engineOn(ctx.store, { decisionCache: false });
+      await outside.ingestCall({ anonymousId: 'dc-ttl', traits: { v: 1 } }, 'identify');
+      expect((await store.decisionProfile({ type: 'anonymousId', value: 'dc-ttl' }))?.traits.v).toBe(1);
+      await outside.ingestCall({ anonymousId: 'dc-ttl', traits: { v: 2 } }, 'identify');
+      expect((await store.decisionProfile({ type: 'anonymousId', value: 'dc-ttl' }))?.traits.v).toBe(1);
+      now += 1000;
+      expect((await store.decisionProfile({ type: 'anonymousId', value: 'dc-ttl' }))?.traits.v).toBe(2);
+    });
+  });
+}
