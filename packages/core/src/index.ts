@@ -15,4 +15,5 @@ export * from './store.ts';
 export * from './decisions/index.ts';
 export * from './stats/index.ts';
 export * from './recommend/index.ts';
+export * from './commerce/index.ts';
 export * from './exports/index.ts';
