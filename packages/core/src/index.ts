@@ -14,4 +14,6 @@ export * from './protocol/index.ts';
 export * from './store.ts';
 export * from './decisions/index.ts';
 export * from './stats/index.ts';
+export * from './recommend/index.ts';
+export * from './commerce/index.ts';
 export * from './exports/index.ts';

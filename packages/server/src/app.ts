@@ -12,6 +12,7 @@ import { importRoutes } from './http/imports.ts';
 import { keyRoutes } from './http/key-routes.ts';
 import { createOpenApiDocument } from './http/openapi.ts';
 import { profileRoutes } from './http/profiles.ts';
+import { recommendRoutes } from './http/recommend.ts';
 import { createRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './http/rate-limit.ts';
 import { requestLog } from './http/request-log.ts';
 import { trackingRoutes } from './http/tracking.ts';
@@ -79,6 +80,7 @@ export function createApp(options: AppOptions): express.Application {
     options.connectors ??
     createConnectorRuntime({ fetch: nodeFetch, timers: nodeTimers, clock: options.clock ?? { now: () => Date.now(), defer: (fn) => setImmediate(fn) }, logger });
   app.use(decisionRoutes({ engine, resolver, limiter, connectors }));
+  app.use(recommendRoutes({ engine, resolver, limiter }));
   app.use(trackingRoutes({ engine, resolver, limiter, logger }));
   app.use(ADMIN_PREFIXES, requestLog(logger, 'info'), adminAuth(resolver), limiter);
   app.use(profileRoutes(engine));

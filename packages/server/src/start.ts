@@ -42,6 +42,8 @@ export interface StartServerOptions {
   webhookBaseDelayMs?: number;
   /** Longest wait for in-flight requests in close() before connections are cut. Default 10 s. */
   shutdownTimeoutMs?: number;
+  /** How long recommendations reuse popular, trending and per-category lists. Default 5 minutes. */
+  recommendCacheMs?: number;
 }
 
 export interface StartedServer {
@@ -131,6 +133,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
       logger,
       newId: createIdGenerator(clock, cryptoRandom()),
       ...(options.externalIds ? { identity: { externalIds: options.externalIds } } : {}),
+      ...(options.recommendCacheMs !== undefined ? { recommendCacheMs: options.recommendCacheMs } : {}),
     });
     const generatedKeys = await prepareKeys(store, options, logger);
     await engine.audiences.reload();

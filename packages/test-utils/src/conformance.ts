@@ -8,6 +8,7 @@ import { describeEngine } from './engine-suite.ts';
 import { describeMemberships } from './membership-suite.ts';
 import { describeOutbox } from './outbox-suite.ts';
 import { describePartialEvaluation } from './partial-eval-suite.ts';
+import { describeRecommendations } from './recommend-suite.ts';
 import { describeStorePort, type StoreContext } from './store-port-suite.ts';
 
 export interface TestStore {
@@ -50,5 +51,6 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
     describeCatalogAndErasure(ctx);
     describeDecisionCache(ctx);
     describePartialEvaluation(ctx);
+    describeRecommendations(ctx);
   });
 }

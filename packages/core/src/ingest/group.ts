@@ -10,6 +10,8 @@ import { applyAudiences, persistAudienceWrites } from '../audiences/apply.ts';
 import { emptyChanges, type ProfileChanges } from '../audiences/compiled.ts';
 import type { CompiledAudiences } from '../audiences/compiled.ts';
 import { mergeCounters, recordInCounters } from '../audiences/counters.ts';
+import { RecommendDeltas } from '../recommend/deltas.ts';
+import { mergeShopping, recordShopping } from '../recommend/shopping.ts';
 
 export interface GroupSettings {
   /** The audiences in force when the group is committed. */
@@ -101,6 +103,7 @@ export async function ingestGroup(tx: StoreTx, messages: Message[], settings: Gr
       countsAsNewOrder,
       countsAsNewCancellation,
     });
+    recordShopping(profile.computed, event, countsAsNewOrder, state.recommend);
     await state.applyTraits(profile, m, timestamp);
     const changed = state.changesOf(profile.id);
     changed.calls = true;
@@ -166,6 +169,7 @@ function aliasPreviousKeys(previousId: string): IdentityKey[] {
 class GroupState {
   readonly events: StoredEvent[] = [];
   readonly statDeltas: StatDelta[] = [];
+  readonly recommend = new RecommendDeltas();
   readonly merges: Array<{ from: string; into: string }> = [];
   private readonly identities = new Map<string, string>();
   private readonly profiles = new Map<string, ProfileRecord>();
@@ -348,6 +352,7 @@ class GroupState {
     for (const e of this.events) if (e.profileId === loser.id) e.profileId = survivor.id;
     mergeTraits(survivor, loser, this.settings.identity.traitStrategies);
     mergeComputed(survivor.computed, loser.computed);
+    mergeShopping(survivor.computed, loser.computed);
     mergeDecisionState(survivor, loser);
     mergeCounters(survivor.counters, loser.counters, this.compiled.specs, this.settings.now());
     loser.counters = {};
@@ -417,6 +422,7 @@ class GroupState {
     }
     if (this.events.length > 0) await this.tx.appendEvents(this.events);
     if (this.statDeltas.length > 0) await this.tx.addExperimentStats(this.statDeltas);
+    if (!this.recommend.empty) await this.tx.addRecommendCounts(this.recommend.writes());
   }
 }
 

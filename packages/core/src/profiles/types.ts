@@ -1,6 +1,7 @@
 import type { ExperimentAssignment } from '../decisions/exposures.ts';
 import type { OfferImpressions } from '../decisions/offers.ts';
 import { counterKeyOf } from '../conditions/analyze.ts';
+import type { ShoppingState } from '../recommend/shopping.ts';
 
 /** A device seen on a profile, from `context.device` / `context.userAgent`. */
 export interface DeviceSeen {
@@ -38,6 +39,8 @@ export interface ComputedTraits {
   devices: DeviceSeen[];
   channels: Channel[];
   accountDeletedAt: number | null;
+  /** Recent items and shopping affinities, for recommendations (recommend/shopping.ts). */
+  shopping?: ShoppingState;
 }
 
 export interface TraitMeta {
