@@ -1,5 +1,6 @@
 module.exports = ({ env }) => ({
   'users-permissions': { config: { jwtSecret: env('JWT_SECRET', 'attune-demo-users-jwt-secret') } },
+  graphql: { config: { defaultLimit: 25, maxLimit: 100, depthLimit: 10 } },
   // Resolved by path: under pnpm's isolated node_modules, a plugin resolved by package name loses
   // its admin part (see TOOLCHAIN.md).
   attune: {
