@@ -18,7 +18,10 @@ export function startChild(script: string, env: Record<string, string>): Promise
   return new Promise((resolve, reject) => {
     // BENCH_PROFILE_DIR=dir writes a CPU profile of each peer there, to see where its time goes.
     const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-    const child = spawn(process.execPath, [...profile, '--conditions=@attune/source', '--import', 'tsx', join(BENCH_DIR, script)], {
+    // BENCH_BUILT=1 runs the peers on the packages' built output (`pnpm build` first), as a
+    // deployment does, instead of transpiling their TypeScript sources on the fly.
+    const source = process.env.BENCH_BUILT === '1' ? [] : ['--conditions=@attune/source'];
+    const child = spawn(process.execPath, [...profile, ...source, '--import', 'tsx', join(BENCH_DIR, script)], {
       cwd: REPO_ROOT,
       env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
