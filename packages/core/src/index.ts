@@ -15,3 +15,4 @@ export * from './store.ts';
 export * from './decisions/index.ts';
 export * from './stats/index.ts';
 export * from './exports/index.ts';
+export * from './privacy/index.ts';

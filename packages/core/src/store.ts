@@ -148,6 +148,10 @@ export interface StoreTx {
    * memberships and scheduled checks. Claimed messageIds stay, so a replay is a no-op.
    */
   eraseProfile(profileId: string): Promise<ErasedProfile>;
+  /** Of these suppression keys (privacy/gate.ts), those suppressed at `now`. */
+  suppressed(keys: string[], now: number): Promise<Set<string>>;
+  /** Suppresses keys until the given time (a later time wins over an earlier one). */
+  suppress(entries: Array<{ key: string; until: number }>): Promise<void>;
 }
 
 /** What `StoreTx.eraseProfile` removed. */
@@ -158,6 +162,8 @@ export interface ErasedProfile {
   identities: IdentityKey[];
   /** Audience ids the profile was a member of. */
   audiences: string[];
+  /** Experiment statistics rows the profile's contributions were withdrawn from (set by the engine). */
+  statistics?: number;
 }
 
 /** A catalog item as stored: tombstones are kept, so an older update never revives an item. */
@@ -211,11 +217,13 @@ export interface DecisionProfile {
   audiences: Record<string, number>;
   experiments: Record<string, { variant: string; at: number }>;
   offerImpressions: Record<string, { total: number; day: string; today: number }>;
+  /** Purposes the visitor granted, null when they never expressed consent. */
+  consent: Record<string, boolean> | null;
 }
 
 /**
  * A decision-profile row as both stores select it (`id`, `merged_into`, `traits`, `computed`,
- * `audiences`, `experiments`, `offers`); `parse` turns a column into an object (JSON text on
+ * `audiences`, `experiments`, `offers`, `consent` = data.consent.purposes); `parse` turns a column into an object (JSON text on
  * SQLite, already parsed jsonb on PostgreSQL). Missing fields are empty objects.
  */
 export function decisionProfileFromRow(row: Record<string, unknown>, parse: (column: unknown) => unknown): DecisionProfile {
@@ -230,6 +238,7 @@ export function decisionProfileFromRow(row: Record<string, unknown>, parse: (col
     audiences: obj(row.audiences),
     experiments: obj(row.experiments),
     offerImpressions: obj(row.offers),
+    consent: row.consent === null || row.consent === undefined ? null : obj(row.consent),
   };
 }
 

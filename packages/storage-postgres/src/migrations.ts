@@ -161,6 +161,16 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 7,
+    name: 'suppressions',
+    sql: `
+      CREATE TABLE suppressions (
+        key text COLLATE "C" PRIMARY KEY,
+        until bigint NOT NULL
+      );
+    `,
+  },
 ];
 
 export function quoteIdent(name: string): string {

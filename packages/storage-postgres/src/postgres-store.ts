@@ -158,7 +158,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     },
     async decisionProfile(key) {
       const columns = `p.id, p.merged_into, p.data->'traits' AS traits, p.data->'computed' AS computed, p.data->'audiences' AS audiences,
-        p.data->'experiments' AS experiments, p.data->'offerImpressions' AS offers`;
+        p.data->'experiments' AS experiments, p.data->'offerImpressions' AS offers, p.data->'consent'->'purposes' AS consent`;
       let { rows } = await query<Row>(`SELECT ${columns} FROM identities i JOIN profiles p ON p.id = i.profile_id WHERE i.type = $1 AND i.value = $2`, [key.type, key.value]);
       for (let hops = 0; rows[0]?.merged_into && hops < 100; hops++) {
         ({ rows } = await query<Row>(`SELECT ${columns} FROM profiles p WHERE p.id = $1`, [rows[0].merged_into]));

@@ -128,4 +128,10 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (stream_id, type, id, locale)
   ) WITHOUT ROWID;
   `,
+  `
+  CREATE TABLE suppressions (
+    key TEXT PRIMARY KEY,
+    until INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -182,6 +182,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       erased.audiences = [...audiences].sort();
       return erased;
     },
+    async suppressed(keys, now) {
+      const out = new Set<string>();
+      for (const k of keys) if (st().isSuppressed.get(k, now)) out.add(k);
+      return out;
+    },
+    async suppress(entries) {
+      for (const e of entries) st().suppress.run(e.key, e.until);
+    },
   };
 
   function serialized<T>(fn: () => Promise<T>): Promise<T> {
@@ -442,15 +450,17 @@ function prepare(db: Database.Database) {
     decisionByIdentity: db.prepare(
       `SELECT p.id, p.merged_into, json_extract(p.data, '$.traits') AS traits, json_extract(p.data, '$.computed') AS computed,
               json_extract(p.data, '$.audiences') AS audiences, json_extract(p.data, '$.experiments') AS experiments,
-              json_extract(p.data, '$.offerImpressions') AS offers
+              json_extract(p.data, '$.offerImpressions') AS offers, json_extract(p.data, '$.consent.purposes') AS consent
          FROM identities i JOIN profiles p ON p.id = i.profile_id WHERE i.type = ? AND i.value = ?`,
     ),
     decisionById: db.prepare(
       `SELECT id, merged_into, json_extract(data, '$.traits') AS traits, json_extract(data, '$.computed') AS computed,
               json_extract(data, '$.audiences') AS audiences, json_extract(data, '$.experiments') AS experiments,
-              json_extract(data, '$.offerImpressions') AS offers
+              json_extract(data, '$.offerImpressions') AS offers, json_extract(data, '$.consent.purposes') AS consent
          FROM profiles WHERE id = ?`,
     ),
+    isSuppressed: db.prepare('SELECT 1 FROM suppressions WHERE key = ? AND until > ?'),
+    suppress: db.prepare('INSERT INTO suppressions (key, until) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET until = max(until, excluded.until)'),
     linkIdentity: db.prepare(
       `INSERT INTO identities (type, value, profile_id, first_seen) VALUES (?, ?, ?, ?)
        ON CONFLICT (type, value) DO UPDATE SET profile_id = excluded.profile_id`,

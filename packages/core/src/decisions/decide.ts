@@ -22,6 +22,8 @@ export interface DecisionSnapshot {
   assignments: Record<string, { variant: string; at: number }>;
   /** Offer impressions, for frequency caps. */
   offers: Record<string, OfferImpressions>;
+  /** Purposes the visitor granted (null: never expressed; absent: not read). */
+  consent?: Record<string, boolean> | null;
 }
 
 export const EMPTY_SNAPSHOT: DecisionSnapshot = { profileId: null, traits: {}, computed: {}, audiences: [], assignments: {}, offers: {} };
@@ -50,7 +52,9 @@ export type DecisionReason =
   | 'holdout'
   | 'global_holdout'
   | 'no_experience'
-  | 'unknown_slot';
+  | 'unknown_slot'
+  /** No personalization consent: the site's default, the profile not used. */
+  | 'no_consent';
 
 export type SlotPayload =
   | { type: 'content'; content: unknown }
@@ -61,7 +65,7 @@ export type SlotPayload =
   | { type: 'collect'; items: SlotPayload[] };
 
 export interface TraceStep {
-  step: 'holdout' | 'experience' | 'bucketing' | 'variant' | 'table' | 'model' | 'connector' | 'offers';
+  step: 'holdout' | 'experience' | 'bucketing' | 'variant' | 'table' | 'model' | 'connector' | 'offers' | 'consent';
   [key: string]: unknown;
 }
 

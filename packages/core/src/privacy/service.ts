@@ -1,0 +1,273 @@
+import { AttuneError } from '../errors.ts';
+import { normalizeIdentifier } from '../identity/identifiers.ts';
+import type { Clock } from '../ports.ts';
+import type { ErasedProfile, Store } from '../store.ts';
+import { type ConsentConfig, type ConsentState, type Grants, grantsFromCategories, NECESSARY, recordConsent } from './consent.ts';
+import { maskIdentifier } from './erasure.ts';
+
+export const PRIVACY_REQUEST_KIND = 'privacy-request';
+
+export type TargetStatus = 'pending' | 'delivered' | 'confirmed';
+
+/** One place an erasure must reach: the store itself, or a destination Attune sent data to. */
+export interface ErasureTarget {
+  /** `store`, or `activation:<id>` for a webhook destination (plugins register one too). */
+  target: string;
+  /**
+   * `delivery`: the destination's 2xx to the erasure notice confirms it (plain webhooks);
+   * `callback`: the destination confirms after deleting its copy, via
+   * `POST /v1/privacy/requests/:id/confirmations` (CMS and commerce adapters).
+   */
+  confirm: 'delivery' | 'callback';
+  status: TargetStatus;
+  /** Notices sent so far (the first one and resends). */
+  attempts: number;
+  updatedAt: string;
+  confirmedAt: string | null;
+  details?: Record<string, unknown>;
+}
+
+export interface PrivacyRequest {
+  id: string;
+  type: 'erasure';
+  /** `completed` once every target confirmed; `not_found` when no profile held the identifier. */
+  status: 'pending' | 'completed' | 'not_found';
+  /** The identifier asked for, masked: the receipt must not keep what was erased. */
+  identifier: { type: string; value: string };
+  profileIds: string[];
+  createdAt: string;
+  completedAt: string | null;
+  targets: ErasureTarget[];
+  /** The notice as sent, kept only until every destination confirmed, to resend it. */
+  notice?: ErasureNotice | undefined;
+}
+
+/** The `profile.erased` outbox payload: what destinations need to find and delete their copies. */
+export interface ErasureNotice {
+  id: string;
+  requestId: string | null;
+  profileId: string;
+  profileIds: string[];
+  identities: Array<{ type: string; value: string }>;
+  at: string;
+  /** Set on a resend: only this activation wants it. */
+  resendTo?: string;
+}
+
+/** A destination that holds copies of personal data and receives erasure notices. */
+export interface ErasureDestination {
+  id: string;
+  confirm: 'delivery' | 'callback';
+}
+
+export interface PrivacyServiceDeps {
+  store: Store;
+  clock: Clock;
+  consent: ConsentConfig;
+  newId: () => string;
+  resolveLive: (id: string) => Promise<{ id: string } | null>;
+  erase: (profileId: string, requestId: string) => Promise<{ erased: ErasedProfile; notice: ErasureNotice } | null>;
+  /** Writes a notice to the outbox again, for one destination only. */
+  resend: (notice: ErasureNotice, activationId: string) => Promise<void>;
+}
+
+export interface ConsentView {
+  profileId: string;
+  purposes: Grants;
+  /** False when the profile never expressed consent (the `unknown` default applies). */
+  expressed: boolean;
+  history: Array<{ purposes: Grants; at: string; source: string }>;
+}
+
+export function createPrivacyService(deps: PrivacyServiceDeps) {
+  const { store, clock, consent } = deps;
+
+  function view(profileId: string, state: ConsentState | undefined): ConsentView {
+    const purposes: Grants = {};
+    for (const p of consent.purposes) purposes[p] = p === NECESSARY || (state ? state.purposes[p] === true : consent.unknown === 'all');
+    return {
+      profileId,
+      purposes,
+      expressed: state !== undefined,
+      history: (state?.history ?? []).map((h) => ({ purposes: h.purposes, at: new Date(h.at).toISOString(), source: h.source })),
+    };
+  }
+
+  async function update(id: string, change: (r: PrivacyRequest) => boolean): Promise<PrivacyRequest | null> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const doc = await store.docs.get(PRIVACY_REQUEST_KIND, id);
+      if (!doc) return null;
+      const r = structuredCloneJson(doc.body as PrivacyRequest);
+      if (!change(r)) return r;
+      if (r.status === 'pending' && r.targets.every((t) => t.status === 'confirmed')) {
+        r.status = 'completed';
+        r.completedAt = new Date(clock.now()).toISOString();
+        // Every copy is gone: the identifiers the notice carried go too.
+        delete r.notice;
+      }
+      if (await store.docs.put(PRIVACY_REQUEST_KIND, id, r, doc.version, clock.now())) return r;
+    }
+    throw new AttuneError('CONFLICT', `privacy request ${id} changed too often to update`);
+  }
+
+  const service = {
+    config: consent,
+    async getConsent(profileId: string): Promise<ConsentView | null> {
+      const live = await deps.resolveLive(profileId);
+      if (!live) return null;
+      const p = await store.getProfile(live.id);
+      return p ? view(p.id, p.consent) : null;
+    },
+    /**
+     * Grants or revokes purposes on a profile, with the source named in its history. Category
+     * names map to purposes as on events; unknown names are an error.
+     */
+    async setConsent(profileId: string, input: { purposes: Record<string, boolean>; source?: string | undefined }): Promise<ConsentView | null> {
+      const unknown = Object.keys(input.purposes).filter((k) => !consent.purposes.includes(k) && consent.categories[k] === undefined);
+      if (unknown.length > 0) {
+        throw new AttuneError('VALIDATION', `purposes.${unknown[0]}: unknown purpose (declared: ${consent.purposes.join(', ')})`, {
+          issues: unknown.map((k) => ({ path: `purposes.${k}`, message: 'unknown purpose' })),
+        });
+      }
+      const live = await deps.resolveLive(profileId);
+      if (!live) return null;
+      const grants = grantsFromCategories(input.purposes, consent);
+      const now = clock.now();
+      const state = await store.transaction(async (tx) => {
+        const p = (await tx.getProfiles([live.id])).get(live.id);
+        if (!p) return null;
+        p.consent = recordConsent(p.consent, { purposes: grants, at: now, source: input.source ?? 'api' }, consent);
+        p.updatedAt = Math.max(p.updatedAt, now);
+        await tx.putProfiles([p]);
+        return p.consent;
+      });
+      return state ? view(live.id, state) : null;
+    },
+
+    /**
+     * Erases the profile an identifier (or profile id) names and opens a request whose receipt
+     * lists the store (confirmed when the transaction commits) and every destination, pending
+     * until each confirms.
+     */
+    async requestErasure(input: { type: string; value: string }, destinations: ErasureDestination[]): Promise<PrivacyRequest> {
+      const id = `er_${deps.newId()}`;
+      let profileId: string | null = null;
+      if (input.type === 'profileId') profileId = input.value;
+      else {
+        const normalized = normalizeIdentifier(input.type, input.value);
+        if (normalized !== null) profileId = await store.findProfileId({ type: input.type, value: normalized });
+      }
+      const done = profileId === null ? null : await deps.erase(profileId, id);
+      const erased = done?.erased ?? null;
+      const at = new Date(clock.now()).toISOString();
+      const request: PrivacyRequest = {
+        id,
+        type: 'erasure',
+        status: erased ? 'pending' : 'not_found',
+        identifier: { type: input.type, value: maskIdentifier(input.value) },
+        profileIds: erased?.profileIds ?? [],
+        createdAt: at,
+        completedAt: null,
+        targets: erased
+          ? [
+              {
+                target: 'store',
+                confirm: 'delivery',
+                status: 'confirmed',
+                attempts: 1,
+                updatedAt: at,
+                confirmedAt: at,
+                details: { kind: store.kind, events: erased.events, identities: erased.identities.length, audiences: erased.audiences.length, statistics: erased.statistics ?? 0 },
+              },
+              ...destinations.map((d): ErasureTarget => ({ target: `activation:${d.id}`, confirm: d.confirm, status: 'pending', attempts: 0, updatedAt: at, confirmedAt: null })),
+            ]
+          : [],
+        ...(done && destinations.length > 0 ? { notice: done.notice } : {}),
+      };
+      if (erased && request.targets.every((t) => t.status === 'confirmed')) {
+        request.status = 'completed';
+        request.completedAt = at;
+      }
+      await store.docs.put(PRIVACY_REQUEST_KIND, id, request, 0, clock.now());
+      const { notice: _notice, ...receipt } = request;
+      return receipt;
+    },
+    /** The receipt (without the notice it keeps for resends). */
+    async getRequest(id: string): Promise<PrivacyRequest | null> {
+      const r = (await store.docs.get(PRIVACY_REQUEST_KIND, id))?.body as PrivacyRequest | undefined;
+      if (!r) return null;
+      const { notice: _notice, ...receipt } = r;
+      return receipt;
+    },
+    /** A notice reached a destination (2xx): confirmed for `delivery` destinations, delivered otherwise. */
+    noticeDelivered(requestId: string, target: string): Promise<PrivacyRequest | null> {
+      return update(requestId, (r) => {
+        const t = r.targets.find((x) => x.target === target);
+        if (!t || t.status === 'confirmed') return false;
+        const at = new Date(clock.now()).toISOString();
+        t.attempts += 1;
+        t.updatedAt = at;
+        t.status = t.confirm === 'delivery' ? 'confirmed' : 'delivered';
+        if (t.status === 'confirmed') t.confirmedAt = at;
+        return true;
+      });
+    },
+    /** A destination deleted its copy. Unknown targets are an error (what was asked, where). */
+    async confirm(requestId: string, target: string, details?: Record<string, unknown>): Promise<PrivacyRequest | null> {
+      let known = true;
+      const r = await update(requestId, (req) => {
+        const t = req.targets.find((x) => x.target === target);
+        if (!t) {
+          known = false;
+          return false;
+        }
+        if (t.status === 'confirmed') return false;
+        const at = new Date(clock.now()).toISOString();
+        t.status = 'confirmed';
+        t.updatedAt = at;
+        t.confirmedAt = at;
+        if (details) t.details = details;
+        return true;
+      });
+      if (r && !known) throw new AttuneError('NOT_FOUND', `privacy request ${requestId} has no target "${target}" (targets: ${r.targets.map((t) => t.target).join(', ')})`);
+      return r;
+    },
+    /** Requests with a destination still unconfirmed whose last notice is older than `olderThanMs`: to resend. */
+    async unconfirmed(olderThanMs: number): Promise<Array<{ request: PrivacyRequest; target: ErasureTarget }>> {
+      const now = clock.now();
+      const out: Array<{ request: PrivacyRequest; target: ErasureTarget }> = [];
+      for (const doc of await store.docs.list(PRIVACY_REQUEST_KIND)) {
+        const r = doc.body as PrivacyRequest;
+        if (r.status !== 'pending') continue;
+        for (const t of r.targets) if (t.status !== 'confirmed' && now - Date.parse(t.updatedAt) >= olderThanMs) out.push({ request: r, target: t });
+      }
+      return out;
+    },
+    /**
+     * Sends the erasure notice again to every destination that has not confirmed within
+     * `olderThanMs` (a scheduled job calls this); returns how many notices were resent.
+     */
+    async resendUnconfirmed(olderThanMs: number): Promise<number> {
+      let n = 0;
+      for (const { request, target } of await service.unconfirmed(olderThanMs)) {
+        if (!request.notice || !target.target.startsWith('activation:')) continue;
+        await deps.resend(request.notice, target.target.slice('activation:'.length));
+        await update(request.id, (r) => {
+          const t = r.targets.find((x) => x.target === target.target);
+          if (!t || t.status === 'confirmed') return false;
+          t.updatedAt = new Date(clock.now()).toISOString();
+          return true;
+        });
+        n++;
+      }
+      return n;
+    },
+  };
+  return service;
+}
+
+export type PrivacyService = ReturnType<typeof createPrivacyService>;
+
+function structuredCloneJson<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}
