@@ -405,6 +405,8 @@ export function createEngine(options: EngineOptions): Engine {
     let p = user !== null ? await store.decisionProfile({ type: 'userId', value: user }) : null;
     if (!p && anon !== null) p = await store.decisionProfile({ type: 'anonymousId', value: anon });
     if (!p) return EMPTY_SNAPSHOT;
+    // No personalization consent: nothing of the profile leaves the store, for decide or a browser.
+    if (effectiveGrants(p.consent, null, ingestPrivacy.consent)[PERSONALIZATION] !== true) return { ...EMPTY_SNAPSHOT, profileId: p.id, consent: p.consent };
     return {
       profileId: p.id,
       traits: p.traits,

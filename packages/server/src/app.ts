@@ -12,6 +12,7 @@ import { importRoutes } from './http/imports.ts';
 import { keyRoutes } from './http/key-routes.ts';
 import { createOpenApiDocument } from './http/openapi.ts';
 import { profileRoutes } from './http/profiles.ts';
+import { privacyRoutes } from './http/privacy.ts';
 import { createRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './http/rate-limit.ts';
 import { requestLog } from './http/request-log.ts';
 import { trackingRoutes } from './http/tracking.ts';
@@ -47,6 +48,7 @@ export const ADMIN_PREFIXES = [
   '/v1/audiences',
   '/v1/activations',
   '/v1/catalog',
+  '/v1/privacy',
   ...DECISION_ADMIN_PREFIXES,
 ];
 
@@ -81,6 +83,7 @@ export function createApp(options: AppOptions): express.Application {
   app.use(decisionRoutes({ engine, resolver, limiter, connectors }));
   app.use(trackingRoutes({ engine, resolver, limiter, logger }));
   app.use(ADMIN_PREFIXES, requestLog(logger, 'info'), adminAuth(resolver), limiter);
+  app.use(privacyRoutes(engine, store));
   app.use(profileRoutes(engine));
   app.use(importRoutes(engine));
   app.use(keyRoutes(store, resolver));

@@ -1,8 +1,8 @@
-import { randomFillSync } from 'node:crypto';
+import { createHmac, randomFillSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Clock, createEngine, createIdGenerator, type Engine, type Logger, type Store } from '@attune/core';
+import { type Clock, type ConsentConfigInput, createEngine, createIdGenerator, type Engine, type Logger, type Store } from '@attune/core';
 import { createSqliteStore } from '@attune/storage-sqlite';
 import { startActivationWorker } from './activations/worker.ts';
 import { createApp } from './app.ts';
@@ -42,6 +42,19 @@ export interface StartServerOptions {
   webhookBaseDelayMs?: number;
   /** Longest wait for in-flight requests in close() before connections are cut. Default 10 s. */
   shutdownTimeoutMs?: number;
+  privacy?: {
+    /** Purposes, the unknown-consent default and the per-event, per-field policy. */
+    consent?: ConsentConfigInput;
+    /**
+     * Key of the HMAC-SHA256 that hashes fields and suppressed identifiers (ATTUNE_HASH_KEY). Keep
+     * it outside the database: without it the hashes cannot be matched to a person.
+     */
+    hashKey?: string;
+    /** How long an erased profile's identifiers are refused at ingestion. Default 30 days. */
+    suppressForMs?: number;
+    /** Erasure notices not confirmed after this long are sent again. Default 1 hour. */
+    erasureResendMs?: number;
+  };
 }
 
 export interface StartedServer {
@@ -64,6 +77,11 @@ export async function openStore(options: Pick<StartServerOptions, 'dataDir' | 'd
     return createPostgresStore({ connectionString: options.databaseUrl });
   }
   return createSqliteStore({ filename: join(options.dataDir ?? './.attune', 'attune.db') });
+}
+
+/** HMAC-SHA256, hex: the engine's hasher for hashed fields and suppressed identifiers. */
+export function hmacHasher(key: string): (value: string) => string {
+  return (value) => createHmac('sha256', key).update(value).digest('hex');
 }
 
 /** Math.random's shape, from the OS's CSPRNG, a pooled buffer at a time. */
@@ -125,18 +143,25 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
   try {
     await store.migrate();
     const clock: Clock = options.clock ?? { now: () => Date.now(), defer: (fn) => setImmediate(fn) };
+    const hashKey = options.privacy?.hashKey ?? process.env.ATTUNE_HASH_KEY;
+    if (hashKey === undefined) logger.warn({}, 'ATTUNE_HASH_KEY is not set: hashed fields and suppressed identifiers use a well-known key');
     const engine = createEngine({
       store,
       clock,
       logger,
       newId: createIdGenerator(clock, cryptoRandom()),
       ...(options.externalIds ? { identity: { externalIds: options.externalIds } } : {}),
+      privacy: {
+        ...(options.privacy?.consent ? { consent: options.privacy.consent } : {}),
+        ...(options.privacy?.suppressForMs !== undefined ? { suppressForMs: options.privacy.suppressForMs } : {}),
+        hash: hmacHasher(hashKey ?? 'attune-default-hash-key'),
+      },
     });
     const generatedKeys = await prepareKeys(store, options, logger);
     await engine.audiences.reload();
     await engine.decisions.reload();
 
-    const activations = startActivationWorker({ store, logger, ...(options.activationPollMs ? { pollMs: options.activationPollMs } : {}), ...(options.webhookBaseDelayMs !== undefined ? { baseDelayMs: options.webhookBaseDelayMs } : {}) });
+    const activations = startActivationWorker({ store, logger, privacy: engine.privacy, ...(options.privacy?.erasureResendMs !== undefined ? { erasureResendMs: options.privacy.erasureResendMs } : {}), ...(options.activationPollMs ? { pollMs: options.activationPollMs } : {}), ...(options.webhookBaseDelayMs !== undefined ? { baseDelayMs: options.webhookBaseDelayMs } : {}) });
     let closing = false;
     const app = createApp({
       activations,

@@ -2,7 +2,8 @@ import { AttuneError } from '../errors.ts';
 import { normalizeIdentifier } from '../identity/identifiers.ts';
 import type { Clock } from '../ports.ts';
 import type { ErasedProfile, Store } from '../store.ts';
-import { type ConsentConfig, type ConsentState, type Grants, grantsFromCategories, NECESSARY, recordConsent } from './consent.ts';
+import { type ConsentConfig, type ConsentState, effectiveGrants, type Grants, grantsFromCategories, NECESSARY, recordConsent } from './consent.ts';
+import type { ProfileRecord } from '../profiles/types.ts';
 import { maskIdentifier } from './erasure.ts';
 
 export const PRIVACY_REQUEST_KIND = 'privacy-request';
@@ -65,7 +66,7 @@ export interface PrivacyServiceDeps {
   clock: Clock;
   consent: ConsentConfig;
   newId: () => string;
-  resolveLive: (id: string) => Promise<{ id: string } | null>;
+  resolveLive: (id: string) => Promise<ProfileRecord | null>;
   erase: (profileId: string, requestId: string) => Promise<{ erased: ErasedProfile; notice: ErasureNotice } | null>;
   /** Writes a notice to the outbox again, for one destination only. */
   resend: (notice: ErasureNotice, activationId: string) => Promise<void>;
@@ -112,6 +113,15 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
 
   const service = {
     config: consent,
+    /**
+     * Whether a destination of this purpose may receive the profile's data now; null when the
+     * profile no longer exists (erased), so the caller decides (an exit may still go out).
+     */
+    async allows(profileId: string, purpose: string): Promise<boolean | null> {
+      const p = await deps.resolveLive(profileId);
+      if (!p) return null;
+      return effectiveGrants(p.consent?.purposes, null, consent)[purpose] === true;
+    },
     async getConsent(profileId: string): Promise<ConsentView | null> {
       const live = await deps.resolveLive(profileId);
       if (!live) return null;
@@ -150,6 +160,10 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
      * until each confirms.
      */
     async requestErasure(input: { type: string; value: string }, destinations: ErasureDestination[]): Promise<PrivacyRequest> {
+      return (await service.erase(input, destinations)).receipt;
+    },
+    /** `requestErasure`, also returning what the store removed. */
+    async erase(input: { type: string; value: string }, destinations: ErasureDestination[]): Promise<{ receipt: PrivacyRequest; erased: ErasedProfile | null }> {
       const id = `er_${deps.newId()}`;
       let profileId: string | null = null;
       if (input.type === 'profileId') profileId = input.value;
@@ -190,7 +204,7 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
       }
       await store.docs.put(PRIVACY_REQUEST_KIND, id, request, 0, clock.now());
       const { notice: _notice, ...receipt } = request;
-      return receipt;
+      return { receipt, erased };
     },
     /** The receipt (without the notice it keeps for resends). */
     async getRequest(id: string): Promise<PrivacyRequest | null> {
@@ -232,14 +246,18 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
       if (r && !known) throw new AttuneError('NOT_FOUND', `privacy request ${requestId} has no target "${target}" (targets: ${r.targets.map((t) => t.target).join(', ')})`);
       return r;
     },
-    /** Requests with a destination still unconfirmed whose last notice is older than `olderThanMs`: to resend. */
+    /** Destinations that received a notice but did not confirm within `olderThanMs` (pending ones: 10×): to resend. */
     async unconfirmed(olderThanMs: number): Promise<Array<{ request: PrivacyRequest; target: ErasureTarget }>> {
       const now = clock.now();
       const out: Array<{ request: PrivacyRequest; target: ErasureTarget }> = [];
       for (const doc of await store.docs.list(PRIVACY_REQUEST_KIND)) {
         const r = doc.body as PrivacyRequest;
         if (r.status !== 'pending') continue;
-        for (const t of r.targets) if (t.status !== 'confirmed' && now - Date.parse(t.updatedAt) >= olderThanMs) out.push({ request: r, target: t });
+        for (const t of r.targets) {
+          // A pending notice is still being retried by the delivery worker: resent only much later (dead-lettered).
+          const wait = t.status === 'delivered' ? olderThanMs : olderThanMs * 10;
+          if (t.status !== 'confirmed' && now - Date.parse(t.updatedAt) >= wait) out.push({ request: r, target: t });
+        }
       }
       return out;
     },
