@@ -49,7 +49,25 @@ export interface EventPage {
   nextCursor: string | null;
 }
 
-export type ApiKeyKind = 'write' | 'secret';
+/**
+ * `write`: sends events (public, per source); `decide`: asks for decisions (public);
+ * `secret`: the admin API, with a role.
+ */
+export type ApiKeyKind = 'write' | 'decide' | 'secret';
+
+/** What a secret key may do: `analyst` reads, `marketer` also changes audiences, experiences and activations, `admin` everything. */
+export type ApiKeyRole = 'analyst' | 'marketer' | 'admin';
+
+export interface ApiKeyScope {
+  /** Secret keys only; keys made before roles existed are admins. */
+  role?: ApiKeyRole;
+  /** Browser origins allowed to use a public key (`https://shop.example.com`); absent: any. */
+  origins?: string[];
+  /** The source a write key belongs to (`web`, `ios-app`, `pos`). */
+  source?: string;
+  /** Most requests per rate-limit window for this key (default: the server's limit). */
+  rateLimit?: number;
+}
 
 export interface ApiKeyRecord {
   id: string;
@@ -60,7 +78,9 @@ export interface ApiKeyRecord {
   /** The first characters of the key, to recognise it in lists. */
   prefix: string;
   createdAt: number;
+  /** When the key stops working: now for a revocation, later for a rotated key's overlap. */
   revokedAt: number | null;
+  scope?: ApiKeyScope;
 }
 
 /**
@@ -269,6 +289,7 @@ export interface Store {
     put(key: ApiKeyRecord): Promise<void>;
     list(): Promise<ApiKeyRecord[]>;
     findByHash(hash: string): Promise<ApiKeyRecord | null>;
+    /** Sets when the key stops working; an earlier time replaces a later one (a revocation ends a rotation overlap). */
     revoke(id: string, at: number): Promise<boolean>;
   };
   docs: ConfigDocuments;

@@ -6,6 +6,7 @@ import { type Clock, type ConsentConfigInput, createEngine, createIdGenerator, t
 import { createSqliteStore } from '@attune/storage-sqlite';
 import { startActivationWorker } from './activations/worker.ts';
 import { createApp } from './app.ts';
+import { auditedStore } from './audit.ts';
 import type { RateLimitOptions } from './http/rate-limit.ts';
 import { createApiKey, ensureKey } from './keys.ts';
 import { createLogger } from './logger.ts';
@@ -42,6 +43,10 @@ export interface StartServerOptions {
   webhookBaseDelayMs?: number;
   /** Longest wait for in-flight requests in close() before connections are cut. Default 10 s. */
   shutdownTimeoutMs?: number;
+  /** Hosts connectors may call (default: any public host; internal addresses only when listed). */
+  connectorHosts?: { allowHosts?: string[] };
+  /** Browser origins allowed to call the admin API. */
+  adminOrigins?: string[];
   privacy?: {
     /** Purposes, the unknown-consent default and the per-event, per-field policy. */
     consent?: ConsentConfigInput;
@@ -139,7 +144,9 @@ function urlHost(host: string | undefined): string {
  */
 export async function startServer(options: StartServerOptions = {}): Promise<StartedServer> {
   const logger = options.logger ?? createLogger({ level: process.env.ATTUNE_LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'info' });
-  const store = await openStore(options);
+  const raw = await openStore(options);
+  // Admin changes (configuration documents, keys) are recorded in the audit log.
+  const store = auditedStore(raw);
   try {
     await store.migrate();
     const clock: Clock = options.clock ?? { now: () => Date.now(), defer: (fn) => setImmediate(fn) };
@@ -172,6 +179,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
       isClosing: () => closing,
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
       ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
+      ...(options.connectorHosts ? { connectorHosts: options.connectorHosts } : {}),
+      ...(options.adminOrigins ? { adminOrigins: options.adminOrigins } : {}),
     });
     const server = createServer(app);
     await listen(server, options.port ?? DEFAULT_PORT, options.host);

@@ -304,8 +304,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     keys: {
       async put(k: ApiKeyRecord) {
         await query(
-          'INSERT INTO api_keys (id, kind, name, hash, prefix, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-          [k.id, k.kind, k.name, k.hash, k.prefix, k.createdAt, k.revokedAt],
+          'INSERT INTO api_keys (id, kind, name, hash, prefix, created_at, revoked_at, scope) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+          [k.id, k.kind, k.name, k.hash, k.prefix, k.createdAt, k.revokedAt, k.scope ? JSON.stringify(k.scope) : null],
         );
       },
       async list() {
@@ -317,7 +317,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         return rows[0] ? toKey(rows[0]) : null;
       },
       async revoke(id, at) {
-        const result = await query('UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id]);
+        const result = await query('UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND (revoked_at IS NULL OR revoked_at > $1)', [at, id]);
         return result.rowCount === 1;
       },
     },

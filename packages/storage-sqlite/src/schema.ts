@@ -134,4 +134,9 @@ export const MIGRATIONS: string[] = [
     until INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  ALTER TABLE api_keys ADD COLUMN scope TEXT;
+  -- Secret keys made before roles existed keep full access.
+  UPDATE api_keys SET scope = '{"role":"admin"}' WHERE kind = 'secret';
+  `,
 ];

@@ -344,7 +344,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     keys: {
       async put(k: ApiKeyRecord) {
-        st().putKey.run(k.id, k.kind, k.name, k.hash, k.prefix, k.createdAt, k.revokedAt);
+        st().putKey.run(k.id, k.kind, k.name, k.hash, k.prefix, k.createdAt, k.revokedAt, k.scope ? JSON.stringify(k.scope) : null);
       },
       async list() {
         return (st().listKeys.all() as Row[]).map(toKey);
@@ -354,7 +354,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         return row ? toKey(row) : null;
       },
       async revoke(id, at) {
-        return st().revokeKey.run(at, id).changes === 1;
+        return st().revokeKey.run(at, id, at).changes === 1;
       },
     },
     async experimentStats(experimentId) {
@@ -484,11 +484,11 @@ function prepare(db: Database.Database) {
        ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, traits = excluded.traits`,
     ),
     putKey: db.prepare(
-      'INSERT INTO api_keys (id, kind, name, hash, prefix, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO api_keys (id, kind, name, hash, prefix, created_at, revoked_at, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     listKeys: db.prepare('SELECT * FROM api_keys ORDER BY created_at, id'),
     keyByHash: db.prepare('SELECT * FROM api_keys WHERE hash = ?'),
-    revokeKey: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+    revokeKey: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND (revoked_at IS NULL OR revoked_at > ?)'),
     addMember: db.prepare(
       'INSERT INTO memberships (audience_id, profile_id, since) VALUES (?, ?, ?) ON CONFLICT (audience_id, profile_id) DO NOTHING',
     ),
@@ -639,5 +639,6 @@ function toKey(row: Row): ApiKeyRecord {
     prefix: row.prefix as string,
     createdAt: row.created_at as number,
     revokedAt: (row.revoked_at as number | null) ?? null,
+    ...(typeof row.scope === 'string' ? { scope: JSON.parse(row.scope) } : {}),
   };
 }
