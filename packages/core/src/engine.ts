@@ -25,6 +25,7 @@ import type { Message, MessageTypeName } from './protocol/segment.ts';
 import type { ErasedProfile, EventPage, IdentityKey, Store } from './store.ts';
 import { type ConsentConfigInput, consentOfContext, effectiveGrants, PERSONALIZATION, parseConsentConfig } from './privacy/consent.ts';
 import { statWithdrawals } from './privacy/erasure.ts';
+import { createRetention, parseRetentionPolicy, type Retention, type RetentionPolicyInput } from './privacy/retention.ts';
 import { type IngestPrivacy, suppressionKey } from './privacy/gate.ts';
 import { createPrivacyService, type ErasureNotice, type PrivacyService } from './privacy/service.ts';
 
@@ -46,6 +47,8 @@ export interface EngineOptions {
    */
   decisionCache?: { ttlMs?: number; maxEntries?: number } | false;
   privacy?: PrivacyOptions;
+  /** Retention per event name and for inactive anonymous profiles (privacy/retention.ts). */
+  retention?: RetentionPolicyInput;
 }
 
 export interface PrivacyOptions {
@@ -128,6 +131,8 @@ export interface Engine {
   eraseProfile(profileId: string, options?: { requestId?: string }): Promise<ErasedProfile | null>;
   /** Consent by purpose, erasure requests and their receipts. */
   readonly privacy: PrivacyService;
+  /** The retention policy's dry run and its application. */
+  readonly retention: Retention;
   /** Waits until every accepted call is committed. */
   drain(): Promise<void>;
 }
@@ -186,6 +191,12 @@ export function createEngine(options: EngineOptions): Engine {
     },
   });
   const parseOptions = () => ({ receivedAt: clock.now(), newId });
+  const retention = createRetention(parseRetentionPolicy(options.retention), {
+    store,
+    clock,
+    newId,
+    eraseExpired: async (id) => (await erase(id, null, false)) !== null,
+  });
   const privacy = createPrivacyService({
     store,
     clock,
@@ -297,6 +308,7 @@ export function createEngine(options: EngineOptions): Engine {
       return (await erase(profileId, eraseOptions.requestId ?? null))?.erased ?? null;
     },
     privacy,
+    retention,
     async decide(raw, options = {}) {
       const parsed = decideRequestSchema.safeParse(raw);
       if (!parsed.success) {
@@ -364,7 +376,7 @@ export function createEngine(options: EngineOptions): Engine {
     return { profileId, decisions: decisionsOut, exposures: [], offersShown: [], ...(request.explain ? { trace: { unit: '', now: new Date(clock.now()).toISOString() } } : {}) };
   }
 
-  async function erase(profileId: string, requestId: string | null): Promise<{ erased: ErasedProfile; notice: ErasureNotice } | null> {
+  async function erase(profileId: string, requestId: string | null, suppress = true): Promise<{ erased: ErasedProfile; notice: ErasureNotice } | null> {
     // Calls accepted before the erasure are committed first, so none lands after it.
     await committer.drain();
     const live = await resolveLive(profileId);
@@ -378,7 +390,7 @@ export function createEngine(options: EngineOptions): Engine {
       const withdrawals = profile ? statWithdrawals(profile) : [];
       if (withdrawals.length > 0) await tx.addExperimentStats(withdrawals);
       result.statistics = withdrawals.length;
-      if (ingestPrivacy.suppressForMs > 0 && result.identities.length > 0) {
+      if (suppress && ingestPrivacy.suppressForMs > 0 && result.identities.length > 0) {
         await tx.suppress(result.identities.map((k) => ({ key: suppressionKey(k, ingestPrivacy.hash), until: now + ingestPrivacy.suppressForMs })));
       }
       const notice: ErasureNotice = {

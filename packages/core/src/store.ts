@@ -170,6 +170,8 @@ export interface StoreTx {
   eraseProfile(profileId: string): Promise<ErasedProfile>;
   /** Of these suppression keys (privacy/gate.ts), those suppressed at `now`. */
   suppressed(keys: string[], now: number): Promise<Set<string>>;
+  /** Deletes these events (retention); returns how many existed. */
+  deleteEvents(keys: Array<{ profileId: string; messageId: string }>): Promise<number>;
   /** Suppresses keys until the given time (a later time wins over an earlier one). */
   suppress(entries: Array<{ key: string; until: number }>): Promise<void>;
 }
@@ -284,6 +286,10 @@ export interface Store {
   /** Profiles whose audience check is due at `now` or before, earliest first. */
   dueChecks(now: number, limit: number): Promise<Array<{ profileId: string; at: number }>>;
   memberships: MembershipReads;
+  /** Events of this name older than `before` (event time), oldest first: what a retention rule removes. */
+  expiredEvents(name: string, before: number, limit: number): Promise<Array<{ profileId: string; messageId: string; timestamp: number }>>;
+  /** Live profiles known by anonymous ids only, last updated before `before`, in id order. */
+  inactiveAnonymousProfiles(before: number, limit: number): Promise<string[]>;
   outbox: OutboxStore;
   keys: {
     put(key: ApiKeyRecord): Promise<void>;

@@ -156,6 +156,18 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       );
       return rows[0] ? toProfile(rows[0]) : null;
     },
+    async expiredEvents(name, before, limit) {
+      const { rows } = await query<Row>('SELECT profile_id, message_id, ts FROM events WHERE name = $1 AND ts < $2 ORDER BY ts, message_id LIMIT $3', [name, before, limit]);
+      return rows.map((r) => ({ profileId: r.profile_id as string, messageId: r.message_id as string, timestamp: Number(r.ts) }));
+    },
+    async inactiveAnonymousProfiles(before, limit) {
+      const { rows } = await query<Row>(
+        `SELECT id FROM profiles p WHERE merged_into IS NULL AND updated_at < $1
+           AND NOT EXISTS (SELECT 1 FROM identities i WHERE i.profile_id = p.id AND i.type <> 'anonymousId') ORDER BY id LIMIT $2`,
+        [before, limit],
+      );
+      return rows.map((r) => r.id as string);
+    },
     async decisionProfile(key) {
       const columns = `p.id, p.merged_into, p.data->'traits' AS traits, p.data->'computed' AS computed, p.data->'audiences' AS audiences,
         p.data->'experiments' AS experiments, p.data->'offerImpressions' AS offers, p.data->'consent'->'purposes' AS consent`;

@@ -182,6 +182,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       erased.audiences = [...audiences].sort();
       return erased;
     },
+    async deleteEvents(keys) {
+      let n = 0;
+      for (const k of keys) n += st().deleteEvent.run(k.profileId, k.messageId).changes;
+      return n;
+    },
     async suppressed(keys, now) {
       const out = new Set<string>();
       for (const k of keys) if (st().isSuppressed.get(k, now)) out.add(k);
@@ -234,6 +239,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       for (let hops = 0; row?.merged_into && hops < 100; hops++) row = st().decisionById.get(row.merged_into) as Row | undefined;
       if (!row || row.merged_into) return null;
       return decisionProfileFromRow(row, (v) => (typeof v === 'string' ? JSON.parse(v) : null));
+    },
+    async expiredEvents(name, before, limit) {
+      return (st().expiredEvents.all(name, before, limit) as Row[]).map((r) => ({ profileId: r.profile_id as string, messageId: r.message_id as string, timestamp: r.ts as number }));
+    },
+    async inactiveAnonymousProfiles(before, limit) {
+      return (st().inactiveAnonymous.all(before, limit) as Row[]).map((r) => r.id as string);
     },
     async findProfileId(key: IdentityKey) {
       const row = st().lookupIdentity.get(key.type, key.value) as { profile_id: string } | undefined;
@@ -458,6 +469,12 @@ function prepare(db: Database.Database) {
               json_extract(data, '$.audiences') AS audiences, json_extract(data, '$.experiments') AS experiments,
               json_extract(data, '$.offerImpressions') AS offers, json_extract(data, '$.consent.purposes') AS consent
          FROM profiles WHERE id = ?`,
+    ),
+    deleteEvent: db.prepare('DELETE FROM events WHERE profile_id = ? AND message_id = ?'),
+    expiredEvents: db.prepare('SELECT profile_id, message_id, ts FROM events WHERE name = ? AND ts < ? ORDER BY ts, message_id LIMIT ?'),
+    inactiveAnonymous: db.prepare(
+      `SELECT id FROM profiles p WHERE merged_into IS NULL AND updated_at < ?
+         AND NOT EXISTS (SELECT 1 FROM identities i WHERE i.profile_id = p.id AND i.type <> 'anonymousId') ORDER BY id LIMIT ?`,
     ),
     isSuppressed: db.prepare('SELECT 1 FROM suppressions WHERE key = ? AND until > ?'),
     suppress: db.prepare('INSERT INTO suppressions (key, until) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET until = max(until, excluded.until)'),

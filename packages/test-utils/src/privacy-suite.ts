@@ -147,4 +147,55 @@ export function describePrivacy(ctx: StoreContext): void {
       expect(none).toMatchObject({ status: 'not_found', targets: [] });
     });
   });
+
+  describe('retention', () => {
+    it('deletes exactly what its dry run listed: expired events, inactive anonymous profiles; nothing that expired or woke up since', async () => {
+      const DAY = 24 * 3600_000;
+      const T = Date.UTC(2026, 5, 1);
+      let now = T - 400 * DAY;
+      const engine = engineOn(ctx.store, {
+        clock: { now: () => now, defer: (f) => setImmediate(f) },
+        retention: { events: { 'Page Viewed': 30 }, anonymousProfilesInactiveDays: 365 },
+      });
+      const at = (ms: number) => new Date(ms).toISOString();
+      // Long ago: an anonymous visitor (expires), one who comes back later, and a known customer.
+      await engine.ingestCall({ anonymousId: 'rt-old', name: 'Home', timestamp: at(now) }, 'page');
+      await engine.ingestCall({ anonymousId: 'rt-back', name: 'Home', timestamp: at(now) }, 'page');
+      await engine.ingestCall({ userId: 'rt-known', name: 'Home', timestamp: at(now) }, 'page');
+      now = T - 5 * DAY;
+      await engine.ingestCall({ userId: 'rt-known', name: 'Recent', timestamp: at(now) }, 'page');
+      await engine.ingestCall({ userId: 'rt-known', event: 'Order Completed', properties: { order_id: 'rt-o' }, timestamp: at(T - 100 * DAY) }, 'track');
+      now = T;
+      const ids = Object.fromEntries(await Promise.all(['rt-old', 'rt-back'].map(async (a) => [a, await engine.findProfileId('anonymousId', a)] as const)));
+      const known = (await engine.findProfileId('userId', 'rt-known')) as string;
+      const all = async () => {
+        const out = new Set<string>();
+        for (const id of [...Object.values(ids), known]) for (const e of (await ctx.store.queryEvents({ profileId: id as string, limit: 100 })).events) out.add(e.messageId);
+        return out;
+      };
+      const before = await all();
+
+      const plan = await engine.retention.plan();
+      expect(plan.profiles.sort()).toEqual([ids['rt-old'], ids['rt-back']].sort());
+      expect(plan.events.map((e) => e.profileId).sort()).toEqual([ids['rt-old'], ids['rt-back'], known].sort());
+      expect(plan.events.every((e) => e.name === 'Page Viewed')).toBe(true);
+      expect(await engine.retention.getPlan(plan.id)).toEqual(plan);
+
+      // After the dry run: one listed visitor comes back, and an event expires that was not listed.
+      await engine.ingestCall({ anonymousId: 'rt-back', event: 'Returned', timestamp: at(T) }, 'track');
+      await engine.ingestCall({ userId: 'rt-known', name: 'Late', messageId: 'rt-late', timestamp: at(T - 60 * DAY) }, 'page');
+
+      const result = await engine.retention.apply(plan.id);
+      expect(result).toMatchObject({ deletedEvents: plan.events.length, erasedProfiles: 1, skippedProfiles: [ids['rt-back']] });
+      const after = await all();
+      const removed = [...before].filter((m) => !after.has(m)).sort();
+      expect(removed).toEqual(plan.events.map((e) => e.messageId).sort());
+      expect(after.has('rt-late')).toBe(true);
+      expect(await ctx.store.getProfile(ids['rt-old'] as string)).toBeNull();
+      expect(await engine.findProfileId('anonymousId', 'rt-back')).toBe(ids['rt-back']);
+      // Expired, not forgotten on request: the visitor may come back and be tracked anew.
+      expect((await engine.ingestCall({ anonymousId: 'rt-old', event: 'New Visit' }, 'track')).accepted).toBe(1);
+      await expect(engine.retention.apply(plan.id)).rejects.toThrow(/was applied/);
+    });
+  });
 }
