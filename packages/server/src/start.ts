@@ -2,7 +2,7 @@ import { createHmac, randomFillSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Clock, type ConsentConfigInput, createEngine, createIdGenerator, type Engine, type Logger, type Store } from '@attune/core';
+import { type Clock, type ConsentConfigInput, createEngine, type RetentionPolicyInput, createIdGenerator, type Engine, type Logger, type Store } from '@attune/core';
 import { createSqliteStore } from '@attune/storage-sqlite';
 import { startActivationWorker } from './activations/worker.ts';
 import { createApp } from './app.ts';
@@ -43,6 +43,8 @@ export interface StartServerOptions {
   webhookBaseDelayMs?: number;
   /** Longest wait for in-flight requests in close() before connections are cut. Default 10 s. */
   shutdownTimeoutMs?: number;
+  /** Retention per event name and for inactive anonymous profiles, run every `everyMs` (default daily). */
+  retention?: RetentionPolicyInput & { everyMs?: number };
   /** Hosts connectors may call (default: any public host; internal addresses only when listed). */
   connectorHosts?: { allowHosts?: string[] };
   /** Browser origins allowed to call the admin API. */
@@ -158,6 +160,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
       logger,
       newId: createIdGenerator(clock, cryptoRandom()),
       ...(options.externalIds ? { identity: { externalIds: options.externalIds } } : {}),
+      ...(options.retention ? { retention: retentionPolicy(options.retention) } : {}),
       privacy: {
         ...(options.privacy?.consent ? { consent: options.privacy.consent } : {}),
         ...(options.privacy?.suppressForMs !== undefined ? { suppressForMs: options.privacy.suppressForMs } : {}),
@@ -188,6 +191,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
     const url = `http://${urlHost(options.host)}:${port}`;
     logger.info({ url, store: store.kind }, 'attune is listening');
     const audienceLoop = startAudienceLoop(engine, logger, options.audienceCheckMs ?? 1000);
+    const retentionLoop = options.retention ? startRetentionLoop(engine, store, logger, options.retention.everyMs ?? 24 * 3600_000) : null;
 
     let closed: Promise<void> | undefined;
     const close = () => {
@@ -205,6 +209,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
           clearTimeout(cut);
         }
         await audienceLoop.stop();
+        await retentionLoop?.stop();
         await activations.stop();
         await engine.drain();
         await store.close();
@@ -245,6 +250,45 @@ function startAudienceLoop(engine: Engine, logger: Logger, everyMs: number): { s
       }
     })();
   }, everyMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+function retentionPolicy(input: RetentionPolicyInput & { everyMs?: number }): RetentionPolicyInput {
+  const { everyMs: _every, ...policy } = input;
+  return policy;
+}
+
+const RETENTION_LEASE = 'retention-lease';
+
+/**
+ * The scheduled retention job: a dry run, logged, then exactly it applied. With several nodes
+ * on one database a lease (a versioned document) lets one node run it per period.
+ */
+function startRetentionLoop(engine: Engine, store: Store, logger: Logger, everyMs: number): { stop(): Promise<void> } {
+  let running: Promise<void> | null = null;
+  const tick = async () => {
+    const now = Date.now();
+    const lease = await store.docs.get(RETENTION_LEASE, 'job');
+    const last = (lease?.body as { at?: number } | undefined)?.at ?? 0;
+    if (now - last < everyMs) return;
+    if (!(await store.docs.put(RETENTION_LEASE, 'job', { at: now }, lease?.version ?? 0, now))) return;
+    const { plan, result } = await engine.retention.run();
+    logger.info({ plan: plan.id, listedEvents: plan.events.length, listedProfiles: plan.profiles.length, ...result }, 'retention applied');
+  };
+  const timer = setInterval(() => {
+    if (running) return;
+    running = tick()
+      .catch((error) => logger.error({ err: String(error) }, 'retention job failed'))
+      .finally(() => {
+        running = null;
+      });
+  }, Math.min(everyMs, 60_000));
   timer.unref();
   return {
     async stop() {

@@ -77,5 +77,18 @@ export function privacyRoutes(engine: Engine, store: Store): Router {
     res.json(view);
   });
 
+  // Retention: a dry run lists what the policy removes; applying it deletes exactly that.
+  router.post('/v1/privacy/retention/plans', async (_req, res) => {
+    res.status(201).json(await engine.retention.plan());
+  });
+  router.get('/v1/privacy/retention/plans/:planId', async (req, res) => {
+    const plan = await engine.retention.getPlan(req.params.planId as string);
+    if (!plan) throw new AttuneError('NOT_FOUND', `no retention plan ${req.params.planId}`);
+    res.json(plan);
+  });
+  router.post('/v1/privacy/retention/plans/:planId/apply', async (req, res) => {
+    res.json(await engine.retention.apply(req.params.planId as string));
+  });
+
   return router;
 }

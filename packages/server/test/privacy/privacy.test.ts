@@ -11,7 +11,7 @@ describe.each(STORE_KINDS)('privacy over HTTP on %s', (kind) => {
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let adapter: Awaited<ReturnType<typeof startReceiver>>;
   beforeAll(async () => {
-    h = await startHarness(kind, { activationPollMs: 50, webhookBaseDelayMs: 50, privacy: { erasureResendMs: 300 } });
+    h = await startHarness(kind, { activationPollMs: 50, webhookBaseDelayMs: 50, privacy: { erasureResendMs: 300 }, retention: { events: { 'Old Thing': 30 }, everyMs: 3600_000 } });
     receiver = await startReceiver();
     adapter = await startReceiver();
   });
@@ -115,5 +115,26 @@ describe.each(STORE_KINDS)('privacy over HTTP on %s', (kind) => {
     expect(await json(h.track('/v1/track', { ...event, messageId: uid('m2') }))).toMatchObject({ accepted: 0, dropped: 1 });
     expect((await h.adminJson(`/v1/profiles?userId=${userId}`)).status).toBe(404);
     for (const a of [hook.id, cms.id]) expect((await send('DELETE', `/v1/activations/${a}`)).status).toBe(204);
+  });
+
+  it('lists expired events in a dry run and deletes exactly those when the plan is applied', async () => {
+    const userId = uid('rt');
+    const old = { userId, event: 'Old Thing', messageId: uid('old'), timestamp: new Date(Date.now() - 60 * 86400_000).toISOString(), context: prefs(true, true, true) };
+    const fresh = { userId, event: 'Old Thing', messageId: uid('fresh'), context: prefs(true, true, true) };
+    await h.track('/v1/track', old);
+    await h.track('/v1/track', fresh);
+    const id = (await h.adminJson<{ id: string }>(`/v1/profiles?userId=${userId}`)).body.id;
+    const planned = await send('POST', '/v1/privacy/retention/plans');
+    expect(planned.status).toBe(201);
+    const plan = (await planned.json()) as { id: string; events: Array<{ messageId: string }> };
+    expect(plan.events.map((e) => e.messageId)).toContain(old.messageId);
+    expect(plan.events.map((e) => e.messageId)).not.toContain(fresh.messageId);
+    expect((await h.adminJson(`/v1/privacy/retention/plans/${plan.id}`)).body).toEqual(plan);
+    const applied = await json<{ deletedEvents: number }>(send('POST', `/v1/privacy/retention/plans/${plan.id}/apply`));
+    expect(applied.deletedEvents).toBe(plan.events.length);
+    const left = (await h.adminJson<{ events: Array<{ messageId: string }> }>(`/v1/profiles/${id}/events`)).body.events.map((e) => e.messageId);
+    expect(left).toContain(fresh.messageId);
+    expect(left).not.toContain(old.messageId);
+    expect((await send('POST', `/v1/privacy/retention/plans/${plan.id}/apply`)).status).toBe(409);
   });
 });
