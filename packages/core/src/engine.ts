@@ -203,6 +203,8 @@ export function createEngine(options: EngineOptions): Engine {
     consent: ingestPrivacy.consent,
     newId,
     resolveLive: (id) => resolveLive(id),
+    logger,
+    summarize: (p) => summarizeComputed(p.computed),
     erase: (id, requestId) => erase(id, requestId),
     resend: async (notice, activationId) => {
       const now = clock.now();

@@ -1,4 +1,4 @@
-import { EXPOSURES_METRIC, PROFILE_ERASED_TOPIC } from '@attune/core';
+import { accessCsv, accessEventPages, EXPOSURES_METRIC, PROFILE_ERASED_TOPIC } from '@attune/core';
 import { describe, expect, it } from 'vitest';
 import { engineOn } from './fixtures.ts';
 import type { StoreContext } from './store-port-suite.ts';
@@ -145,6 +145,43 @@ export function describePrivacy(ctx: StoreContext): void {
 
       const none = await engine.privacy.requestErasure({ type: 'email', value: 'nobody@example.com' }, []);
       expect(none).toMatchObject({ status: 'not_found', targets: [] });
+    });
+  });
+
+  describe('access requests', () => {
+    it('exports profile, identities, events, audiences, consent and decisions served in the background, with progress, as JSON and CSV', async () => {
+      const engine = engineOn(ctx.store);
+      await engine.audiences.createGroup({ id: 'acc', name: 'Acc' });
+      await engine.audiences.createAudience({ id: 'acc-gold', groupId: 'acc', name: 'Gold', condition: { have: { trait: 'traits.tier', op: 'eq', value: 'gold' } } });
+      await engine.ingestCall({ userId: 'acc-user', traits: { tier: 'gold', email: 'acc@example.com' }, context: consent(ALL) }, 'identify');
+      const batch = Array.from({ length: 2500 }, (_, i) => ({ type: 'track', userId: 'acc-user', event: 'Viewed', messageId: `acc-${i}`, properties: { i } }));
+      await engine.ingestBatch({ batch });
+      await engine.ingestCall({ userId: 'acc-user', event: 'Experiment Viewed', properties: { experiment_id: 'acc-x', variation_id: 'b' } }, 'track');
+      const request = await engine.privacy.requestAccess({ type: 'email', value: 'acc@example.com' });
+      expect(request).toMatchObject({ type: 'access', status: 'pending', progress: { phase: 'queued' } });
+      let r = await engine.privacy.getRequest(request.id);
+      for (let i = 0; i < 200 && r?.status === 'pending'; i++) {
+        await new Promise((ok) => setTimeout(ok, 25));
+        r = await engine.privacy.getRequest(request.id);
+      }
+      // 2,502 calls plus the audience entry stored as an event.
+      expect(r).toMatchObject({ status: 'completed', progress: { phase: 'done', events: 2503, pages: 3 } });
+      const done = await engine.privacy.accessSummary(request.id);
+      expect(done?.summary.identities.map((i) => i.type).sort()).toEqual(['email', 'userId']);
+      expect(done?.summary.audiences.map((a) => a.id)).toEqual(['acc-gold']);
+      expect(done?.summary.consent?.purposes.marketing).toBe(true);
+      expect(done?.summary.decisions.experiments['acc-x']?.variant).toBe('b');
+      const events = [];
+      for await (const page of accessEventPages(ctx.store, request.id, r?.progress?.pages ?? 0)) events.push(...page);
+      expect(events).toHaveLength(2503);
+      expect(events.filter((e) => e.decision).map((e) => e.name)).toEqual(['Experiment Viewed']);
+      let csv = '';
+      for await (const chunk of accessCsv(done!.summary, accessEventPages(ctx.store, request.id, 3))) csv += chunk;
+      const lines = csv.trim().split('\n');
+      expect(lines[0]).toBe('record,id,name,time,data');
+      expect(lines.filter((l) => l.startsWith('event,'))).toHaveLength(2503);
+      expect(lines.some((l) => l.startsWith('identity,acc@example.com,email,'))).toBe(true);
+      expect(await engine.privacy.requestAccess({ type: 'email', value: 'nobody@example.com' })).toMatchObject({ status: 'not_found' });
     });
   });
 

@@ -5,6 +5,8 @@ import type { ErasedProfile, Store } from '../store.ts';
 import { type ConsentConfig, type ConsentState, effectiveGrants, type Grants, grantsFromCategories, NECESSARY, recordConsent } from './consent.ts';
 import type { ProfileRecord } from '../profiles/types.ts';
 import { maskIdentifier } from './erasure.ts';
+import { type AccessProgress, type AccessSummary, collectAccessExport } from './access.ts';
+import type { Logger } from '../ports.ts';
 
 export const PRIVACY_REQUEST_KIND = 'privacy-request';
 
@@ -30,9 +32,13 @@ export interface ErasureTarget {
 
 export interface PrivacyRequest {
   id: string;
-  type: 'erasure';
-  /** `completed` once every target confirmed; `not_found` when no profile held the identifier. */
-  status: 'pending' | 'completed' | 'not_found';
+  type: 'erasure' | 'access';
+  /** `completed` once every target confirmed (erasure) or the export is ready (access); `not_found` when no profile held the identifier. */
+  status: 'pending' | 'completed' | 'not_found' | 'failed';
+  /** Access requests: how far the background export got. */
+  progress?: AccessProgress;
+  /** Access requests: the export without its events (internal; served by the download). */
+  summary?: AccessSummary;
   /** The identifier asked for, masked: the receipt must not keep what was erased. */
   identifier: { type: string; value: string };
   profileIds: string[];
@@ -67,6 +73,9 @@ export interface PrivacyServiceDeps {
   consent: ConsentConfig;
   newId: () => string;
   resolveLive: (id: string) => Promise<ProfileRecord | null>;
+  logger: Logger;
+  /** The computed traits as the API shows them. */
+  summarize: (p: ProfileRecord) => unknown;
   erase: (profileId: string, requestId: string) => Promise<{ erased: ErasedProfile; notice: ErasureNotice } | null>;
   /** Writes a notice to the outbox again, for one destination only. */
   resend: (notice: ErasureNotice, activationId: string) => Promise<void>;
@@ -100,7 +109,7 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
       if (!doc) return null;
       const r = structuredCloneJson(doc.body as PrivacyRequest);
       if (!change(r)) return r;
-      if (r.status === 'pending' && r.targets.every((t) => t.status === 'confirmed')) {
+      if (r.type === 'erasure' && r.status === 'pending' && r.targets.every((t) => t.status === 'confirmed')) {
         r.status = 'completed';
         r.completedAt = new Date(clock.now()).toISOString();
         // Every copy is gone: the identifiers the notice carried go too.
@@ -206,12 +215,64 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
       const { notice: _notice, ...receipt } = request;
       return { receipt, erased };
     },
-    /** The receipt (without the notice it keeps for resends). */
+    /** The receipt (without the notice it keeps for resends, or an access export's content). */
     async getRequest(id: string): Promise<PrivacyRequest | null> {
       const r = (await store.docs.get(PRIVACY_REQUEST_KIND, id))?.body as PrivacyRequest | undefined;
       if (!r) return null;
-      const { notice: _notice, ...receipt } = r;
+      const { notice: _notice, summary: _summary, ...receipt } = r;
       return receipt;
+    },
+    /** An access request's export summary (profile, identities, audiences, consent, decisions) once ready. */
+    async accessSummary(id: string): Promise<{ request: PrivacyRequest; summary: AccessSummary } | null> {
+      const r = (await store.docs.get(PRIVACY_REQUEST_KIND, id))?.body as PrivacyRequest | undefined;
+      if (!r || r.type !== 'access' || r.status !== 'completed' || !r.summary) return null;
+      return { request: r, summary: r.summary };
+    },
+    /**
+     * Opens an access request and exports, in the background, everything held about the
+     * profile an identifier names; the request shows the progress.
+     */
+    async requestAccess(input: { type: string; value: string }): Promise<PrivacyRequest> {
+      const id = `ar_${deps.newId()}`;
+      let profileId: string | null = null;
+      if (input.type === 'profileId') profileId = input.value;
+      else {
+        const normalized = normalizeIdentifier(input.type, input.value);
+        if (normalized !== null) profileId = await store.findProfileId({ type: input.type, value: normalized });
+      }
+      const profile = profileId === null ? null : await deps.resolveLive(profileId);
+      const at = new Date(clock.now()).toISOString();
+      const request: PrivacyRequest = {
+        id,
+        type: 'access',
+        status: profile ? 'pending' : 'not_found',
+        identifier: { type: input.type, value: maskIdentifier(input.value) },
+        profileIds: profile ? [profile.id] : [],
+        createdAt: at,
+        completedAt: null,
+        targets: [],
+        ...(profile ? { progress: { phase: 'queued', events: 0, totalEvents: 0, pages: 0 } } : {}),
+      };
+      await store.docs.put(PRIVACY_REQUEST_KIND, id, request, 0, clock.now());
+      if (profile) {
+        const report = (progress: AccessProgress, summary?: AccessSummary) =>
+          update(id, (r) => {
+            r.progress = { ...progress };
+            if (summary) r.summary = summary;
+            if (progress.phase === 'done' || progress.phase === 'failed') {
+              r.status = progress.phase === 'done' ? 'completed' : 'failed';
+              r.completedAt = new Date(clock.now()).toISOString();
+            }
+            return true;
+          }).then(() => undefined);
+        clock.defer(() => {
+          collectAccessExport({ store, clock, logger: deps.logger, summarize: deps.summarize }, id, profile, report).catch((error: unknown) => {
+            deps.logger.error({ request: id, err: String(error) }, 'access export failed');
+            void report({ phase: 'failed', events: 0, totalEvents: 0, pages: 0, error: String(error) }).catch(() => undefined);
+          });
+        });
+      }
+      return request;
     },
     /** A notice reached a destination (2xx): confirmed for `delivery` destinations, delivered otherwise. */
     noticeDelivered(requestId: string, target: string): Promise<PrivacyRequest | null> {

@@ -1,4 +1,4 @@
-import { AttuneError, type Engine, LIMITS, type Store } from '@attune/core';
+import { accessCsv, accessEventPages, AttuneError, type Engine, LIMITS, type Store } from '@attune/core';
 import { Router } from 'express';
 import { z } from 'zod';
 import { erasureDestinations } from '../activations/activations.ts';
@@ -18,7 +18,8 @@ const consentBodySchema = z
 const requestBodySchema = (identifierTypes: string[]) =>
   z
     .object({
-      type: z.literal('erasure'),
+      /** `erasure`: forget the person everywhere; `access`: export everything held about them (background). */
+      type: z.enum(['erasure', 'access']),
       identifier: z.object({ type: z.enum(['profileId', ...identifierTypes] as [string, ...string[]]), value: z.string().min(1).max(LIMITS.maxIdLength) }).strict(),
     })
     .strict();
@@ -32,7 +33,7 @@ const confirmationBodySchema = z
   })
   .strict();
 
-const requestIdSchema = z.string().regex(/^er_[A-Za-z0-9]{1,64}$/, 'must be a privacy request id (er_…)');
+const requestIdSchema = z.string().regex(/^(er|ar)_[A-Za-z0-9]{1,64}$/, 'must be a privacy request id (er_… or ar_…)');
 
 /** Consent per profile, erasure requests with receipts, and destinations' confirmations. */
 export function privacyRoutes(engine: Engine, store: Store): Router {
@@ -56,6 +57,10 @@ export function privacyRoutes(engine: Engine, store: Store): Router {
   // An erasure by any identifier; the receipt lists the store and every destination.
   router.post('/v1/privacy/requests', async (req, res) => {
     const body = parseInput(requestBodySchema(engine.identifierTypes), await jsonBody(req, res, { bytes: 16 * 1024, label: '/v1/privacy/requests' }));
+    if (body.type === 'access') {
+      res.status(202).json(await engine.privacy.requestAccess(body.identifier));
+      return;
+    }
     const receipt = await engine.privacy.requestErasure(body.identifier, await erasureDestinations(store));
     res.status(201).json(receipt);
   });
@@ -65,6 +70,36 @@ export function privacyRoutes(engine: Engine, store: Store): Router {
     const receipt = await engine.privacy.getRequest(id);
     if (!receipt) throw new AttuneError('NOT_FOUND', `no privacy request ${id}`);
     res.json(receipt);
+  });
+
+  // The access export, once ready: one JSON document, or one CSV of every record.
+  router.get('/v1/privacy/requests/:requestId/export', async (req, res) => {
+    const id = parseInput(requestIdSchema, req.params.requestId, ['requestId']);
+    const format = parseInput(z.enum(['json', 'csv']).default('json'), req.query.format, ['format']);
+    const ready = await engine.privacy.accessSummary(id);
+    if (!ready) {
+      const r = await engine.privacy.getRequest(id);
+      if (!r || r.type !== 'access') throw new AttuneError('NOT_FOUND', `no access request ${id}`);
+      throw new AttuneError('CONFLICT', `access request ${id} is ${r.status} (${r.progress?.phase ?? 'queued'}, ${r.progress?.events ?? 0} events so far)`);
+    }
+    const pages = accessEventPages(store, id, ready.request.progress?.pages ?? 0);
+    res.setHeader('content-disposition', `attachment; filename="${id}.${format}"`);
+    if (format === 'csv') {
+      res.type('text/csv; charset=utf-8');
+      for await (const chunk of accessCsv(ready.summary, pages)) res.write(chunk);
+      res.end();
+      return;
+    }
+    res.type('application/json');
+    res.write(`${JSON.stringify({ request: { id, createdAt: ready.request.createdAt, completedAt: ready.request.completedAt }, ...ready.summary }).slice(0, -1)},"events":[`);
+    let first = true;
+    for await (const page of pages) {
+      for (const e of page) {
+        res.write(`${first ? '' : ','}${JSON.stringify(e)}`);
+        first = false;
+      }
+    }
+    res.end(']}');
   });
 
   // Called by a destination (the Strapi plugin, a commerce adapter) once its copy is deleted.

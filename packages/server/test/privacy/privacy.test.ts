@@ -137,4 +137,23 @@ describe.each(STORE_KINDS)('privacy over HTTP on %s', (kind) => {
     expect(left).not.toContain(old.messageId);
     expect((await send('POST', `/v1/privacy/retention/plans/${plan.id}/apply`)).status).toBe(409);
   });
+
+  it('exports a person\'s data in the background with progress, as JSON and CSV', async () => {
+    const userId = uid('acc');
+    await h.track('/v1/identify', { userId, traits: { email: `${userId}@example.com`, plan: 'pro' }, context: prefs(true, true, true) });
+    await h.track('/v1/batch', { batch: Array.from({ length: 30 }, (_, i) => ({ type: 'track', userId, event: 'Viewed', properties: { i } })) });
+    const created = await send('POST', '/v1/privacy/requests', { type: 'access', identifier: { type: 'userId', value: userId } });
+    expect(created.status).toBe(202);
+    const request = (await created.json()) as { id: string };
+    const done = await until(() => h.adminJson<{ status: string; progress: { phase: string; events: number } }>(`/v1/privacy/requests/${request.id}`), (r) => r.body.status === 'completed');
+    expect(done.body.progress).toMatchObject({ phase: 'done', events: 31 });
+    const exported = await h.adminJson<{ profile: { traits: Record<string, unknown> }; identities: unknown[]; consent: { purposes: Record<string, boolean> }; events: unknown[] }>(`/v1/privacy/requests/${request.id}/export`);
+    expect(exported.body.profile.traits.plan).toBe('pro');
+    expect(exported.body.identities).toHaveLength(2);
+    expect(exported.body.consent.purposes.personalization).toBe(true);
+    expect(exported.body.events).toHaveLength(31);
+    const csv = await (await h.admin(`/v1/privacy/requests/${request.id}/export?format=csv`)).text();
+    expect(csv.split('\n')[0]).toBe('record,id,name,time,data');
+    expect(csv.split('\n').filter((l) => l.startsWith('event,'))).toHaveLength(31);
+  });
 });
