@@ -54,6 +54,8 @@ export const DEFAULT_EVENT_RULES: Record<string, EventRule> = {
   identify: { purpose: 'personalization', otherwise: 'drop', fields: {} },
   group: { purpose: 'personalization', otherwise: 'drop', fields: {} },
   alias: { purpose: 'personalization', otherwise: 'drop', fields: {} },
+  // The record of a consent change is itself necessary (proof of what was granted when).
+  'Consent Updated': { purpose: 'necessary', otherwise: 'drop', fields: {} },
 };
 
 export const consentConfigSchema = z
@@ -98,9 +100,13 @@ export function parseConsentConfig(input: unknown): ConsentConfig {
   return config;
 }
 
-/** Reads Segment's consent (`context.consent.categoryPreferences`) into purposes; null when absent. */
+/**
+ * Reads consent from a call's context into purposes: Segment's `consent.categoryPreferences`,
+ * or `consent.purposes` as @attune/tracker sends it. Null when absent.
+ */
 export function consentOfContext(context: unknown, config: ConsentConfig): Grants | null {
-  const prefs = (context as { consent?: { categoryPreferences?: unknown } } | undefined)?.consent?.categoryPreferences;
+  const consent = (context as { consent?: { categoryPreferences?: unknown; purposes?: unknown } } | undefined)?.consent;
+  const prefs = consent?.categoryPreferences ?? consent?.purposes;
   if (prefs === null || typeof prefs !== 'object' || Array.isArray(prefs)) return null;
   return grantsFromCategories(prefs as Record<string, unknown>, config);
 }
