@@ -78,7 +78,7 @@ export async function ingestGroup(tx: StoreTx, input: Message[], settings: Group
   const orderIds: string[] = [];
   const cancelIds: string[] = [];
   for (const [i, m] of messages.entries()) {
-    if (!isNew[i] || m.type !== 'track') continue;
+    if (!isNew[i] || dropped[i] || m.type !== 'track') continue;
     const orderId = (m.properties as Record<string, unknown> | undefined)?.order_id;
     if (typeof orderId !== 'string') continue;
     if (ORDER_EVENTS.has(m.event)) orderIds.push(orderId);

@@ -103,6 +103,8 @@ export function roleAllows(role: ApiKeyRole, method: string, path: string): bool
   if (role === 'admin') return true;
   if (method === 'GET' || method === 'HEAD') return !path.startsWith('/v1/keys') && !path.startsWith('/v1/audit');
   if (role === 'analyst') return false;
+  // Adapters confirm erasures with the key they push the catalog with.
+  if (method === 'POST' && /^\/v1\/privacy\/requests\/[^/]+\/confirmations$/.test(path)) return true;
   return MARKETER_WRITES.some((p) => path === p || path.startsWith(`${p}/`));
 }
 

@@ -88,6 +88,9 @@ describe.each(STORE_KINDS)('security over HTTP on %s', (kind) => {
     expect(changed.status).toBe(200);
     expect((await call(marketer.key, 'POST', '/v1/keys', { kind: 'secret', name: 'escalate' })).status).toBe(403);
     expect((await call(marketer.key, 'POST', '/v1/privacy/requests', { type: 'erasure', identifier: { type: 'userId', value: 'x' } })).status).toBe(403);
+    // …but may confirm an erasure, as adapters do (404: allowed, no such request).
+    expect((await call(marketer.key, 'POST', '/v1/privacy/requests/er_NOPE/confirmations', { target: 'activation:x' })).status).toBe(404);
+    expect((await call(analyst.key, 'POST', '/v1/privacy/requests/er_NOPE/confirmations', { target: 'activation:x' })).status).toBe(403);
   });
 
   it('keeps keys made before roles working as admins', async () => {
