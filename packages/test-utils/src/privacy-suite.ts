@@ -182,6 +182,11 @@ export function describePrivacy(ctx: StoreContext): void {
       expect(lines.filter((l) => l.startsWith('event,'))).toHaveLength(2503);
       expect(lines.some((l) => l.startsWith('identity,acc@example.com,email,'))).toBe(true);
       expect(await engine.privacy.requestAccess({ type: 'email', value: 'nobody@example.com' })).toMatchObject({ status: 'not_found' });
+      // Erasing the person erases the export too.
+      await engine.privacy.requestErasure({ type: 'userId', value: 'acc-user' }, []);
+      expect(await engine.privacy.accessSummary(request.id)).toBeNull();
+      expect(await ctx.store.docs.get('access-export-page', `${request.id}:0`)).toBeNull();
+      expect(JSON.stringify(await ctx.store.docs.get('privacy-request', request.id))).not.toContain('acc@example.com');
     });
   });
 

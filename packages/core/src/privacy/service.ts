@@ -5,7 +5,7 @@ import type { ErasedProfile, Store } from '../store.ts';
 import { type ConsentConfig, type ConsentState, effectiveGrants, type Grants, grantsFromCategories, NECESSARY, recordConsent } from './consent.ts';
 import type { ProfileRecord } from '../profiles/types.ts';
 import { maskIdentifier } from './erasure.ts';
-import { type AccessProgress, type AccessSummary, collectAccessExport } from './access.ts';
+import { ACCESS_PAGE_KIND, type AccessProgress, type AccessSummary, collectAccessExport } from './access.ts';
 import type { Logger } from '../ports.ts';
 
 export const PRIVACY_REQUEST_KIND = 'privacy-request';
@@ -120,6 +120,23 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
     throw new AttuneError('CONFLICT', `privacy request ${id} changed too often to update`);
   }
 
+  /** Access exports of an erased person are erased too: their pages and summary go, the request stays as a record. */
+  async function forgetAccessExports(profileIds: string[]): Promise<void> {
+    const ids = new Set(profileIds);
+    for (const doc of await store.docs.list(PRIVACY_REQUEST_KIND)) {
+      const r = doc.body as PrivacyRequest;
+      if (r.type !== 'access' || !r.profileIds.some((p) => ids.has(p))) continue;
+      for (let i = 0; i < (r.progress?.pages ?? 0); i++) await store.docs.delete(ACCESS_PAGE_KIND, `${r.id}:${i}`);
+      await update(r.id, (x) => {
+        if (!x.summary && x.status === 'failed') return false;
+        delete x.summary;
+        x.status = 'failed';
+        if (x.progress) x.progress = { ...x.progress, phase: 'failed', error: 'the person was erased' };
+        return true;
+      });
+    }
+  }
+
   const service = {
     config: consent,
     /**
@@ -182,6 +199,7 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
       }
       const done = profileId === null ? null : await deps.erase(profileId, id);
       const erased = done?.erased ?? null;
+      if (erased) await forgetAccessExports(erased.profileIds);
       const at = new Date(clock.now()).toISOString();
       const request: PrivacyRequest = {
         id,

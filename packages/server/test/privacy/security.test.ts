@@ -4,6 +4,7 @@ import { FetchError } from '@attune/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGuardedFetch } from '../../src/decisions/fetch.ts';
 import { basicAuth, bearerAuth, type Harness, STORE_KINDS, startHarness, uid } from '../http/harness.ts';
+import { until } from '../activations/receiver.ts';
 
 /** A real upstream on loopback that counts what reaches it. */
 async function startUpstream() {
@@ -144,7 +145,15 @@ describe.each(STORE_KINDS)('security over HTTP on %s', (kind) => {
     expect((await call(marketer.key, 'DELETE', `/v1/audiences/${audience}`)).status).toBe(204);
     const key = await newKey({ kind: 'write', name: 'audited write' });
     expect((await admin('DELETE', `/v1/keys/${key.id}`)).status).toBe(200);
-    await h.track('/v1/identify', { userId: uid('consent'), traits: {} });
+    const consentUser = uid('consent');
+    await h.track('/v1/identify', { userId: consentUser, traits: {} });
+    const profileId = (await h.adminJson<{ id: string }>(`/v1/profiles?userId=${consentUser}`)).body.id;
+    expect((await admin('PUT', `/v1/profiles/${profileId}/consent`, { purposes: { marketing: false } })).status).toBe(200);
+    // A change that writes no document is recorded as a request, once the answer is sent.
+    await until(
+      async () => (await h.adminJson<{ entries: Array<{ kind: string; path: string }> }>('/v1/audit?kind=request&limit=1000')).body.entries,
+      (entries) => entries.some((e) => e.path === `/v1/profiles/${profileId}/consent`),
+    );
 
     const log = (await h.adminJson<{ entries: Array<{ kind: string; resourceId: string; action: string; actor: { keyId: string; role: string }; before: unknown; after: unknown }> }>('/v1/audit?limit=1000')).body.entries;
     const find = (k: string, id: string, action: string) => log.find((e) => e.kind === k && e.resourceId === id && e.action === action);
