@@ -58,6 +58,8 @@ export interface PrivacyOptions {
   hash?: (value: string) => string;
   /** How long an erased profile's identifiers are refused at ingestion. Default 30 days; 0 turns it off. */
   suppressForMs?: number;
+  /** Catalog item types that are people, tombstoned on erasure when keyed by an erased identifier. Default user, customer. */
+  personItemTypes?: string[];
 }
 
 export const DEFAULT_SUPPRESSION_MS = 30 * 24 * 3600_000;
@@ -204,6 +206,7 @@ export function createEngine(options: EngineOptions): Engine {
     newId,
     resolveLive: (id) => resolveLive(id),
     logger,
+    personItemTypes: options.privacy?.personItemTypes ?? ['user', 'customer'],
     summarize: (p) => summarizeComputed(p.computed),
     erase: (id, requestId) => erase(id, requestId),
     resend: async (notice, activationId) => {

@@ -114,6 +114,9 @@ export function describePrivacy(ctx: StoreContext): void {
     it('opens a request whose receipt lists the store and each destination until each confirms', async () => {
       const engine = engineOn(ctx.store);
       await engine.ingestCall({ userId: 'r-user', traits: { email: 'receipt@example.com' } }, 'identify');
+      // A CMS exported its user record to a catalog stream: it becomes a tombstone.
+      await ctx.store.catalog.apply('cms-users', [{ id: 'r-user', type: 'user', updatedAt: '2030-01-01T00:00:00.000Z', fields: [{ name: 'email', field: 'email', type: 'string', value: 'receipt@example.com' }] }], Date.now());
+      await ctx.store.catalog.apply('cms-users', [{ id: 'r-other', type: 'user', updatedAt: '2030-01-01T00:00:00.000Z', fields: [] }], Date.now());
       const request = await engine.privacy.requestErasure({ type: 'email', value: 'receipt@example.com' }, [
         { id: 'crm', confirm: 'delivery' },
         { id: 'cms', confirm: 'callback' },
@@ -125,6 +128,9 @@ export function describePrivacy(ctx: StoreContext): void {
         ['activation:cms', 'pending'],
       ]);
       expect(await engine.findProfileId('email', 'receipt@example.com')).toBeNull();
+      expect(request.targets[0]?.details).toMatchObject({ catalogTombstones: 1 });
+      expect(await ctx.store.catalog.get('cms-users', { type: 'user', id: 'r-user' })).toMatchObject({ deleted: true, fields: [] });
+      expect(await ctx.store.catalog.get('cms-users', { type: 'user', id: 'r-other' })).toMatchObject({ deleted: false });
       const notice = (await ctx.store.outbox.read('receipt-test', 1000)).filter((e) => e.topic === PROFILE_ERASED_TOPIC).pop();
       expect(notice?.payload).toMatchObject({ requestId: request.id, identities: expect.arrayContaining([{ type: 'email', value: 'receipt@example.com' }]) });
 

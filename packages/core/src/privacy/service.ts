@@ -74,6 +74,8 @@ export interface PrivacyServiceDeps {
   newId: () => string;
   resolveLive: (id: string) => Promise<ProfileRecord | null>;
   logger: Logger;
+  /** Catalog item types that are people (`user`, `customer`): an erased identifier's items become tombstones. */
+  personItemTypes: string[];
   /** The computed traits as the API shows them. */
   summarize: (p: ProfileRecord) => unknown;
   erase: (profileId: string, requestId: string) => Promise<{ erased: ErasedProfile; notice: ErasureNotice } | null>;
@@ -135,6 +137,27 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
         return true;
       });
     }
+  }
+
+  /**
+   * Export streams: catalog items of a person type keyed by an erased identifier (a CMS user, a
+   * commerce customer exported to Attune) become tombstones, so every consumer of the stream drops them.
+   */
+  async function tombstonePeople(identities: Array<{ type: string; value: string }>): Promise<number> {
+    if (deps.personItemTypes.length === 0 || identities.length === 0) return 0;
+    let n = 0;
+    const now = clock.now();
+    for (const stream of await store.catalog.streams()) {
+      for (const type of deps.personItemTypes) {
+        for (const { value } of identities) {
+          const item = await store.catalog.get(stream.streamId, { type, id: value });
+          if (!item || item.deleted) continue;
+          const updatedAt = new Date(Math.max(now, Date.parse(item.updatedAt) + 1)).toISOString();
+          n += (await store.catalog.apply(stream.streamId, [{ id: value, type, updatedAt, deleted: true, fields: [] }], now)).deleted;
+        }
+      }
+    }
+    return n;
   }
 
   const service = {
@@ -200,6 +223,7 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
       const done = profileId === null ? null : await deps.erase(profileId, id);
       const erased = done?.erased ?? null;
       if (erased) await forgetAccessExports(erased.profileIds);
+      const tombstones = erased ? await tombstonePeople(erased.identities) : 0;
       const at = new Date(clock.now()).toISOString();
       const request: PrivacyRequest = {
         id,
@@ -218,7 +242,7 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
                 attempts: 1,
                 updatedAt: at,
                 confirmedAt: at,
-                details: { kind: store.kind, events: erased.events, identities: erased.identities.length, audiences: erased.audiences.length, statistics: erased.statistics ?? 0 },
+                details: { kind: store.kind, events: erased.events, identities: erased.identities.length, audiences: erased.audiences.length, statistics: erased.statistics ?? 0, catalogTombstones: tombstones },
               },
               ...destinations.map((d): ErasureTarget => ({ target: `activation:${d.id}`, confirm: d.confirm, status: 'pending', attempts: 0, updatedAt: at, confirmedAt: null })),
             ]
