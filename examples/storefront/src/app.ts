@@ -34,6 +34,14 @@ interface CartLine {
   quantity: number;
 }
 
+const RECOMMENDATION_TITLES: Record<string, string> = {
+  'for-you': 'Recommended for you',
+  'viewed-together': 'Customers also viewed',
+  'more-like-this': 'Similar products',
+  'bought-together': 'Frequently bought together',
+  popular: 'Popular right now',
+};
+
 const SLOTS_BY_PAGE: Array<[RegExp, string[]]> = [
   [/^\/$/, ['hero', 'promo', 'recommendations']],
   [/^\/products\//, ['cta', 'promo', 'recommendations']],
@@ -79,6 +87,11 @@ export async function createStorefront(options: StorefrontOptions): Promise<expr
   registerPersonalizeHelpers(hb);
   hb.registerHelper('json', (v: unknown) => new hb.SafeString(JSON.stringify(v).replace(/</g, '\\u003c')));
   hb.registerHelper('eur', (v: number) => `€${Number(v).toFixed(2)}`);
+  hb.registerHelper('productPath', (id: string) => {
+    const p = byId.get(id);
+    return p ? `/products/${p.slug}` : '#';
+  });
+  hb.registerHelper('recTitle', (strategy: string) => RECOMMENDATION_TITLES[strategy] ?? 'Recommended for you');
   for (const name of ['promo', 'productCard', 'recommendations']) {
     hb.registerPartial(name, readFileSync(join(VIEWS, 'partials', `${name}.hbs`), 'utf8'));
   }
@@ -129,7 +142,16 @@ export async function createStorefront(options: StorefrontOptions): Promise<expr
       enabled: (req) => options.personalize !== false && consented(req) && visitorOf(req).anonymousId !== undefined,
       context: (req) => {
         const country = (req.query.country as string | undefined) ?? req.get('x-country');
-        return { locale: req.get('accept-language')?.split(',')[0] ?? 'en', ...(country ? { geo: { country: country.toUpperCase() } } : {}) };
+        // Recommendation slots are seeded with the product on the page or the cart's items.
+        const product = /^\/products\/([^/]+)/.exec(req.path);
+        const productId = product ? bySlug.get(decodeURIComponent(product[1] as string))?.product_id : undefined;
+        const items = req.path === '/cart' ? (carts.get(visitorOf(req).anonymousId ?? '') ?? []).map((l) => l.product.product_id) : [];
+        return {
+          locale: req.get('accept-language')?.split(',')[0] ?? 'en',
+          ...(country ? { geo: { country: country.toUpperCase() } } : {}),
+          ...(productId ? { productId } : {}),
+          ...(items.length > 0 ? { items } : {}),
+        };
       },
       // The variant is in the HTML now: record the exposure on the visitor's profile.
       onExposure: (ids, event, properties) => {

@@ -47,11 +47,25 @@ export const STOREFRONT_CONFIG = {
       ],
     },
     {
-      id: 'recommendations',
-      name: 'Recommendations placeholder',
-      priority: 0,
-      targeting: { pages: ['/', '/products/**', '/cart'] },
-      variants: [{ key: 'default', slots: { recommendations: { content: { title: 'Recommended for you', note: 'Recommendations arrive with the recommend module.' } } } }],
+      id: 'recs-home',
+      name: 'Home: recommended for you',
+      targeting: { pages: ['/'] },
+      variants: [{ key: 'default', slots: { recommendations: { recommend: { strategy: 'for-you', limit: 4 } } } }],
+    },
+    {
+      id: 'recs-product',
+      name: 'Product page: viewed together or more like this',
+      targeting: { pages: ['/products/**'] },
+      variants: [
+        { key: 'viewed-together', slots: { recommendations: { recommend: { strategy: 'viewed-together', limit: 4 } } } },
+        { key: 'more-like-this', slots: { recommendations: { recommend: { strategy: 'more-like-this', limit: 4 } } } },
+      ],
+    },
+    {
+      id: 'recs-cart',
+      name: 'Cart: bought together',
+      targeting: { pages: ['/cart'] },
+      variants: [{ key: 'default', slots: { recommendations: { recommend: { strategy: 'bought-together', limit: 4, filters: { inStock: true, excludePurchased: true } } } } }],
     },
   ],
   experiments: [
@@ -61,6 +75,12 @@ export const STOREFRONT_CONFIG = {
       experienceId: 'product-cta',
       traffic: 100,
       goals: [{ id: 'purchase', event: 'Order Completed', valueProperty: 'revenue' }, { id: 'add-to-cart', event: 'Product Added' }],
+    },
+    {
+      id: 'recs-product-test',
+      name: 'Product page recommendations: viewed together vs. more like this',
+      experienceId: 'recs-product',
+      goals: [{ id: 'add-to-cart', event: 'Product Added' }, { id: 'purchase', event: 'Order Completed', valueProperty: 'revenue' }],
     },
   ],
 };

@@ -15,10 +15,15 @@ import { compileManifest } from './decisions/manifest.ts';
 import { withDecisionProfileCache } from './decisions/profile-cache.ts';
 import { createDecisionService, type DecisionService } from './decisions/service.ts';
 import { decideRequestSchema } from './protocol/decisions.ts';
+import { rankRequestSchema, recommendRequestSchema } from './protocol/recommend.ts';
+import { affinityProfile } from './recommend/affinity.ts';
+import { type RankResult, rankItems } from './recommend/rank.ts';
+import { createRecommendService, type RecommendResult, type RecommendService } from './recommend/service.ts';
+import { shoppingOf } from './recommend/shopping.ts';
 import { type Clock, createIdGenerator, type Logger, silentLogger } from './ports.ts';
 import { type ComputedSummary, DEFAULT_SESSION_TIMEOUT_MS, summarizeComputed } from './profiles/computed.ts';
 import type { ProfileRecord } from './profiles/types.ts';
-import { parseBatchOrThrow, parseMessageOrThrow, zodIssues } from './protocol/parse.ts';
+import { parseBatchOrThrow, parseMessageOrThrow, parseOrThrow, zodIssues } from './protocol/parse.ts';
 import { inspectJson } from './protocol/json-safety.ts';
 import { orderHistoryRowSchema, profileRecordSchema, type OrderHistoryRow, type ProfileRecordInput } from './protocol/records.ts';
 import type { Message, MessageTypeName } from './protocol/segment.ts';
@@ -40,6 +45,8 @@ export interface EngineOptions {
   sessionTimeoutMs?: number;
   /** Most calls committed in one transaction (default 2000). */
   maxGroupSize?: number;
+  /** How long recommendations reuse global lists (popular, trending, per category), in ms (default 5 minutes; 0: never). */
+  recommendCacheMs?: number;
   /**
    * Decide's profile reads served from memory until a local write changes the profile. The TTL
    * bounds staleness from writers outside this process. Default: on for the embedded store
@@ -122,6 +129,12 @@ export interface Engine {
    * ingestion) unless `recordExposure` is false.
    */
   decide(raw: unknown, options?: { connectors?: ConnectorCaller | undefined }): Promise<DecideResult>;
+  /** Recommendations from co-occurrence, popularity, trending, affinities and attribute similarity. */
+  readonly recommendations: RecommendService;
+  /** Validates a recommend request and answers it for the visitor (unknown visitors get non-personal lists). */
+  recommend(raw: unknown): Promise<RecommendResult>;
+  /** Validates a rank request and re-ranks its items for the visitor with the merchandiser's rules. */
+  rank(raw: unknown): Promise<RankResult>;
   /** Content, products and other items exported by CMS and commerce adapters. */
   readonly catalog: CatalogService;
   /**
@@ -173,6 +186,7 @@ export function createEngine(options: EngineOptions): Engine {
   };
   const audiences = createAudienceService({ store, clock, logger });
   const decisions = createDecisionService({ store, clock, logger, audiences });
+  const recommendations = createRecommendService({ store, clock, cacheMs: options.recommendCacheMs });
   const catalog = createCatalogService({ store, clock });
   const committer = new Committer({
     store,
@@ -331,7 +345,7 @@ export function createEngine(options: EngineOptions): Engine {
         if (grants[PERSONALIZATION] !== true) return withoutConsent(request, snap.profileId, 'profile');
       } else if (ingestPrivacy.consent.unknown !== 'all') return withoutConsent(request, null, 'unknown');
       const manifest = decisions.manifest();
-      const result = await decide(manifest, snap, request, now, { connectors: options.connectors });
+      const result = await decide(manifest, snap, request, now, { connectors: options.connectors, recommendations });
       if (request.recordExposure && (result.exposures.length > 0 || result.offersShown.length > 0)) {
         const who = { ...(request.anonymousId ? { anonymousId: request.anonymousId } : {}), ...(request.userId ? { userId: request.userId } : {}) };
         const timestamp = new Date(now).toISOString();
@@ -362,6 +376,29 @@ export function createEngine(options: EngineOptions): Engine {
         }
       }
       return result;
+    },
+    recommendations,
+    async recommend(raw) {
+      const request = parseOrThrow(recommendRequestSchema, raw);
+      const snap = request.anonymousId !== undefined || request.userId !== undefined ? await snapshot(request) : EMPTY_SNAPSHOT;
+      return recommendations.recommend(request, { shopping: shoppingOf(snap.computed), seeds: request.items ?? [] });
+    },
+    async rank(raw) {
+      const request = parseOrThrow(rankRequestSchema, raw);
+      const [snap, items, trending] = await Promise.all([
+        request.anonymousId !== undefined || request.userId !== undefined ? snapshot(request) : EMPTY_SNAPSHOT,
+        recommendations.items(request.items),
+        recommendations.trending(),
+      ]);
+      const max = trending[0]?.n ?? 1;
+      return rankItems({
+        ids: request.items,
+        items,
+        affinity: affinityProfile(shoppingOf(snap.computed)),
+        trending: new Map(trending.map((t) => [t.id, t.n / max])),
+        rules: request.rules,
+        weights: request.weights,
+      });
     },
     drain: () => committer.drain(),
   };

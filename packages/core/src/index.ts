@@ -14,5 +14,7 @@ export * from './protocol/index.ts';
 export * from './store.ts';
 export * from './decisions/index.ts';
 export * from './stats/index.ts';
+export * from './recommend/index.ts';
+export * from './commerce/index.ts';
 export * from './exports/index.ts';
 export * from './privacy/index.ts';

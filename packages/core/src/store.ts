@@ -3,6 +3,7 @@ import type { OutboxStore, OutboxWrite } from './outbox.ts';
 import type { CatalogItem } from './protocol/catalog.ts';
 import type { Message } from './protocol/segment.ts';
 import type { AccountRecord, ProfileRecord } from './profiles/types.ts';
+import type { PairKind, RecommendWrites } from './recommend/deltas.ts';
 
 /** An identifier of a person: `{ type: 'email', value: 'ada@example.com' }`. */
 export interface IdentityKey {
@@ -124,8 +125,8 @@ export interface ScheduledCheck {
   at: number | null;
 }
 
+/** Members of an audience. A profile's own memberships are in its record (`audiences`). */
 export interface MembershipReads {
-  forProfile(profileId: string): Promise<Array<{ audienceId: string; since: number }>>;
   /** Members by profile id, after `after` (exclusive). */
   members(audienceId: string, options: { after?: string | undefined; limit: number }): Promise<Array<{ profileId: string; since: number }>>;
   count(audienceId: string): Promise<number>;
@@ -163,6 +164,8 @@ export interface StoreTx {
   appendOutbox(entries: OutboxWrite[]): Promise<void>;
   /** Adds to experiments' sufficient statistics (rows keyed by experiment, variant and metric). */
   addExperimentStats(deltas: StatDelta[]): Promise<void>;
+  /** Adds to recommendation counters: item totals and attributes, per-day counts, co-occurrence pairs. */
+  addRecommendCounts(writes: RecommendWrites): Promise<void>;
   /**
    * Removes a profile and every profile merged into it: their events, identifiers, audience
    * memberships and scheduled checks. Claimed messageIds stay, so a replay is a no-op.
@@ -174,6 +177,68 @@ export interface StoreTx {
   deleteEvents(keys: Array<{ profileId: string; messageId: string }>): Promise<number>;
   /** Suppresses keys until the given time (a later time wins over an earlier one). */
   suppress(entries: Array<{ key: string; until: number }>): Promise<void>;
+}
+
+/** A product as recommendations see it: attributes (catalog first, else the latest event's) and totals. */
+export interface RecItem {
+  id: string;
+  category: string | null;
+  brand: string | null;
+  price: number | null;
+  name: string | null;
+  /** Null when no catalog said. */
+  inStock: boolean | null;
+  /** Other catalog attributes, compared by more-like-this. */
+  attributes: Record<string, unknown>;
+  /** True once the catalog described the item: event properties no longer overwrite its attributes. */
+  fromCatalog: boolean;
+  /** Deleted from the catalog: never recommended. */
+  deleted: boolean;
+  views: number;
+  carts: number;
+  purchases: number;
+}
+
+/** A product's attributes from the catalog. */
+export interface CatalogProduct {
+  id: string;
+  category?: string | undefined;
+  brand?: string | undefined;
+  price?: number | undefined;
+  name?: string | undefined;
+  inStock?: boolean | undefined;
+  attributes: Record<string, unknown>;
+  deleted?: boolean | undefined;
+}
+
+/** `activity` weighs views 1, carts 3, purchases 5. */
+export type RecMetric = 'views' | 'carts' | 'purchases' | 'activity';
+
+export interface TopItemsQuery {
+  metric: RecMetric;
+  /** Count days from this UTC day number on (inclusive); without it, all-time totals. */
+  fromDay?: number | undefined;
+  /** Up to this day (inclusive). */
+  toDay?: number | undefined;
+  category?: string | undefined;
+  brand?: string | undefined;
+  limit: number;
+}
+
+/** Reads and catalog writes of the recommendation data; counters are written by ingestion (`StoreTx`). */
+export interface RecommendStore {
+  /** Upserts catalog attributes; `deleted` marks an item never to recommend. Counters are kept. */
+  putProducts(products: CatalogProduct[]): Promise<void>;
+  items(ids: string[]): Promise<Map<string, RecItem>>;
+  /**
+   * Items by count, highest first (ties: smaller id); deleted items excluded. Over a window of
+   * days only items counted in it; all-time, every item (catalog items never seen count 0).
+   */
+  top(query: TopItemsQuery): Promise<Array<{ id: string; n: number }>>;
+  /** Counts of the given items over days [fromDay, toDay]; items with none are absent. */
+  counts(ids: string[], query: { metric: RecMetric; fromDay: number; toDay?: number | undefined }): Promise<Map<string, number>>;
+  /** The items most often seen (`view`) or bought (`buy`) with `id`, highest first (ties: smaller id). */
+  related(kind: PairKind, id: string, limit: number): Promise<Array<{ id: string; n: number }>>;
 }
 
 /** What `StoreTx.eraseProfile` removed. */
@@ -219,6 +284,25 @@ export interface CatalogStore {
     options: { type?: string | undefined; after?: CatalogItemKey | undefined; limit: number; includeDeleted?: boolean | undefined },
   ): Promise<StoredCatalogItem[]>;
   streams(): Promise<Array<{ streamId: string; items: number; deleted: number; lastReceivedAt: number }>>;
+}
+
+/**
+ * A catalog row as both stores select it (`stream_id`, `type`, `id`, `locale` ('' for none),
+ * `updated_at`, `deleted`, `fields`, `received_at`); `parse` turns the fields column into an array
+ * (JSON text on SQLite, already parsed jsonb on PostgreSQL).
+ */
+export function catalogItemFromRow(row: Record<string, unknown>, parse: (column: unknown) => unknown): StoredCatalogItem {
+  const locale = row.locale as string;
+  return {
+    streamId: row.stream_id as string,
+    type: row.type as string,
+    id: row.id as string,
+    ...(locale !== '' ? { locale } : {}),
+    updatedAt: new Date(row.updated_at as number).toISOString(),
+    deleted: row.deleted === true || row.deleted === 1,
+    fields: parse(row.fields) as StoredCatalogItem['fields'],
+    receivedAt: row.received_at as number,
+  };
 }
 
 /**
@@ -281,6 +365,11 @@ export interface Store {
   queryEvents(query: EventQuery): Promise<EventPage>;
   getAccount(id: string): Promise<AccountRecord | null>;
   countProfiles(): Promise<number>;
+  /**
+   * The events of several profiles, oldest first per profile, limited to some event names
+   * (null: all): one read per chunk of profiles when audiences are recomputed or previewed.
+   */
+  historyOf(profileIds: string[], names: string[] | null): Promise<Map<string, StoredEvent[]>>;
   /** Ids of profiles not merged away, in id order, after `after`: for recomputing audiences. */
   profileIds(after: string | null, limit: number): Promise<string[]>;
   /** Profiles whose audience check is due at `now` or before, earliest first. */
@@ -299,6 +388,7 @@ export interface Store {
     revoke(id: string, at: number): Promise<boolean>;
   };
   docs: ConfigDocuments;
+  recommend: RecommendStore;
   /** An experiment's sufficient statistics, one row per variant and metric. */
   experimentStats(experimentId: string): Promise<StatDelta[]>;
   /** Content, products and other items exported by CMS and commerce adapters. */

@@ -15,6 +15,7 @@ import { keyRoutes } from './http/key-routes.ts';
 import { createOpenApiDocument } from './http/openapi.ts';
 import { profileRoutes } from './http/profiles.ts';
 import { privacyRoutes } from './http/privacy.ts';
+import { recommendRoutes } from './http/recommend.ts';
 import { createRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './http/rate-limit.ts';
 import { requestLog } from './http/request-log.ts';
 import { adminCors, securityHeaders } from './http/cors.ts';
@@ -91,6 +92,7 @@ export function createApp(options: AppOptions): express.Application {
     options.connectors ??
     createConnectorRuntime({ fetch: createGuardedFetch(options.connectorHosts), timers: nodeTimers, clock: options.clock ?? { now: () => Date.now(), defer: (fn) => setImmediate(fn) }, logger });
   app.use(decisionRoutes({ engine, resolver, limiter, connectors }));
+  app.use(recommendRoutes({ engine, resolver, limiter }));
   app.use(trackingRoutes({ engine, resolver, limiter, logger }));
   app.use(ADMIN_PREFIXES, requestLog(logger, 'info'), adminAuth(resolver), limiter, auditContext(store, logger));
   app.use(auditRoutes(store));

@@ -62,6 +62,8 @@ export interface StartServerOptions {
     /** Erasure notices not confirmed after this long are sent again. Default 1 hour. */
     erasureResendMs?: number;
   };
+  /** How long recommendations reuse popular, trending and per-category lists. Default 5 minutes. */
+  recommendCacheMs?: number;
 }
 
 export interface StartedServer {
@@ -166,6 +168,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
         ...(options.privacy?.suppressForMs !== undefined ? { suppressForMs: options.privacy.suppressForMs } : {}),
         hash: hmacHasher(hashKey ?? 'attune-default-hash-key'),
       },
+      ...(options.recommendCacheMs !== undefined ? { recommendCacheMs: options.recommendCacheMs } : {}),
     });
     const generatedKeys = await prepareKeys(store, options, logger);
     await engine.audiences.reload();

@@ -163,6 +163,48 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
   },
   {
     version: 7,
+    name: 'recommendations',
+    sql: `
+      -- Item attributes and totals, per-day counts and co-occurrence pairs (one row per
+      -- direction), kept by ingestion; catalog attributes win over event properties.
+      CREATE TABLE rec_items (
+        id text COLLATE "C" PRIMARY KEY,
+        category text,
+        brand text,
+        price double precision,
+        name text,
+        in_stock boolean,
+        attributes jsonb NOT NULL DEFAULT '{}',
+        from_catalog boolean NOT NULL DEFAULT false,
+        deleted boolean NOT NULL DEFAULT false,
+        views bigint NOT NULL DEFAULT 0,
+        carts bigint NOT NULL DEFAULT 0,
+        purchases bigint NOT NULL DEFAULT 0
+      );
+      CREATE INDEX rec_items_by_category ON rec_items (category);
+      CREATE INDEX rec_items_by_brand ON rec_items (brand);
+
+      CREATE TABLE rec_item_days (
+        item_id text COLLATE "C" NOT NULL,
+        day integer NOT NULL,
+        views bigint NOT NULL,
+        carts bigint NOT NULL,
+        purchases bigint NOT NULL,
+        PRIMARY KEY (item_id, day)
+      );
+      CREATE INDEX rec_item_days_by_day ON rec_item_days (day);
+
+      CREATE TABLE rec_pairs (
+        kind text NOT NULL,
+        item_id text COLLATE "C" NOT NULL,
+        other_id text COLLATE "C" NOT NULL,
+        n bigint NOT NULL,
+        PRIMARY KEY (kind, item_id, other_id)
+      );
+    `,
+  },
+  {
+    version: 8,
     name: 'suppressions',
     sql: `
       CREATE TABLE suppressions (
@@ -172,7 +214,7 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
     `,
   },
   {
-    version: 8,
+    version: 9,
     name: 'key scopes',
     sql: `
       ALTER TABLE api_keys ADD COLUMN scope jsonb;

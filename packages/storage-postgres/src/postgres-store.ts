@@ -3,14 +3,18 @@ import {
   type CatalogItem,
   catalogKey,
   catalogSupersedes,
-  type StoredCatalogItem,
+  catalogItemFromRow,
   decisionProfileFromRow,
   decodeEventCursor,
   encodeEventCursor,
   type EventPage,
   type EventQuery,
   type IdentityRecord,
+  type RecItem,
+  recItemFromRow,
+  recMetricSql,
   type Store,
+  type StoredEvent,
   type StoreTx,
   statFromRow,
 } from '@attune/core';
@@ -227,6 +231,18 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       const last = events[events.length - 1];
       return { events, nextCursor: more && last ? encodeEventCursor(last.timestamp, last.messageId) : null };
     },
+    async historyOf(profileIds, names) {
+      const out = new Map<string, StoredEvent[]>(profileIds.map((id) => [id, []]));
+      if (profileIds.length === 0) return out;
+      const { rows } = await query<Row>(
+        `SELECT message_id, profile_id, type, name, ts, received_at, message FROM events
+          WHERE profile_id = ANY($1::text[]) AND ($2::text[] IS NULL OR name = ANY($2::text[]))
+          ORDER BY profile_id, ts, message_id`,
+        [profileIds, names],
+      );
+      for (const r of rows) out.get(r.profile_id as string)?.push(toEvent(r));
+      return out;
+    },
     async getAccount(id) {
       const { rows } = await query<Row>('SELECT * FROM accounts WHERE id = $1', [id]);
       return rows[0] ? toAccount(rows[0]) : null;
@@ -290,13 +306,6 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       },
     },
     memberships: {
-      async forProfile(profileId) {
-        const { rows } = await query<Row>(
-          'SELECT audience_id, since FROM memberships WHERE profile_id = $1 ORDER BY audience_id',
-          [profileId],
-        );
-        return rows.map((r) => ({ audienceId: r.audience_id as string, since: Number(r.since) }));
-      },
       async members(audienceId, { after, limit }) {
         const { rows } = await query<Row>(
           'SELECT profile_id, since FROM memberships WHERE audience_id = $1 AND profile_id > $2 ORDER BY profile_id LIMIT $3',
@@ -340,6 +349,86 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       );
       return rows.map(statFromRow);
     },
+    recommend: {
+      async putProducts(products) {
+        const live = [...new Map(products.filter((p) => !p.deleted).map((p) => [p.id, p])).values()];
+        const gone = [...new Set(products.filter((p) => p.deleted).map((p) => p.id))];
+        if (live.length > 0) {
+          await query(
+            `INSERT INTO rec_items (id, category, brand, price, name, in_stock, attributes, from_catalog, deleted)
+             SELECT u.*, true, false FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::boolean[], $7::jsonb[]) AS u
+             ON CONFLICT (id) DO UPDATE SET category = excluded.category, brand = excluded.brand, price = excluded.price, name = excluded.name,
+               in_stock = excluded.in_stock, attributes = excluded.attributes, from_catalog = true, deleted = false`,
+            [
+              live.map((p) => p.id),
+              live.map((p) => p.category ?? null),
+              live.map((p) => p.brand ?? null),
+              live.map((p) => p.price ?? null),
+              live.map((p) => p.name ?? null),
+              live.map((p) => p.inStock ?? null),
+              live.map((p) => JSON.stringify(p.attributes)),
+            ],
+          );
+        }
+        if (gone.length > 0) {
+          await query(
+            `INSERT INTO rec_items (id, from_catalog, deleted) SELECT id, true, true FROM unnest($1::text[]) AS id
+             ON CONFLICT (id) DO UPDATE SET from_catalog = true, deleted = true`,
+            [gone],
+          );
+        }
+      },
+      async items(ids) {
+        const out = new Map<string, RecItem>();
+        if (ids.length === 0) return out;
+        const { rows } = await query<Row>('SELECT * FROM rec_items WHERE id = ANY($1::text[])', [[...new Set(ids)]]);
+        for (const r of rows) out.set(r.id as string, recItemFromRow(r, (v) => v));
+        return out;
+      },
+      async top(q) {
+        const params: unknown[] = [];
+        const p = (v: unknown) => {
+          params.push(v);
+          return `$${params.length}`;
+        };
+        const filter =
+          q.category !== undefined ? `AND i.category = ${p(q.category)}` : q.brand !== undefined ? `AND i.brand = ${p(q.brand)}` : '';
+        let sql: string;
+        if (q.fromDay === undefined) {
+          sql = `SELECT i.id, ${recMetricSql(q.metric, 'i')} AS n FROM rec_items i
+                  WHERE NOT i.deleted ${filter} ORDER BY n DESC, i.id LIMIT ${p(q.limit)}`;
+        } else {
+          const days = `d.day >= ${p(q.fromDay)} AND d.day <= ${p(q.toDay ?? 2_147_483_647)}`;
+          sql =
+            filter === ''
+              ? `SELECT d.item_id AS id, sum(${recMetricSql(q.metric, 'd')}) AS n FROM rec_item_days d
+                  WHERE ${days} AND NOT EXISTS (SELECT 1 FROM rec_items i WHERE i.id = d.item_id AND i.deleted)
+                  GROUP BY d.item_id HAVING sum(${recMetricSql(q.metric, 'd')}) > 0 ORDER BY n DESC, id LIMIT ${p(q.limit)}`
+              : `SELECT i.id, sum(${recMetricSql(q.metric, 'd')}) AS n FROM rec_items i JOIN rec_item_days d ON d.item_id = i.id AND ${days}
+                  WHERE NOT i.deleted ${filter} GROUP BY i.id HAVING sum(${recMetricSql(q.metric, 'd')}) > 0 ORDER BY n DESC, i.id LIMIT ${p(q.limit)}`;
+        }
+        const { rows } = await query<{ id: string; n: string }>(sql, params);
+        return rows.map((r) => ({ id: r.id, n: Number(r.n) }));
+      },
+      async counts(ids, q) {
+        const out = new Map<string, number>();
+        if (ids.length === 0) return out;
+        const { rows } = await query<{ id: string; n: string }>(
+          `SELECT item_id AS id, sum(${recMetricSql(q.metric)}) AS n FROM rec_item_days
+            WHERE item_id = ANY($1::text[]) AND day >= $2 AND day <= $3 GROUP BY item_id`,
+          [[...new Set(ids)], q.fromDay, q.toDay ?? 2_147_483_647],
+        );
+        for (const r of rows) if (Number(r.n) > 0) out.set(r.id, Number(r.n));
+        return out;
+      },
+      async related(kind, id, limit) {
+        const { rows } = await query<{ id: string; n: string }>(
+          'SELECT other_id AS id, n FROM rec_pairs WHERE kind = $1 AND item_id = $2 ORDER BY n DESC, other_id LIMIT $3',
+          [kind, id, limit],
+        );
+        return rows.map((r) => ({ id: r.id, n: Number(r.n) }));
+      },
+    },
     catalog: {
       async apply(streamId, items, at) {
         // One statement: the later version of each item in the batch, kept where it supersedes
@@ -380,7 +469,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           key.id,
           key.locale ?? '',
         ]);
-        return rows[0] ? toCatalogItem(rows[0]) : null;
+        return rows[0] ? catalogItem(rows[0]) : null;
       },
       async list(streamId, options) {
         const after = options.after;
@@ -391,7 +480,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
             ORDER BY type, id, locale LIMIT $7`,
           [streamId, options.type ?? null, options.includeDeleted === true, after?.type ?? null, after?.id ?? '', after?.locale ?? '', options.limit],
         );
-        return rows.map(toCatalogItem);
+        return rows.map(catalogItem);
       },
       async streams() {
         const { rows } = await query<Row>(
@@ -446,19 +535,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   return store;
 }
 
-function toCatalogItem(row: Row): StoredCatalogItem {
-  const locale = row.locale as string;
-  return {
-    streamId: row.stream_id as string,
-    type: row.type as string,
-    id: row.id as string,
-    ...(locale !== '' ? { locale } : {}),
-    updatedAt: new Date(row.updated_at as number).toISOString(),
-    deleted: row.deleted as boolean,
-    fields: row.fields as StoredCatalogItem['fields'],
-    receivedAt: row.received_at as number,
-  };
-}
+const catalogItem = (row: Row) => catalogItemFromRow(row, (v) => v);
+
 
 function isRetryable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;

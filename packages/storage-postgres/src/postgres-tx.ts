@@ -135,6 +135,48 @@ export function createPostgresTx(client: PoolClient, locks: IdentityLocks, parti
         [entries.map((e) => e.topic), entries.map((e) => e.key), entries.map((e) => JSON.stringify(e.payload)), entries.map((e) => e.createdAt)],
       );
     },
+    async addRecommendCounts(w) {
+      // Rows come sorted by key, so concurrent transactions lock them in the same order.
+      if (w.items.length > 0) {
+        await client.query(
+          `INSERT INTO rec_items AS r (id, category, brand, price, name, views, carts, purchases)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[])
+           ON CONFLICT (id) DO UPDATE SET
+             category = CASE WHEN r.from_catalog THEN r.category ELSE coalesce(excluded.category, r.category) END,
+             brand = CASE WHEN r.from_catalog THEN r.brand ELSE coalesce(excluded.brand, r.brand) END,
+             price = CASE WHEN r.from_catalog THEN r.price ELSE coalesce(excluded.price, r.price) END,
+             name = CASE WHEN r.from_catalog THEN r.name ELSE coalesce(excluded.name, r.name) END,
+             views = r.views + excluded.views, carts = r.carts + excluded.carts, purchases = r.purchases + excluded.purchases`,
+          [
+            w.items.map((i) => i.id),
+            w.items.map((i) => i.category ?? null),
+            w.items.map((i) => i.brand ?? null),
+            w.items.map((i) => i.price ?? null),
+            w.items.map((i) => i.name ?? null),
+            w.items.map((i) => i.views),
+            w.items.map((i) => i.carts),
+            w.items.map((i) => i.purchases),
+          ],
+        );
+      }
+      if (w.days.length > 0) {
+        await client.query(
+          `INSERT INTO rec_item_days AS d (item_id, day, views, carts, purchases)
+           SELECT * FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::bigint[], $5::bigint[])
+           ON CONFLICT (item_id, day) DO UPDATE SET
+             views = d.views + excluded.views, carts = d.carts + excluded.carts, purchases = d.purchases + excluded.purchases`,
+          [w.days.map((d) => d.id), w.days.map((d) => d.day), w.days.map((d) => d.views), w.days.map((d) => d.carts), w.days.map((d) => d.purchases)],
+        );
+      }
+      if (w.pairs.length > 0) {
+        await client.query(
+          `INSERT INTO rec_pairs AS p (kind, item_id, other_id, n)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+           ON CONFLICT (kind, item_id, other_id) DO UPDATE SET n = p.n + excluded.n`,
+          [w.pairs.map((p) => p.kind), w.pairs.map((p) => p.a), w.pairs.map((p) => p.b), w.pairs.map((p) => p.n)],
+        );
+      }
+    },
     async eraseProfile(profileId) {
       // The profile and every profile merged into it, however long the chain.
       const { rows: profiles } = await client.query<{ id: string }>(

@@ -128,6 +128,49 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (stream_id, type, id, locale)
   ) WITHOUT ROWID;
   `,
+  // A profile's memberships are also in its record (`audiences`): reading them from there
+  // saves a random index page write per entry and exit.
+  `
+  DROP INDEX memberships_by_profile;
+  `,
+  `
+  -- Recommendations: item attributes and totals, per-day counts, co-occurrence pairs (one row
+  -- per direction), all kept by ingestion.
+  CREATE TABLE rec_items (
+    id TEXT PRIMARY KEY,
+    category TEXT,
+    brand TEXT,
+    price REAL,
+    name TEXT,
+    in_stock INTEGER,
+    attributes TEXT NOT NULL DEFAULT '{}',
+    from_catalog INTEGER NOT NULL DEFAULT 0,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    views INTEGER NOT NULL DEFAULT 0,
+    carts INTEGER NOT NULL DEFAULT 0,
+    purchases INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  CREATE INDEX rec_items_by_category ON rec_items (category);
+  CREATE INDEX rec_items_by_brand ON rec_items (brand);
+
+  -- Keyed by item first: a category's or brand's top items read their own few days.
+  CREATE TABLE rec_item_days (
+    item_id TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    views INTEGER NOT NULL,
+    carts INTEGER NOT NULL,
+    purchases INTEGER NOT NULL,
+    PRIMARY KEY (item_id, day)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE rec_pairs (
+    kind TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    other_id TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (kind, item_id, other_id)
+  ) WITHOUT ROWID;
+  `,
   `
   CREATE TABLE suppressions (
     key TEXT PRIMARY KEY,

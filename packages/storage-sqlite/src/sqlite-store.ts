@@ -6,7 +6,7 @@ import {
   type CatalogItemKey,
   catalogSupersedes,
   type ErasedProfile,
-  type StoredCatalogItem,
+  catalogItemFromRow,
   type ConfigDocument,
   type DeadLetter,
   decisionProfileFromRow,
@@ -19,6 +19,10 @@ import {
   identityKeyString,
   type ProfileRecord,
   profileDataOf,
+  type RecMetric,
+  recItemFromRow,
+  recMetricSql,
+  type RecommendStore,
   profileFromData,
   type Store,
   type StoredEvent,
@@ -74,6 +78,18 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         `INSERT OR IGNORE INTO claims (scope, key) VALUES ${Array.from({ length: n }, () => '(?, ?)').join(', ')} RETURNING key`,
       );
       claimStatements.set(n, s);
+    }
+    return s;
+  };
+
+  const historyStatements = new Map<string, Database.Statement>();
+  const historyStatement = (names: string[] | null): Database.Statement => {
+    const shape = names === null ? 'all' : String(names.length);
+    let s = historyStatements.get(shape);
+    if (!s) {
+      const filter = names === null ? '' : ` AND name IN (${names.map(() => '?').join(', ')})`;
+      s = db.prepare(`SELECT * FROM events WHERE profile_id = ?${filter} ORDER BY ts, message_id`);
+      historyStatements.set(shape, s);
     }
     return s;
   };
@@ -161,6 +177,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async putAccounts(accounts) {
       for (const a of accounts) st().putAccount.run(a.id, a.createdAt, a.updatedAt, JSON.stringify(a.traits));
     },
+    async addRecommendCounts(w) {
+      const s = st();
+      for (const i of w.items) s.addRecItem.run(i.id, i.category ?? null, i.brand ?? null, i.price ?? null, i.name ?? null, i.views, i.carts, i.purchases);
+      for (const d of w.days) s.addRecDay.run(d.id, d.day, d.views, d.carts, d.purchases);
+      for (const p of w.pairs) s.addRecPair.run(p.kind, p.a, p.b, p.n);
+    },
     async eraseProfile(profileId) {
       // The profile and every profile merged into it, however long the chain.
       const ids: string[] = [profileId];
@@ -170,13 +192,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const erased: ErasedProfile = { profileIds: [], events: 0, identities: [], audiences: [] };
       const audiences = new Set<string>();
       for (const id of ids) {
+        const members = audiencesOf(st().audiencesOf.get(id) as Row | undefined);
         const existed = st().deleteProfile.run(id).changes === 1;
         if (existed) erased.profileIds.push(id);
         for (const r of st().listIdentities.all(id) as Row[]) erased.identities.push({ type: r.type as string, value: r.value as string });
         st().deleteIdentities.run(id);
         erased.events += st().deleteEvents.run(id).changes;
-        for (const r of st().membershipsOf.all(id) as Row[]) audiences.add(r.audience_id as string);
-        st().deleteMemberships.run(id);
+        for (const [audienceId] of members) {
+          audiences.add(audienceId);
+          st().removeMember.run(audienceId, id);
+        }
         st().clearCheck.run(id);
       }
       erased.audiences = [...audiences].sort();
@@ -194,6 +219,59 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     async suppress(entries) {
       for (const e of entries) st().suppress.run(e.key, e.until);
+    },
+  };
+
+  const recTop = new Map<string, Database.Statement>();
+  const recommend: RecommendStore = {
+    async putProducts(products) {
+      const s = st();
+      db.transaction(() => {
+        for (const p of products) {
+          if (p.deleted) s.deleteRecItem.run(p.id);
+          else s.putRecItem.run(p.id, p.category ?? null, p.brand ?? null, p.price ?? null, p.name ?? null, p.inStock === undefined ? null : p.inStock ? 1 : 0, JSON.stringify(p.attributes));
+        }
+      })();
+    },
+    async items(ids) {
+      const out = new Map();
+      const s = st().getRecItem;
+      for (const id of ids) {
+        if (out.has(id)) continue;
+        const row = s.get(id) as Row | undefined;
+        if (row) out.set(id, recItemFromRow(row, (v) => JSON.parse(v as string)));
+      }
+      return out;
+    },
+    async top(q) {
+      const filter = q.category !== undefined ? 'category' : q.brand !== undefined ? 'brand' : '';
+      const windowed = q.fromDay !== undefined;
+      const key = `${q.metric}:${filter}:${windowed}`;
+      let stmt = recTop.get(key);
+      if (!stmt) {
+        stmt = db.prepare(recTopSql(q.metric, filter, windowed));
+        recTop.set(key, stmt);
+      }
+      const params: unknown[] = [];
+      if (windowed) params.push(q.fromDay, q.toDay ?? Number.MAX_SAFE_INTEGER);
+      if (filter !== '') params.push(filter === 'category' ? q.category : q.brand);
+      params.push(q.limit);
+      return (stmt.all(...params) as Array<{ id: string; n: number }>).map((r) => ({ id: r.id, n: Number(r.n) }));
+    },
+    async counts(ids, q) {
+      const out = new Map<string, number>();
+      if (ids.length === 0) return out;
+      const rows = db
+        .prepare(
+          `SELECT item_id AS id, sum(${recMetricSql(q.metric)}) AS n FROM rec_item_days
+            WHERE item_id IN (SELECT value FROM json_each(?)) AND day >= ? AND day <= ? GROUP BY item_id`,
+        )
+        .all(JSON.stringify(ids), q.fromDay, q.toDay ?? Number.MAX_SAFE_INTEGER) as Array<{ id: string; n: number }>;
+      for (const r of rows) if (r.n > 0) out.set(r.id, Number(r.n));
+      return out;
+    },
+    async related(kind, id, limit) {
+      return st().recRelated.all(kind, id, limit) as Array<{ id: string; n: number }>;
     },
   };
 
@@ -215,6 +293,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
       statements = null;
       claimStatements.clear();
+      historyStatements.clear();
     },
     transaction(fn) {
       return serialized(async () => {
@@ -260,6 +339,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           firstSeen: r.first_seen as number,
         }),
       );
+    },
+    async historyOf(profileIds, names) {
+      const out = new Map<string, StoredEvent[]>();
+      const s = historyStatement(names);
+      const params = names ?? [];
+      for (const id of profileIds) out.set(id, (s.all(id, ...params) as Row[]).map(toEvent));
+      return out;
     },
     async queryEvents(q: EventQuery): Promise<EventPage> {
       const where = ['profile_id = @profileId'];
@@ -337,9 +423,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       },
     },
     memberships: {
-      async forProfile(profileId) {
-        return (st().membershipsOf.all(profileId) as Row[]).map((r) => ({ audienceId: r.audience_id as string, since: r.since as number }));
-      },
       async members(audienceId, { after, limit }) {
         return (st().members.all(audienceId, after ?? '', limit) as Row[]).map((r) => ({
           profileId: r.profile_id as string,
@@ -372,6 +455,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const rows = st().readStats.all(experimentId) as Array<Record<string, unknown>>;
       return rows.map(statFromRow);
     },
+    recommend,
     catalog: {
       async apply(streamId, items, at) {
         return serialized(async () => {
@@ -397,7 +481,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       },
       async get(streamId, key: CatalogItemKey) {
         const row = st().getCatalog.get(streamId, key.type, key.id, key.locale ?? '') as Row | undefined;
-        return row ? toCatalogItem(row) : null;
+        return row ? catalogItem(row) : null;
       },
       async list(streamId, options) {
         const after = options.after;
@@ -410,7 +494,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           al: after?.locale ?? '',
           limit: options.limit,
         }) as Row[];
-        return rows.map(toCatalogItem);
+        return rows.map(catalogItem);
       },
       async streams() {
         return (st().catalogStreams.all() as Row[]).map((r) => ({
@@ -450,6 +534,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   };
   return store;
 }
+
+const catalogItem = (row: Row) => catalogItemFromRow(row, (v) => JSON.parse(v as string));
 
 function prepare(db: Database.Database) {
   return {
@@ -510,7 +596,7 @@ function prepare(db: Database.Database) {
       'INSERT INTO memberships (audience_id, profile_id, since) VALUES (?, ?, ?) ON CONFLICT (audience_id, profile_id) DO NOTHING',
     ),
     removeMember: db.prepare('DELETE FROM memberships WHERE audience_id = ? AND profile_id = ?'),
-    membershipsOf: db.prepare('SELECT audience_id, since FROM memberships WHERE profile_id = ? ORDER BY audience_id'),
+    audiencesOf: db.prepare("SELECT json_extract(data, '$.audiences') AS audiences FROM profiles WHERE id = ?"),
     members: db.prepare(
       'SELECT profile_id, since FROM memberships WHERE audience_id = ? AND profile_id > ? ORDER BY profile_id LIMIT ?',
     ),
@@ -549,11 +635,38 @@ function prepare(db: Database.Database) {
       'UPDATE config_documents SET body = ?, version = version + 1, updated_at = ? WHERE kind = ? AND id = ? AND version = ?',
     ),
     deleteDoc: db.prepare('DELETE FROM config_documents WHERE kind = ? AND id = ?'),
+    // Event attributes fill in what the catalog has not described.
+    addRecItem: db.prepare(
+      `INSERT INTO rec_items (id, category, brand, price, name, views, carts, purchases) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET
+         category = CASE WHEN from_catalog = 1 THEN category ELSE coalesce(excluded.category, category) END,
+         brand = CASE WHEN from_catalog = 1 THEN brand ELSE coalesce(excluded.brand, brand) END,
+         price = CASE WHEN from_catalog = 1 THEN price ELSE coalesce(excluded.price, price) END,
+         name = CASE WHEN from_catalog = 1 THEN name ELSE coalesce(excluded.name, name) END,
+         views = views + excluded.views, carts = carts + excluded.carts, purchases = purchases + excluded.purchases`,
+    ),
+    addRecDay: db.prepare(
+      `INSERT INTO rec_item_days (item_id, day, views, carts, purchases) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (item_id, day) DO UPDATE SET
+         views = views + excluded.views, carts = carts + excluded.carts, purchases = purchases + excluded.purchases`,
+    ),
+    addRecPair: db.prepare(
+      'INSERT INTO rec_pairs (kind, item_id, other_id, n) VALUES (?, ?, ?, ?) ON CONFLICT (kind, item_id, other_id) DO UPDATE SET n = n + excluded.n',
+    ),
+    putRecItem: db.prepare(
+      `INSERT INTO rec_items (id, category, brand, price, name, in_stock, attributes, from_catalog, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, 1, 0)
+       ON CONFLICT (id) DO UPDATE SET category = excluded.category, brand = excluded.brand, price = excluded.price, name = excluded.name,
+         in_stock = excluded.in_stock, attributes = excluded.attributes, from_catalog = 1, deleted = 0`,
+    ),
+    deleteRecItem: db.prepare(
+      `INSERT INTO rec_items (id, from_catalog, deleted) VALUES (?, 1, 1) ON CONFLICT (id) DO UPDATE SET from_catalog = 1, deleted = 1`,
+    ),
+    getRecItem: db.prepare('SELECT * FROM rec_items WHERE id = ?'),
+    recRelated: db.prepare('SELECT other_id AS id, n FROM rec_pairs WHERE kind = ? AND item_id = ? ORDER BY n DESC, other_id LIMIT ?'),
     mergedInto: db.prepare('SELECT id FROM profiles WHERE merged_into = ?'),
     deleteProfile: db.prepare('DELETE FROM profiles WHERE id = ?'),
     deleteIdentities: db.prepare('DELETE FROM identities WHERE profile_id = ?'),
     deleteEvents: db.prepare('DELETE FROM events WHERE profile_id = ?'),
-    deleteMemberships: db.prepare('DELETE FROM memberships WHERE profile_id = ?'),
     catalogVersion: db.prepare('SELECT updated_at, deleted FROM catalog_items WHERE stream_id = ? AND type = ? AND id = ? AND locale = ?'),
     putCatalog: db.prepare(
       `INSERT INTO catalog_items (stream_id, type, id, locale, updated_at, deleted, fields, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -572,6 +685,22 @@ function prepare(db: Database.Database) {
          FROM catalog_items GROUP BY stream_id ORDER BY stream_id`,
     ),
   };
+}
+
+/** Top items by a metric: all-time totals or a window of days, optionally within a category or brand. */
+function recTopSql(metric: RecMetric, filter: '' | 'category' | 'brand', windowed: boolean): string {
+  if (!windowed) {
+    return `SELECT id, ${recMetricSql(metric)} AS n FROM rec_items
+             WHERE deleted = 0 ${filter !== '' ? `AND ${filter} = ?` : ''} ORDER BY n DESC, id LIMIT ?`;
+  }
+  if (filter === '') {
+    return `SELECT d.item_id AS id, sum(${recMetricSql(metric, 'd')}) AS n FROM rec_item_days d
+             WHERE d.day >= ? AND d.day <= ? AND d.item_id NOT IN (SELECT id FROM rec_items WHERE deleted = 1)
+             GROUP BY d.item_id HAVING n > 0 ORDER BY n DESC, id LIMIT ?`;
+  }
+  // From the category's (or brand's) items, each reading its own days.
+  return `SELECT i.id, sum(${recMetricSql(metric, 'd')}) AS n FROM rec_items i JOIN rec_item_days d ON d.item_id = i.id AND d.day >= ? AND d.day <= ?
+           WHERE i.${filter} = ? AND i.deleted = 0 GROUP BY i.id HAVING n > 0 ORDER BY n DESC, i.id LIMIT ?`;
 }
 
 function profileData(p: ProfileRecord): string {
@@ -633,19 +762,12 @@ function toDeadLetter(row: Row): DeadLetter {
   };
 }
 
-function toCatalogItem(row: Row): StoredCatalogItem {
-  const locale = row.locale as string;
-  return {
-    streamId: row.stream_id as string,
-    type: row.type as string,
-    id: row.id as string,
-    ...(locale !== '' ? { locale } : {}),
-    updatedAt: new Date(row.updated_at as number).toISOString(),
-    deleted: row.deleted === 1,
-    fields: JSON.parse(row.fields as string),
-    receivedAt: row.received_at as number,
-  };
+/** A profile's memberships from its record, by audience id. */
+function audiencesOf(row: Row | undefined): Array<[string, number]> {
+  if (!row || typeof row.audiences !== 'string') return [];
+  return (Object.entries(JSON.parse(row.audiences)) as Array<[string, number]>).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
+
 
 function toKey(row: Row): ApiKeyRecord {
   return {

@@ -9,6 +9,7 @@ import { describeMemberships } from './membership-suite.ts';
 import { describeOutbox } from './outbox-suite.ts';
 import { describePartialEvaluation } from './partial-eval-suite.ts';
 import { describePrivacy } from './privacy-suite.ts';
+import { describeRecommendations } from './recommend-suite.ts';
 import { describeStorePort, type StoreContext } from './store-port-suite.ts';
 
 export interface TestStore {
@@ -52,5 +53,6 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
     describePrivacy(ctx);
     describeDecisionCache(ctx);
     describePartialEvaluation(ctx);
+    describeRecommendations(ctx);
   });
 }

@@ -20,8 +20,10 @@ export function describeDecisionCache(ctx: StoreContext): void {
       await engine.ingestCall({ anonymousId: 'dc-a', userId: 'dc-user' }, 'identify');
       await engine.ingestCall({ anonymousId: 'dc-b', userId: 'dc-user' }, 'identify');
       const merged = await engine.snapshot({ anonymousId: 'dc-b' });
-      expect(merged.profileId).not.toBe(b.profileId);
+      // Either profile may survive (created in the same millisecond); both devices read the survivor.
+      expect(b.traits).not.toHaveProperty('tier');
       expect(merged.traits).toMatchObject({ tier: 'gold', color: 'red' });
+      expect((await engine.snapshot({ anonymousId: 'dc-a' })).profileId).toBe(merged.profileId);
       expect((await engine.snapshot({ userId: 'dc-user' })).profileId).toBe(merged.profileId);
 
       await engine.ingestCall({ userId: 'dc-user', event: 'Experiment Viewed', properties: { experiment_id: 'x', variation_id: 'b' } }, 'track');

@@ -192,13 +192,21 @@ export function evaluateAudiences(profile: ProfileRecord, compiled: CompiledAudi
   const scheduled = profile.nextCheckAt ?? null;
   const partial = changes !== undefined && !changes.full && (scheduled === null || scheduled > now);
   const members: Record<string, number> = {};
-  const summary = summarizeComputed(profile.computed) as unknown as Record<string, unknown>;
+  // Computed traits and the request context are built only if some evaluated audience reads them.
+  let summary: Record<string, unknown> | undefined;
+  let context: RequestContext | undefined;
   const selected = new Map<string, ReturnType<typeof counterEvents>>();
   const subject: ConditionSubject = {
     traits: profile.traits,
-    computed: summary,
+    get computed() {
+      summary ??= summarizeComputed(profile.computed) as unknown as Record<string, unknown>;
+      return summary;
+    },
     events: [],
-    context: profileContext(profile),
+    get context() {
+      context ??= profileContext(profile);
+      return context;
+    },
     isMember: (id) => Object.hasOwn(members, id),
     select: (event, where) => {
       const key = counterKey(event, where);

@@ -3,14 +3,14 @@ import { validateCondition } from '../conditions/validate.ts';
 import { AttuneError } from '../errors.ts';
 import type { Clock, Logger } from '../ports.ts';
 import { eventName, requestContextOf } from '../ingest/group.ts';
-import { zodIssues } from '../protocol/parse.ts';
+import { parseOrThrow } from '../protocol/parse.ts';
 import {
   type AudienceInput,
   audienceInputSchema,
   type SegmentGroupInput,
   segmentGroupInputSchema,
 } from '../protocol/audiences.ts';
-import type { ConfigDocument, Store } from '../store.ts';
+import type { ConfigDocument, Store, StoredEvent } from '../store.ts';
 import { applyAudiences, persistAudienceWrites } from './apply.ts';
 import { type AudienceDefinition, type CompiledAudiences, compileAudiences, NO_AUDIENCES } from './compiled.ts';
 import { prune, recordInCounters } from './counters.ts';
@@ -99,12 +99,7 @@ export function createAudienceService({ store, clock, logger }: ServiceOptions):
     if (version !== compiled.version) compiled = compileAudiences(docs.map((d) => d.body as AudienceDefinition), version);
   }
 
-  function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: import('zod').ZodError } }, input: unknown): T {
-    const r = schema.safeParse(input);
-    if (r.success) return r.data;
-    const issues = zodIssues(r.error);
-    throw new AttuneError('VALIDATION', `${issues[0]?.path}: ${issues[0]?.message}`, { issues });
-  }
+  const parse = parseOrThrow;
 
   function immutableId(pathId: string, bodyId: unknown, what: string): void {
     if (bodyId !== undefined && bodyId !== pathId) {
@@ -146,16 +141,14 @@ export function createAudienceService({ store, clock, logger }: ServiceOptions):
     void service.recompute();
   }
 
-  /** A profile's events, oldest first, read in pages. */
-  async function history(profileId: string) {
-    const out = [];
-    let cursor: string | undefined;
-    do {
-      const page = await store.queryEvents({ profileId, limit: 1000, ...(cursor ? { cursor } : {}) });
-      out.push(...page.events);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-    return out.reverse();
+  /**
+   * Events that can feed the audiences' counters, for a chunk of profiles in one read: only the
+   * events the counters ask about, unless some audience reads the request context (then all).
+   */
+  function historyOf(ids: string[], target: CompiledAudiences) {
+    const names = target.usesContext ? null : [...new Set(target.specs.map((s) => s.event))].sort();
+    if (names !== null && names.length === 0) return Promise.resolve(new Map<string, StoredEvent[]>());
+    return store.historyOf(ids, names);
   }
 
   const service: AudienceService = {
@@ -271,10 +264,11 @@ export function createAudienceService({ store, clock, logger }: ServiceOptions):
               await store.transaction(async (tx) => {
                 const profiles = await tx.getProfiles(ids);
                 const now = clock.now();
+                // The profile rows are locked: no event of theirs can commit while their history is read.
+                const histories = await historyOf([...profiles.keys()], target);
                 for (const p of profiles.values()) {
-                  // The profile row is locked: no event of it can commit while its history is read.
                   p.counters = {};
-                  for (const e of await history(p.id)) {
+                  for (const e of histories.get(p.id) ?? []) {
                     if (e.type !== 'track' && e.type !== 'page' && e.type !== 'screen') continue;
                     const ctx = e.message.context;
                     if (target.usesContext && (ctx.page !== undefined || ctx.campaign !== undefined || ctx.location !== undefined)) {
@@ -320,12 +314,13 @@ export function createAudienceService({ store, clock, logger }: ServiceOptions):
         const ids = await store.profileIds(after, CHUNK);
         if (ids.length === 0) break;
         after = ids[ids.length - 1] as string;
+        const histories = await historyOf(ids, probe);
         for (const id of ids) {
           const p = await store.getProfile(id);
           if (!p || p.mergedInto) continue;
           scanned++;
           const counters = {};
-          for (const e of await history(id)) {
+          for (const e of histories.get(id) ?? []) {
             const properties = ((e.message as { properties?: Record<string, unknown> }).properties ?? {}) as Record<string, unknown>;
             recordInCounters(counters, probe.specs, { name: e.name, timestamp: e.timestamp, properties }, now);
           }

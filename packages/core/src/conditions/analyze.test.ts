@@ -135,3 +135,14 @@ describe('nextChangeAt closed form', () => {
     expect(compared).toBe(2000);
   });
 });
+
+describe('counter keys', () => {
+  it('are short hashes of the canonical question, and records with the older canonical keys are renamed on read', async () => {
+    const { profileFromData } = await import('../profiles/types.ts');
+    const key = analyzeCondition({ did: { event: 'Product Viewed', where: [{ property: 'category', op: 'eq', value: 'Shoes' }] } })[0]?.key as string;
+    expect(key).toMatch(/^[0-9a-z]+\.[0-9a-z]+$/);
+    const legacy = '{"event":"Product Viewed","where":[{"op":"eq","property":"category","value":"Shoes"}]}';
+    const p = profileFromData({ id: 'p', mergedInto: null, createdAt: 1, updatedAt: 1 }, { counters: { [legacy]: { entries: [{ t: 5 }] } } });
+    expect(p.counters).toEqual({ [key]: { entries: [{ t: 5 }] } });
+  });
+});

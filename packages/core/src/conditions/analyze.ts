@@ -1,3 +1,4 @@
+import { fnv1a32 } from '../decisions/bucketing.ts';
 import { evaluateCondition, matching } from './evaluate.ts';
 import type { Condition, ConditionSubject, Filter, Window } from './types.ts';
 import { windowMs } from './validate.ts';
@@ -18,16 +19,26 @@ export interface CounterSpec {
 const keysByWhere = new WeakMap<Filter[], Map<string, string>>();
 const keysWithoutWhere = new Map<string, string>();
 
+/**
+ * The key of a counter in profile records: a 64-bit hash of the canonical (event, filters)
+ * question, so the same question shares one counter across audiences and nodes. Short, because
+ * every profile record carries one per question it answers.
+ */
 export function counterKey(event: string, where: Filter[] | undefined): string {
   const cache = where ? (keysByWhere.get(where) ?? new Map<string, string>()) : keysWithoutWhere;
   let key = cache.get(event);
   if (key === undefined) {
-    key = canonical({ event, where: where ?? [] });
+    key = counterKeyOf(canonical({ event, where: where ?? [] }));
     if (cache === keysWithoutWhere && cache.size > 10_000) cache.clear();
     cache.set(event, key);
     if (where && !keysByWhere.has(where)) keysByWhere.set(where, cache);
   }
   return key;
+}
+
+/** The short key of a canonical question; also turns the canonical keys records held before into short ones. */
+export function counterKeyOf(canonicalQuestion: string): string {
+  return `${fnv1a32(canonicalQuestion).toString(36)}.${fnv1a32(`\u0001${canonicalQuestion}`).toString(36)}`;
 }
 
 /** True when the condition's answer can change with time alone (it has a `last` or `between` window). */

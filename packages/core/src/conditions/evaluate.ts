@@ -119,12 +119,18 @@ export function matching(
   now: number,
 ): SubjectEvent[] {
   const out: SubjectEvent[] = [];
+  // The bounds once per call, not per event.
+  const { after, until, inclusiveStart } = windowBounds(w, now);
   if (s.select) {
-    for (const e of s.select(name, where)) if (inWindow(e.timestamp, w, now)) out.push(e);
+    for (const e of s.select(name, where)) {
+      const ts = e.timestamp;
+      if (ts <= until && (inclusiveStart ? ts >= after : ts > after)) out.push(e);
+    }
     return out;
   }
   for (const e of s.events) {
-    if (e.name !== name || !inWindow(e.timestamp, w, now)) continue;
+    const ts = e.timestamp;
+    if (e.name !== name || ts > until || (inclusiveStart ? ts < after : ts <= after)) continue;
     if (where && !where.every((f) => filterMatches(e.properties, f))) continue;
     out.push(e);
   }

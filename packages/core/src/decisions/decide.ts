@@ -1,6 +1,9 @@
 import { evaluateCondition, type TraceEntry } from '../conditions/evaluate.ts';
 import type { ConditionSubject, RequestContext } from '../conditions/types.ts';
 import type { DecideContext, Experience, SlotContent, TableOutput } from '../protocol/decisions.ts';
+import type { RecommendSpec } from '../protocol/recommend.ts';
+import type { RecommendContext, RecommendedItem, RecommendResult } from '../recommend/service.ts';
+import { shoppingOf } from '../recommend/shopping.ts';
 import { allocate, bucketOf, inHoldout, inNamespace } from './bucketing.ts';
 import type { ConnectorResult } from './connectors/runtime.ts';
 import type { Connector } from './connectors/schema.ts';
@@ -40,9 +43,16 @@ export interface ConnectorCaller {
   call(connector: Connector, scope: { profile: unknown; context: unknown }): Promise<ConnectorResult>;
 }
 
+/** Computes recommendations (the engine's recommendation service); decide() stays pure without one. */
+export interface RecommendCaller {
+  recommend(spec: RecommendSpec, ctx: RecommendContext): Promise<RecommendResult>;
+}
+
 export interface DecideDeps {
   /** Calls external data connectors; without it, a connector step yields its fallback. */
   connectors?: ConnectorCaller | undefined;
+  /** Serves `recommend` slots; without it (a browser deciding locally) such a slot keeps the site's default. */
+  recommendations?: RecommendCaller | undefined;
 }
 
 export type DecisionReason =
@@ -62,10 +72,11 @@ export type SlotPayload =
   | { type: 'html'; html: string; css?: string; js?: string }
   | { type: 'offers'; offers: RankedOffer[] }
   | { type: 'value'; value: unknown }
-  | { type: 'collect'; items: SlotPayload[] };
+  | { type: 'collect'; items: SlotPayload[] }
+  | { type: 'recommendations'; strategy: string; items: RecommendedItem[] };
 
 export interface TraceStep {
-  step: 'holdout' | 'experience' | 'bucketing' | 'variant' | 'table' | 'model' | 'connector' | 'offers' | 'consent';
+  step: 'holdout' | 'experience' | 'bucketing' | 'variant' | 'table' | 'model' | 'connector' | 'offers' | 'recommend' | 'consent';
   [key: string]: unknown;
 }
 
@@ -458,6 +469,7 @@ async function resolveContent(content: SlotContent, s: ResolveScope, trace: Trac
     return { type: 'offers', offers: ranked };
   }
   if ('table' in content) return runTables([content.table], content.table, [], s, trace);
+  if ('recommend' in content) return recommendations(content.recommend, s, trace);
   const model = s.m.models.get(content.model);
   if (!model) {
     trace.push({ step: 'model', model: content.model, error: 'unknown decision model' });
@@ -465,6 +477,28 @@ async function resolveContent(content: SlotContent, s: ResolveScope, trace: Trac
   }
   if (s.explain) trace.push({ step: 'model', model: model.id, tables: model.tables, connectors: model.connectors });
   return runTables(model.tables, model.output ?? (model.tables[model.tables.length - 1] as string), model.connectors, s, trace);
+}
+
+/** Seeds of a recommendation slot: `context.productId` (the product on the page), then `context.items` (the cart). */
+export function recommendSeeds(ctx: DecideContext): string[] {
+  const out: string[] = [];
+  const add = (v: unknown) => {
+    if (typeof v === 'string' && v !== '' && v.length <= 200 && !out.includes(v) && out.length < 50) out.push(v);
+  };
+  add(ctx.productId);
+  if (Array.isArray(ctx.items)) for (const v of ctx.items) add(v);
+  return out;
+}
+
+async function recommendations(spec: RecommendSpec, s: ResolveScope, trace: TraceStep[]): Promise<SlotPayload | null> {
+  const caller = s.deps.recommendations;
+  if (!caller) {
+    trace.push({ step: 'recommend', strategy: spec.strategy, error: { code: 'NO_RUNTIME', message: 'recommendations are not computed here' } });
+    return null;
+  }
+  const r = await caller.recommend(spec, { shopping: shoppingOf(s.snapshot.computed), seeds: recommendSeeds(s.input.context) });
+  if (s.explain) trace.push({ step: 'recommend', strategy: spec.strategy, items: r.items.length, fallback: r.fallback });
+  return { type: 'recommendations', strategy: r.strategy, items: r.items };
 }
 
 async function runTables(tableIds: string[], outputId: string, connectorIds: string[], s: ResolveScope, trace: TraceStep[]): Promise<SlotPayload | null> {

@@ -2,6 +2,7 @@ import { AttuneError } from '../errors.ts';
 import type { Clock } from '../ports.ts';
 import { catalogBatchSchema, streamIdSchema } from '../protocol/catalog.ts';
 import { zodIssues } from '../protocol/parse.ts';
+import { syncCatalogProducts } from '../recommend/catalog.ts';
 import type { CatalogApplyResult, CatalogItemKey, Store, StoredCatalogItem } from '../store.ts';
 
 export interface CatalogPage {
@@ -29,7 +30,10 @@ export function createCatalogService(options: { store: Store; clock: Clock }): C
         const issues = zodIssues(parsed.error);
         throw new AttuneError('VALIDATION', `invalid catalog batch: ${issues.map((i) => `${i.path}: ${i.message}`).slice(0, 5).join('; ')}`, { issues });
       }
-      return store.catalog.apply(stream, parsed.data.items, clock.now());
+      const result = await store.catalog.apply(stream, parsed.data.items, clock.now());
+      // Products also feed recommendations (stock, category, brand, price, similarity attributes).
+      await syncCatalogProducts(store, stream, parsed.data.items);
+      return result;
     },
     async get(streamId, key) {
       return store.catalog.get(checkStream(streamId), key);

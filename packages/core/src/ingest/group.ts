@@ -12,6 +12,8 @@ import type { CompiledAudiences } from '../audiences/compiled.ts';
 import { mergeCounters, recordInCounters } from '../audiences/counters.ts';
 import { type IngestPrivacy, gateGroup } from '../privacy/gate.ts';
 import { type ConsentChange, type ConsentConfig, recordConsent } from '../privacy/consent.ts';
+import { RecommendDeltas } from '../recommend/deltas.ts';
+import { mergeShopping, recordShopping } from '../recommend/shopping.ts';
 
 export interface GroupSettings {
   /** The audiences in force when the group is committed. */
@@ -119,6 +121,7 @@ export async function ingestGroup(tx: StoreTx, input: Message[], settings: Group
       countsAsNewOrder,
       countsAsNewCancellation,
     });
+    recordShopping(profile.computed, event, countsAsNewOrder, state.recommend);
     await state.applyTraits(profile, m, timestamp);
     const changed = state.changesOf(profile.id);
     changed.calls = true;
@@ -184,6 +187,7 @@ function aliasPreviousKeys(previousId: string): IdentityKey[] {
 class GroupState {
   readonly events: StoredEvent[] = [];
   readonly statDeltas: StatDelta[] = [];
+  readonly recommend = new RecommendDeltas();
   readonly merges: Array<{ from: string; into: string }> = [];
   private readonly identities = new Map<string, string>();
   private readonly profiles = new Map<string, ProfileRecord>();
@@ -391,6 +395,7 @@ class GroupState {
     for (const e of this.events) if (e.profileId === loser.id) e.profileId = survivor.id;
     mergeTraits(survivor, loser, this.settings.identity.traitStrategies);
     mergeComputed(survivor.computed, loser.computed);
+    mergeShopping(survivor.computed, loser.computed);
     mergeDecisionState(survivor, loser);
     mergeCounters(survivor.counters, loser.counters, this.compiled.specs, this.settings.now());
     loser.counters = {};
@@ -460,6 +465,7 @@ class GroupState {
     }
     if (this.events.length > 0) await this.tx.appendEvents(this.events);
     if (this.statDeltas.length > 0) await this.tx.addExperimentStats(this.statDeltas);
+    if (!this.recommend.empty) await this.tx.addRecommendCounts(this.recommend.writes());
   }
 }
 

@@ -150,7 +150,8 @@ function topOf(counts: Record<string, number>, n: number): Array<{ value: string
     .map(([value, views]) => ({ value, views }));
 }
 
-function bump(counts: Record<string, number>, key: unknown, by = 1): void {
+/** Adds to a key's count, keeping the 50 highest keys (ties: the first in name order). */
+export function bump(counts: Record<string, number>, key: unknown, by = 1): void {
   if (typeof key !== 'string' || key === '' || key.length > 200) return;
   const current = Object.hasOwn(counts, key) ? (counts[key] ?? 0) : 0;
   Object.defineProperty(counts, key, { value: current + by, enumerable: true, writable: true, configurable: true });

@@ -1,6 +1,8 @@
 import type { ExperimentAssignment } from '../decisions/exposures.ts';
 import type { OfferImpressions } from '../decisions/offers.ts';
 import type { ConsentState } from '../privacy/consent.ts';
+import { counterKeyOf } from '../conditions/analyze.ts';
+import type { ShoppingState } from '../recommend/shopping.ts';
 
 /** A device seen on a profile, from `context.device` / `context.userAgent`. */
 export interface DeviceSeen {
@@ -38,6 +40,8 @@ export interface ComputedTraits {
   devices: DeviceSeen[];
   channels: Channel[];
   accountDeletedAt: number | null;
+  /** Recent items and shopping affinities, for recommendations (recommend/shopping.ts). */
+  shopping?: ShoppingState;
 }
 
 export interface TraitMeta {
@@ -104,7 +108,7 @@ export function profileFromData(
     accountIds: data.accountIds ?? [],
     identityCounts: data.identityCounts ?? {},
     audiences: data.audiences ?? {},
-    counters: data.counters ?? {},
+    counters: shortCounterKeys(data.counters ?? {}),
     ...(data.lastContext ? { lastContext: data.lastContext } : {}),
     ...(data.nextCheckAt !== undefined ? { nextCheckAt: data.nextCheckAt } : {}),
     ...(data.experiments ? { experiments: data.experiments } : {}),
@@ -155,4 +159,21 @@ export function newProfile(id: string, at: number): ProfileRecord {
     audiences: {},
     counters: {},
   };
+}
+
+/** Records written before counters had short keys held the canonical question as the key: rename on read. */
+function shortCounterKeys(counters: Record<string, CounterState>): Record<string, CounterState> {
+  let legacy = false;
+  for (const k in counters) {
+    if (k.charCodeAt(0) === 123 /* { */) {
+      legacy = true;
+      break;
+    }
+  }
+  if (!legacy) return counters;
+  const out: Record<string, CounterState> = {};
+  for (const [k, v] of Object.entries(counters)) {
+    Object.defineProperty(out, k.charCodeAt(0) === 123 ? counterKeyOf(k) : k, { value: v, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }

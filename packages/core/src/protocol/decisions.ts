@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { validateCondition } from '../conditions/validate.ts';
 import type { Condition } from '../conditions/types.ts';
 import { configIdSchema } from './audiences.ts';
+import { recommendSpecSchema } from './recommend.ts';
 
 /**
  * Decision configuration: experiences, offers, decision tables, decision models, experiments and
@@ -84,6 +85,8 @@ export const slotContentSchema = z.union([
         .strict(),
     })
     .strict(),
+  /** Recommended products: seeds come from the decide context (`productId`, `items`), the visitor from the request. */
+  z.object({ recommend: recommendSpecSchema }).strict(),
 ]);
 export type SlotContent = z.output<typeof slotContentSchema>;
 

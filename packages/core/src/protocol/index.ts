@@ -7,4 +7,5 @@ export * from './segment.ts';
 export * from './audiences.ts';
 export * from './activations.ts';
 export * from './decisions.ts';
+export * from './recommend.ts';
 export * from './catalog.ts';

@@ -19,6 +19,14 @@ export function zodIssues(error: z.ZodError, prefix: ReadonlyArray<PropertyKey> 
   }));
 }
 
+/** Parses input with a schema, or throws a VALIDATION error naming the first problem and listing all. */
+export function parseOrThrow<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: z.ZodError } }, input: unknown): T {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  const issues = zodIssues(r.error);
+  throw new AttuneError('VALIDATION', `${issues[0]?.path}: ${issues[0]?.message}`, { issues });
+}
+
 type ParseOutcome = { ok: true; message: Message; bytes: number } | { ok: false; issues: Issue[]; tooLarge?: boolean };
 
 /** Serialized size in UTF-8 bytes: exact when the bound from the safety walk could pass `limit`. */

@@ -1,6 +1,8 @@
 import {
   connectorSchema,
   decideRequestSchema,
+  rankRequestSchema,
+  recommendRequestSchema,
   decisionModelSchema,
   decisionTableSchema,
   experienceSchema,
@@ -27,6 +29,7 @@ import { z } from 'zod';
 import { IMPORT_LIMIT_BYTES } from './imports.ts';
 import { createKeyBodySchema } from './key-routes.ts';
 import { eraseBodySchema, eventsQuerySchema } from './profiles.ts';
+import { recommendQuerySchema } from './recommend.ts';
 import { BATCH_PATHS, SINGLE_CALL_PATHS } from './tracking.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -466,6 +469,69 @@ export function createOpenApiDocument(options: OpenApiOptions): JsonSchema {
     parameters: [...id, { name: 'letterId', in: 'path', required: true, schema: { type: 'string' } }],
   });
   paths['/v1/activations/{id}/test'] = adminOp('post', 'testActivation', 'activations', 'Queue a signed test delivery through the outbox', { parameters: id });
+  components.RecommendRequest = toJsonSchema(recommendRequestSchema, 'RecommendRequest', components);
+  components.RankRequest = toJsonSchema(rankRequestSchema, 'RankRequest', components);
+  const recommendQuery = toJsonSchema(recommendQuerySchema, 'RecommendQuery', components);
+  const recommendItem = {
+    type: 'object',
+    properties: { id: { type: 'string' }, score: { type: 'number' }, reason: { type: 'string' }, category: { type: 'string' }, brand: { type: 'string' }, price: { type: 'number' }, name: { type: 'string' } },
+    required: ['id', 'score', 'reason'],
+  };
+  const recommendResult = json({
+    type: 'object',
+    properties: { strategy: { type: 'string' }, items: { type: 'array', items: recommendItem }, fallback: { type: 'integer', description: 'items the popular fallback added' } },
+  });
+  const recommendText =
+    'Recommended products for a strategy (viewed-/bought-together, most viewed/purchased over 7 or 30 days, trending, recently viewed, for you, more like this, popular), filtered (in stock, category, exclude purchased), filled up with popular items when data is thin. The write key asks by anonymousId only.';
+  paths['/v1/recommend'] = {
+    post: {
+      operationId: 'recommend',
+      tags: ['recommendations'],
+      summary: recommendText,
+      security: writeSecurity,
+      requestBody: { required: true, content: { 'application/json': { schema: ref('RecommendRequest') } } },
+      responses: { '200': recommendResult, ...errors(400, 401, 403, 413, 429) },
+    },
+    get: {
+      operationId: 'recommendByQuery',
+      tags: ['recommendations'],
+      summary: `${recommendText} Lists (items, exclude) are comma-separated.`,
+      security: writeSecurity,
+      parameters: Object.entries(recommendQuery.properties as Record<string, JsonSchema>).map(([name, schema]) => ({
+        name,
+        in: 'query',
+        required: name === 'strategy',
+        schema,
+      })),
+      responses: { '200': recommendResult, ...errors(400, 401, 403, 429) },
+    },
+  };
+  paths['/v1/rank'] = {
+    post: {
+      operationId: 'rank',
+      tags: ['recommendations'],
+      summary:
+        'Re-rank a list of product ids (search results, a category page) for a visitor by affinity and trending, with pin, boost, bury and hide rules; each item comes back with its position, score and reason, hidden items with the rule that hid them.',
+      security: writeSecurity,
+      requestBody: { required: true, content: { 'application/json': { schema: ref('RankRequest') } } },
+      responses: {
+        '200': json({
+          type: 'object',
+          properties: {
+            items: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: { id: { type: 'string' }, position: { type: 'integer' }, score: { type: 'number' }, reason: { type: 'string' }, parts: { type: 'object' } },
+              },
+            },
+            hidden: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, rule: { type: 'integer' } } } },
+          },
+        }),
+        ...errors(400, 401, 403, 413, 429),
+      },
+    },
+  };
   paths['/health'] = {
     get: {
       operationId: 'health',
@@ -491,6 +557,7 @@ export function createOpenApiDocument(options: OpenApiOptions): JsonSchema {
     tags: [
       { name: 'tracking', description: 'events from browsers, apps and servers' },
       { name: 'profiles' },
+      { name: 'recommendations', description: 'recommended products and personalized ranking' },
       { name: 'imports' },
       { name: 'keys' },
       { name: 'audiences' },

@@ -1,0 +1,1 @@
+export { AUTHENTICATE, POST } from '../../../../../../src/api/attune/activations/route.ts';

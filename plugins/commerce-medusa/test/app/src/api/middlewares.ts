@@ -1,0 +1,1 @@
+export { default } from '../../../../src/api/middlewares.ts';
