@@ -1,1 +1,2 @@
 export * from './slots.ts';
+export * from './variants.ts';

@@ -103,6 +103,11 @@ describe('validateFieldRules', () => {
 });
 
 describe('richTextToPlain', () => {
+  it('turns Markdown into its text: headings, emphasis, links, images, code, lists, quotes', () => {
+    const md = '# Trail shoes\n\nSome **bold**, _italic_ and ~~old~~ text with [a link](https://x.example) and `code`.\n\n- one\n* two\n1. three\n\n> quoted\n\n---\n![a shoe](/uploads/s.png) snake_case_name stays';
+    expect(richTextToPlain(md)).toBe('Trail shoes\nSome bold, italic and old text with a link and code.\none\ntwo\nthree\nquoted\na shoe snake_case_name stays');
+  });
+
   it('turns HTML entities and block tags into plain lines, dropping scripts', () => {
     expect(richTextToPlain('<h1>Title</h1><script>alert(1)</script><p>a &lt; b &#233;t&#xE9;</p>')).toBe('Title\na < b été');
   });

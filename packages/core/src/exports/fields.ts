@@ -176,11 +176,11 @@ function relationId(related: unknown): unknown {
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
 
 /**
- * Plain text from HTML, Markdown-ish text, or a block tree (Strapi blocks, Slate-like JSON:
+ * Plain text from HTML, Markdown, or a block tree (Strapi blocks, Slate-like JSON:
  * nodes with `text` or `children`). Block elements become line breaks.
  */
 export function richTextToPlain(value: unknown): string {
-  if (typeof value === 'string') return htmlToPlain(value);
+  if (typeof value === 'string') return htmlToPlain(markdownToPlain(value));
   const lines: string[] = [];
   const walk = (node: unknown, line: string[]): void => {
     if (Array.isArray(node)) {
@@ -204,6 +204,23 @@ export function richTextToPlain(value: unknown): string {
   walk(value, top);
   if (top.length > 0) lines.unshift(top.join(''));
   return lines.join('\n').trim();
+}
+
+/** Markdown's marks removed, its text kept: headings, emphasis, links, images, code, lists, quotes, rules. */
+function markdownToPlain(md: string): string {
+  return md
+    .replace(/^```[^\n]*\n([\s\S]*?)^```[ \t]*$/gm, '$1')
+    .replace(/`([^`\n]+)`/g, '$1')
+    .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
+    .replace(/^[ \t]{0,3}#{1,6}[ \t]+/gm, '')
+    .replace(/^[ \t]{0,3}>[ \t]?/gm, '')
+    .replace(/^[ \t]*(?:[-*+]|\d+[.)])[ \t]+/gm, '')
+    .replace(/^[ \t]{0,3}(?:-{3,}|\*{3,}|_{3,})[ \t]*$/gm, '')
+    .replace(/(\*\*|__)(?=\S)([\s\S]*?\S)\1/g, '$2')
+    .replace(/~~(?=\S)([\s\S]*?\S)~~/g, '$1')
+    .replace(/(^|[^\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])/g, '$1$2')
+    .replace(/(^|[^\w_])_(?=\S)([^_\n]*?\S)_(?![\w_])/g, '$1$2');
 }
 
 function htmlToPlain(html: string): string {

@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import type { Core } from '@strapi/strapi';
+import config from './config.ts';
+import contentTypes from './content-types/index.ts';
+import controllers from './controllers/index.ts';
+import { ACTION_DEFINITIONS } from './permissions.ts';
+import routes from './routes/index.ts';
+import { createExporter, type Exporter } from './services/exporter.ts';
+import { createLeaseService, type LeaseService } from './services/lease.ts';
+import { registerDocumentOutbox, registerUserOutbox } from './services/outbox.ts';
+import { createSchedule } from './services/schedule.ts';
+import { createSettingsService, type SettingsService } from './services/settings.ts';
+
+/** Identifies this process as a lease holder. */
+const instance = randomUUID();
+
+export default {
+  config,
+  contentTypes,
+  controllers,
+  routes,
+  services: {
+    settings: ({ strapi }: { strapi: Core.Strapi }) => createSettingsService(strapi),
+    lease: ({ strapi }: { strapi: Core.Strapi }) => createLeaseService(strapi, instance),
+    exporter: ({ strapi }: { strapi: Core.Strapi }) =>
+      createExporter(strapi, {
+        get settings() {
+          return strapi.plugin('attune').service('settings') as SettingsService;
+        },
+        get lease() {
+          return strapi.plugin('attune').service('lease') as LeaseService;
+        },
+      }),
+    schedule: ({ strapi }: { strapi: Core.Strapi }) => createSchedule(strapi),
+  },
+
+  register({ strapi }: { strapi: Core.Strapi }) {
+    // "Personalized slot": the binding of one slot variant to an audience or an experiment arm.
+    strapi.customFields.register({ name: 'personalized-slot', plugin: 'attune', type: 'json' });
+    registerDocumentOutbox(strapi);
+  },
+
+  async bootstrap({ strapi }: { strapi: Core.Strapi }) {
+    await strapi.service('admin::permission').actionProvider.registerMany(ACTION_DEFINITIONS);
+    const settings = strapi.plugin('attune').service('settings') as SettingsService;
+    // Rules in code are the developer's: a mistake stops start-up with what and where.
+    const issues = settings.codeRuleIssues();
+    if (issues.length > 0) throw new Error(`Attune field rules are invalid:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
+    // Rules from the Content-Type Builder are an editor's: reported, and exports refuse to run until fixed.
+    for (const i of settings.builderRuleIssues()) strapi.log.error(`[attune] ${i.path}: ${i.message}`);
+    const exporter = strapi.plugin('attune').service('exporter') as Exporter;
+    registerUserOutbox(strapi, async (users) => {
+      // Erase at once; the outbox row makes the next users export retry if the engine is down.
+      for (const u of users) {
+        await exporter.eraseUser(u.documentId).catch((e) => strapi.log.warn(`[attune] erasing user ${u.documentId} failed, the next users export retries: ${String(e)}`));
+      }
+    });
+    await strapi.plugin('attune').service('schedule').reschedule();
+  },
+
+  destroy() {},
+};
