@@ -28,6 +28,11 @@ import { inspectJson } from './protocol/json-safety.ts';
 import { orderHistoryRowSchema, profileRecordSchema, type OrderHistoryRow, type ProfileRecordInput } from './protocol/records.ts';
 import type { Message, MessageTypeName } from './protocol/segment.ts';
 import type { ErasedProfile, EventPage, IdentityKey, Store } from './store.ts';
+import { type ConsentConfigInput, consentOfContext, effectiveGrants, PERSONALIZATION, parseConsentConfig } from './privacy/consent.ts';
+import { statWithdrawals } from './privacy/erasure.ts';
+import { createRetention, parseRetentionPolicy, type Retention, type RetentionPolicyInput } from './privacy/retention.ts';
+import { type IngestPrivacy, suppressionKey } from './privacy/gate.ts';
+import { createPrivacyService, type ErasureNotice, type PrivacyService } from './privacy/service.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -48,7 +53,23 @@ export interface EngineOptions {
    * (60 s, 100,000 entries), off for stores that other nodes share; `false` turns it off.
    */
   decisionCache?: { ttlMs?: number; maxEntries?: number } | false;
+  privacy?: PrivacyOptions;
+  /** Retention per event name and for inactive anonymous profiles (privacy/retention.ts). */
+  retention?: RetentionPolicyInput;
 }
+
+export interface PrivacyOptions {
+  /** Purposes, the unknown-consent default and the per-event, per-field policy (privacy/consent.ts). */
+  consent?: ConsentConfigInput;
+  /** Keyed hash (HMAC with a key kept outside the database) for `hash` rules and suppressed identifiers. */
+  hash?: (value: string) => string;
+  /** How long an erased profile's identifiers are refused at ingestion. Default 30 days; 0 turns it off. */
+  suppressForMs?: number;
+  /** Catalog item types that are people, tombstoned on erasure when keyed by an erased identifier. Default user, customer. */
+  personItemTypes?: string[];
+}
+
+export const DEFAULT_SUPPRESSION_MS = 30 * 24 * 3600_000;
 
 export interface ProfileView {
   id: string;
@@ -122,7 +143,11 @@ export interface Engine {
    * outbox in the same transaction, for activations and downstream copies. Null when no such
    * profile exists.
    */
-  eraseProfile(profileId: string): Promise<ErasedProfile | null>;
+  eraseProfile(profileId: string, options?: { requestId?: string }): Promise<ErasedProfile | null>;
+  /** Consent by purpose, erasure requests and their receipts. */
+  readonly privacy: PrivacyService;
+  /** The retention policy's dry run and its application. */
+  readonly retention: Retention;
   /** Waits until every accepted call is committed. */
   drain(): Promise<void>;
 }
@@ -154,6 +179,11 @@ export function createEngine(options: EngineOptions): Engine {
         now: () => clock.now(),
       }).store
     : options.store;
+  const ingestPrivacy: IngestPrivacy = {
+    consent: parseConsentConfig(options.privacy?.consent),
+    hash: options.privacy?.hash,
+    suppressForMs: options.privacy?.suppressForMs ?? DEFAULT_SUPPRESSION_MS,
+  };
   const audiences = createAudienceService({ store, clock, logger });
   const decisions = createDecisionService({ store, clock, logger, audiences });
   const recommendations = createRecommendService({ store, clock, cacheMs: options.recommendCacheMs });
@@ -170,12 +200,36 @@ export function createEngine(options: EngineOptions): Engine {
       sessionTimeoutMs: options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
       newId,
       now: () => clock.now(),
+      privacy: ingestPrivacy,
     },
     onCommitted: ({ merges }) => {
       for (const m of merges) logger.info({ from: m.from, into: m.into }, 'profiles merged');
     },
   });
   const parseOptions = () => ({ receivedAt: clock.now(), newId });
+  const retention = createRetention(parseRetentionPolicy(options.retention), {
+    store,
+    clock,
+    newId,
+    eraseExpired: async (id) => (await erase(id, null, false)) !== null,
+  });
+  const privacy = createPrivacyService({
+    store,
+    clock,
+    consent: ingestPrivacy.consent,
+    newId,
+    resolveLive: (id) => resolveLive(id),
+    logger,
+    personItemTypes: options.privacy?.personItemTypes ?? ['user', 'customer'],
+    summarize: (p) => summarizeComputed(p.computed),
+    erase: (id, requestId) => erase(id, requestId),
+    resend: async (notice, activationId) => {
+      const now = clock.now();
+      await store.transaction((tx) =>
+        tx.appendOutbox([{ topic: PROFILE_ERASED_TOPIC, key: notice.profileId, createdAt: now, payload: { ...notice, id: `${notice.id}:resend:${now}`, resendTo: activationId } }]),
+      );
+    },
+  });
 
   async function resolveLive(id: string): Promise<ProfileRecord | null> {
     let current = await store.getProfile(id);
@@ -269,30 +323,11 @@ export function createEngine(options: EngineOptions): Engine {
     decisions,
     catalog,
     snapshot,
-    async eraseProfile(profileId) {
-      // Calls accepted before the erasure are committed first, so none lands after it.
-      await committer.drain();
-      const live = await resolveLive(profileId);
-      if (!live) return null;
-      const now = clock.now();
-      const erased = await store.transaction(async (tx) => {
-        await tx.getProfiles([live.id]);
-        const result = await tx.eraseProfile(live.id);
-        if (result.profileIds.length === 0) return null;
-        await tx.appendOutbox([
-          ...result.audiences.map((a) => membershipFact(a, live.id, 'exited', now, now)),
-          {
-            topic: PROFILE_ERASED_TOPIC,
-            key: live.id,
-            createdAt: now,
-            payload: { id: `erased:${live.id}:${now}`, profileId: live.id, profileIds: result.profileIds, identities: result.identities, at: new Date(now).toISOString() },
-          },
-        ]);
-        return result;
-      });
-      if (erased) logger.info({ profileId: live.id, events: erased.events }, 'profile erased');
-      return erased;
+    async eraseProfile(profileId, eraseOptions = {}) {
+      return (await erase(profileId, eraseOptions.requestId ?? null))?.erased ?? null;
     },
+    privacy,
+    retention,
     async decide(raw, options = {}) {
       const parsed = decideRequestSchema.safeParse(raw);
       if (!parsed.success) {
@@ -300,8 +335,15 @@ export function createEngine(options: EngineOptions): Engine {
         throw new AttuneError('VALIDATION', `${issues[0]?.path}: ${issues[0]?.message}`, { issues });
       }
       const request = parsed.data;
-      const snap = await snapshot(request);
       const now = clock.now();
+      // Without personalization consent: the site's defaults, and the profile is not used.
+      const sent = consentOfContext(request.context, ingestPrivacy.consent);
+      if (sent && sent[PERSONALIZATION] !== true) return withoutConsent(request, null, 'request');
+      const snap = await snapshot(request);
+      if (snap.profileId !== null || sent) {
+        const grants = effectiveGrants(snap.consent, sent, ingestPrivacy.consent);
+        if (grants[PERSONALIZATION] !== true) return withoutConsent(request, snap.profileId, 'profile');
+      } else if (ingestPrivacy.consent.unknown !== 'all') return withoutConsent(request, null, 'unknown');
       const manifest = decisions.manifest();
       const result = await decide(manifest, snap, request, now, { connectors: options.connectors, recommendations });
       if (request.recordExposure && (result.exposures.length > 0 || result.offersShown.length > 0)) {
@@ -361,12 +403,64 @@ export function createEngine(options: EngineOptions): Engine {
     drain: () => committer.drain(),
   };
 
+  /** Every slot at its default, with a reason and (on request) a trace saying why. */
+  function withoutConsent(request: { slots: string[]; explain: boolean }, profileId: string | null, from: 'request' | 'profile' | 'unknown'): DecideResult {
+    const decisionsOut: DecideResult['decisions'] = {};
+    for (const slot of request.slots) {
+      decisionsOut[slot] = {
+        experience: null,
+        variant: null,
+        content: null,
+        reason: 'no_consent',
+        ...(request.explain ? { trace: [{ step: 'consent', purpose: PERSONALIZATION, granted: false, from, profileRead: false }] } : {}),
+      };
+    }
+    return { profileId, decisions: decisionsOut, exposures: [], offersShown: [], ...(request.explain ? { trace: { unit: '', now: new Date(clock.now()).toISOString() } } : {}) };
+  }
+
+  async function erase(profileId: string, requestId: string | null, suppress = true): Promise<{ erased: ErasedProfile; notice: ErasureNotice } | null> {
+    // Calls accepted before the erasure are committed first, so none lands after it.
+    await committer.drain();
+    const live = await resolveLive(profileId);
+    if (!live) return null;
+    const now = clock.now();
+    const done = await store.transaction(async (tx) => {
+      const profile = (await tx.getProfiles([live.id])).get(live.id);
+      const result = await tx.eraseProfile(live.id);
+      if (result.profileIds.length === 0) return null;
+      // The profile's contributions to experiment results go with it.
+      const withdrawals = profile ? statWithdrawals(profile) : [];
+      if (withdrawals.length > 0) await tx.addExperimentStats(withdrawals);
+      result.statistics = withdrawals.length;
+      if (suppress && ingestPrivacy.suppressForMs > 0 && result.identities.length > 0) {
+        await tx.suppress(result.identities.map((k) => ({ key: suppressionKey(k, ingestPrivacy.hash), until: now + ingestPrivacy.suppressForMs })));
+      }
+      const notice: ErasureNotice = {
+        id: `erased:${live.id}:${now}`,
+        requestId,
+        profileId: live.id,
+        profileIds: result.profileIds,
+        identities: result.identities,
+        at: new Date(now).toISOString(),
+      };
+      await tx.appendOutbox([
+        ...result.audiences.map((a) => membershipFact(a, live.id, 'exited', now, now)),
+        { topic: PROFILE_ERASED_TOPIC, key: live.id, createdAt: now, payload: notice },
+      ]);
+      return { erased: result, notice };
+    });
+    if (done) logger.info({ profileId: live.id, events: done.erased.events }, 'profile erased');
+    return done;
+  }
+
   async function snapshot(ids: { anonymousId?: string | undefined; userId?: string | undefined }): Promise<DecisionSnapshot> {
     const user = ids.userId !== undefined ? normalizeIdentifier('userId', ids.userId) : null;
     const anon = ids.anonymousId !== undefined ? normalizeIdentifier('anonymousId', ids.anonymousId) : null;
     let p = user !== null ? await store.decisionProfile({ type: 'userId', value: user }) : null;
     if (!p && anon !== null) p = await store.decisionProfile({ type: 'anonymousId', value: anon });
     if (!p) return EMPTY_SNAPSHOT;
+    // No personalization consent: nothing of the profile leaves the store, for decide or a browser.
+    if (effectiveGrants(p.consent, null, ingestPrivacy.consent)[PERSONALIZATION] !== true) return { ...EMPTY_SNAPSHOT, profileId: p.id, consent: p.consent };
     return {
       profileId: p.id,
       traits: p.traits,
@@ -374,6 +468,7 @@ export function createEngine(options: EngineOptions): Engine {
       audiences: Object.keys(p.audiences),
       assignments: p.experiments,
       offers: p.offerImpressions,
+      consent: p.consent,
     };
   }
 }

@@ -17,3 +17,4 @@ export * from './stats/index.ts';
 export * from './recommend/index.ts';
 export * from './commerce/index.ts';
 export * from './exports/index.ts';
+export * from './privacy/index.ts';

@@ -68,7 +68,8 @@ export type Fetch = (request: FetchRequest) => Promise<FetchResponse>;
 /** Why a Fetch port got no answer: the core records the code in traces and metrics. */
 export class FetchError extends Error {
   override readonly name = 'FetchError';
-  readonly code: 'TIMEOUT' | 'TOO_LARGE' | 'NETWORK';
+  /** FORBIDDEN: the host is not allowed (allow-list, or an internal address). */
+  readonly code: 'TIMEOUT' | 'TOO_LARGE' | 'NETWORK' | 'FORBIDDEN';
   constructor(code: FetchError['code'], message: string, options: { cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;

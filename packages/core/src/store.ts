@@ -50,7 +50,25 @@ export interface EventPage {
   nextCursor: string | null;
 }
 
-export type ApiKeyKind = 'write' | 'secret';
+/**
+ * `write`: sends events (public, per source); `decide`: asks for decisions (public);
+ * `secret`: the admin API, with a role.
+ */
+export type ApiKeyKind = 'write' | 'decide' | 'secret';
+
+/** What a secret key may do: `analyst` reads, `marketer` also changes audiences, experiences and activations, `admin` everything. */
+export type ApiKeyRole = 'analyst' | 'marketer' | 'admin';
+
+export interface ApiKeyScope {
+  /** Secret keys only; keys made before roles existed are admins. */
+  role?: ApiKeyRole;
+  /** Browser origins allowed to use a public key (`https://shop.example.com`); absent: any. */
+  origins?: string[];
+  /** The source a write key belongs to (`web`, `ios-app`, `pos`). */
+  source?: string;
+  /** Most requests per rate-limit window for this key (default: the server's limit). */
+  rateLimit?: number;
+}
 
 export interface ApiKeyRecord {
   id: string;
@@ -61,7 +79,9 @@ export interface ApiKeyRecord {
   /** The first characters of the key, to recognise it in lists. */
   prefix: string;
   createdAt: number;
+  /** When the key stops working: now for a revocation, later for a rotated key's overlap. */
   revokedAt: number | null;
+  scope?: ApiKeyScope;
 }
 
 /**
@@ -151,6 +171,12 @@ export interface StoreTx {
    * memberships and scheduled checks. Claimed messageIds stay, so a replay is a no-op.
    */
   eraseProfile(profileId: string): Promise<ErasedProfile>;
+  /** Of these suppression keys (privacy/gate.ts), those suppressed at `now`. */
+  suppressed(keys: string[], now: number): Promise<Set<string>>;
+  /** Deletes these events (retention); returns how many existed. */
+  deleteEvents(keys: Array<{ profileId: string; messageId: string }>): Promise<number>;
+  /** Suppresses keys until the given time (a later time wins over an earlier one). */
+  suppress(entries: Array<{ key: string; until: number }>): Promise<void>;
 }
 
 /** A product as recommendations see it: attributes (catalog first, else the latest event's) and totals. */
@@ -223,6 +249,8 @@ export interface ErasedProfile {
   identities: IdentityKey[];
   /** Audience ids the profile was a member of. */
   audiences: string[];
+  /** Experiment statistics rows the profile's contributions were withdrawn from (set by the engine). */
+  statistics?: number;
 }
 
 /** A catalog item as stored: tombstones are kept, so an older update never revives an item. */
@@ -295,11 +323,13 @@ export interface DecisionProfile {
   audiences: Record<string, number>;
   experiments: Record<string, { variant: string; at: number }>;
   offerImpressions: Record<string, { total: number; day: string; today: number }>;
+  /** Purposes the visitor granted, null when they never expressed consent. */
+  consent: Record<string, boolean> | null;
 }
 
 /**
  * A decision-profile row as both stores select it (`id`, `merged_into`, `traits`, `computed`,
- * `audiences`, `experiments`, `offers`); `parse` turns a column into an object (JSON text on
+ * `audiences`, `experiments`, `offers`, `consent` = data.consent.purposes); `parse` turns a column into an object (JSON text on
  * SQLite, already parsed jsonb on PostgreSQL). Missing fields are empty objects.
  */
 export function decisionProfileFromRow(row: Record<string, unknown>, parse: (column: unknown) => unknown): DecisionProfile {
@@ -314,6 +344,7 @@ export function decisionProfileFromRow(row: Record<string, unknown>, parse: (col
     audiences: obj(row.audiences),
     experiments: obj(row.experiments),
     offerImpressions: obj(row.offers),
+    consent: row.consent === null || row.consent === undefined ? null : obj(row.consent),
   };
 }
 
@@ -344,11 +375,16 @@ export interface Store {
   /** Profiles whose audience check is due at `now` or before, earliest first. */
   dueChecks(now: number, limit: number): Promise<Array<{ profileId: string; at: number }>>;
   memberships: MembershipReads;
+  /** Events of this name older than `before` (event time), oldest first: what a retention rule removes. */
+  expiredEvents(name: string, before: number, limit: number): Promise<Array<{ profileId: string; messageId: string; timestamp: number }>>;
+  /** Live profiles known by anonymous ids only, last updated before `before`, in id order. */
+  inactiveAnonymousProfiles(before: number, limit: number): Promise<string[]>;
   outbox: OutboxStore;
   keys: {
     put(key: ApiKeyRecord): Promise<void>;
     list(): Promise<ApiKeyRecord[]>;
     findByHash(hash: string): Promise<ApiKeyRecord | null>;
+    /** Sets when the key stops working; an earlier time replaces a later one (a revocation ends a rotation overlap). */
     revoke(id: string, at: number): Promise<boolean>;
   };
   docs: ConfigDocuments;

@@ -1,20 +1,24 @@
 import { type Clock, type ConnectorRuntime, createConnectorRuntime, type Engine, type Logger, silentLogger, type Store } from '@attune/core';
 import express from 'express';
 import { adminAuth, createKeyResolver } from './http/auth.ts';
+import { auditContext } from './audit.ts';
+import { auditRoutes } from './http/audit-routes.ts';
 import type { ActivationWorker } from './activations/worker.ts';
 import { activationRoutes } from './http/activations.ts';
 import { audienceRoutes } from './http/audiences.ts';
 import { catalogRoutes } from './http/catalog.ts';
 import { DECISION_ADMIN_PREFIXES, decisionAdminRoutes, decisionRoutes } from './http/decisions.ts';
-import { nodeFetch, nodeTimers } from './decisions/fetch.ts';
+import { type ConnectorHostPolicy, createGuardedFetch, nodeTimers } from './decisions/fetch.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
 import { importRoutes } from './http/imports.ts';
 import { keyRoutes } from './http/key-routes.ts';
 import { createOpenApiDocument } from './http/openapi.ts';
 import { profileRoutes } from './http/profiles.ts';
+import { privacyRoutes } from './http/privacy.ts';
 import { recommendRoutes } from './http/recommend.ts';
 import { createRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './http/rate-limit.ts';
 import { requestLog } from './http/request-log.ts';
+import { adminCors, securityHeaders } from './http/cors.ts';
 import { trackingRoutes } from './http/tracking.ts';
 
 export interface AppOptions {
@@ -38,6 +42,10 @@ export interface AppOptions {
   connectors?: ConnectorRuntime;
   /** The engine's clock, so connector caches age with the same time decisions use (default: system time). */
   clock?: Clock;
+  /** Hosts connectors may call (default: any public host; internal addresses never, unless listed). */
+  connectorHosts?: ConnectorHostPolicy;
+  /** Browser origins allowed to call the admin API (CORS); default none. Tracking and decide routes accept any origin. */
+  adminOrigins?: string[];
 }
 
 export const ADMIN_PREFIXES = [
@@ -48,6 +56,8 @@ export const ADMIN_PREFIXES = [
   '/v1/audiences',
   '/v1/activations',
   '/v1/catalog',
+  '/v1/privacy',
+  '/v1/audit',
   ...DECISION_ADMIN_PREFIXES,
 ];
 
@@ -64,6 +74,8 @@ export function createApp(options: AppOptions): express.Application {
   // API answers are not cached; hashing every body for an ETag is wasted work on the hot path.
   app.set('etag', false);
   if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
+  app.use(securityHeaders());
+  app.use(ADMIN_PREFIXES, adminCors(options.adminOrigins ?? []));
 
   app.get('/health', (_req, res) => {
     const closing = isClosing();
@@ -78,11 +90,13 @@ export function createApp(options: AppOptions): express.Application {
 
   const connectors =
     options.connectors ??
-    createConnectorRuntime({ fetch: nodeFetch, timers: nodeTimers, clock: options.clock ?? { now: () => Date.now(), defer: (fn) => setImmediate(fn) }, logger });
+    createConnectorRuntime({ fetch: createGuardedFetch(options.connectorHosts), timers: nodeTimers, clock: options.clock ?? { now: () => Date.now(), defer: (fn) => setImmediate(fn) }, logger });
   app.use(decisionRoutes({ engine, resolver, limiter, connectors }));
   app.use(recommendRoutes({ engine, resolver, limiter }));
   app.use(trackingRoutes({ engine, resolver, limiter, logger }));
-  app.use(ADMIN_PREFIXES, requestLog(logger, 'info'), adminAuth(resolver), limiter);
+  app.use(ADMIN_PREFIXES, requestLog(logger, 'info'), adminAuth(resolver), limiter, auditContext(store, logger));
+  app.use(auditRoutes(store));
+  app.use(privacyRoutes(engine, store));
   app.use(profileRoutes(engine));
   app.use(importRoutes(engine));
   app.use(keyRoutes(store, resolver));

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { type ApiKeyKind, AttuneError, type Engine, isAttuneError, type Store } from '@attune/core';
+import { type ApiKeyKind, type ApiKeyRole, AttuneError, type Engine, isAttuneError, type Store } from '@attune/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createDemoAudiences, DEMO_AUDIENCES } from './demo/audiences.ts';
 import { DEMO_DEFAULTS, demoShowcase } from './demo/index.ts';
@@ -373,8 +373,9 @@ async function keysList(flags: KeysFlags): Promise<void> {
   for (const r of rows) process.stdout.write(`${r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}\n`);
 }
 
-async function keysCreate(flags: KeysFlags & { kind: ApiKeyKind; name: string }): Promise<void> {
-  const { record, key } = await withStore(flags, (store) => createApiKey(store, { kind: flags.kind, name: flags.name }));
+async function keysCreate(flags: KeysFlags & { kind: ApiKeyKind; name: string; role?: ApiKeyRole }): Promise<void> {
+  const scope = flags.role ? { scope: { role: flags.role } } : {};
+  const { record, key } = await withStore(flags, (store) => createApiKey(store, { kind: flags.kind, name: flags.name, ...scope }));
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ ...publicKeyView(record), key })}\n`);
     return;
@@ -456,11 +457,12 @@ function program(): Command {
   keys
     .command('create')
     .description('create a key and print it once')
-    .addOption(new Option('--kind <kind>', 'write (send events) or secret (admin API)').choices(['write', 'secret']).makeOptionMandatory())
+    .addOption(new Option('--kind <kind>', 'write (send events), decide (public decisions) or secret (admin API)').choices(['write', 'decide', 'secret']).makeOptionMandatory())
+    .addOption(new Option('--role <role>', 'secret keys: analyst (read), marketer (audiences, experiences, activations) or admin (default)').choices(['analyst', 'marketer', 'admin']))
     .requiredOption('--name <name>', 'what the key is for, e.g. "storefront"')
     .addOption(dataDir())
     .option('--json', 'print JSON')
-    .action((flags: KeysFlags & { kind: ApiKeyKind; name: string }) => keysCreate(flags));
+    .action((flags: KeysFlags & { kind: ApiKeyKind; name: string; role?: ApiKeyRole }) => keysCreate(flags));
   keys
     .command('revoke')
     .description('revoke a key by id')

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { type ApiKeyKind, type ApiKeyRecord, AttuneError, type Store } from '@attune/core';
+import { type ApiKeyKind, type ApiKeyRecord, type ApiKeyScope, AttuneError, type Store } from '@attune/core';
 
 /**
  * API keys. Write keys (`wk_…`) are public: they sit in browsers and apps and may only send
@@ -7,7 +7,7 @@ import { type ApiKeyKind, type ApiKeyRecord, AttuneError, type Store } from '@at
  * prefix are stored; the key itself is shown once, when it is made.
  */
 
-const PREFIX: Record<ApiKeyKind, string> = { write: 'wk_', secret: 'sk_' };
+const PREFIX: Record<ApiKeyKind, string> = { write: 'wk_', decide: 'dk_', secret: 'sk_' };
 
 export function generateKey(kind: ApiKeyKind): string {
   return PREFIX[kind] + randomBytes(32).toString('base64url');
@@ -22,6 +22,8 @@ export interface CreateApiKeyOptions {
   name: string;
   /** A key chosen by the operator (e.g. from an environment variable); generated when absent. */
   key?: string;
+  /** Role (secret keys; default admin), origins and source (public keys), rate limit. */
+  scope?: ApiKeyScope;
 }
 
 export interface CreateApiKeyResult {
@@ -31,9 +33,16 @@ export interface CreateApiKeyResult {
 }
 
 export async function createApiKey(store: Store, options: CreateApiKeyOptions): Promise<CreateApiKeyResult> {
-  if (options.kind !== 'write' && options.kind !== 'secret') {
-    throw new AttuneError('VALIDATION', 'kind must be "write" or "secret"', { issues: [{ path: 'kind', message: 'must be "write" or "secret"' }] });
+  if (!Object.hasOwn(PREFIX, options.kind)) {
+    throw new AttuneError('VALIDATION', 'kind must be "write", "decide" or "secret"', { issues: [{ path: 'kind', message: 'must be "write", "decide" or "secret"' }] });
   }
+  if (options.scope?.role !== undefined && options.kind !== 'secret') {
+    throw new AttuneError('VALIDATION', 'role: only secret keys have a role', { issues: [{ path: 'role', message: 'only secret keys have a role' }] });
+  }
+  if (options.scope?.origins !== undefined && options.kind === 'secret') {
+    throw new AttuneError('VALIDATION', 'origins: secret keys never belong in a browser', { issues: [{ path: 'origins', message: 'only write and decide keys take origins' }] });
+  }
+  const scope: ApiKeyScope = { ...(options.kind === 'secret' ? { role: 'admin' as const } : {}), ...options.scope };
   const key = options.key ?? generateKey(options.kind);
   if (key.length === 0) throw new AttuneError('VALIDATION', 'key must not be empty', { issues: [{ path: 'key', message: 'must not be empty' }] });
   const hash = hashKey(key);
@@ -46,6 +55,7 @@ export async function createApiKey(store: Store, options: CreateApiKeyOptions): 
     prefix: key.slice(0, 8),
     createdAt: Date.now(),
     revokedAt: null,
+    ...(Object.keys(scope).length > 0 ? { scope } : {}),
   };
   await store.keys.put(record);
   return { record, key };
@@ -77,6 +87,26 @@ export function listKeys(store: Store): Promise<ApiKeyRecord[]> {
   return store.keys.list();
 }
 
+/**
+ * Rotation with overlap: a new key with the same kind, name and scope; the old one keeps
+ * working for `overlapMs`, so clients can switch without downtime.
+ */
+export async function rotateKey(store: Store, id: string, overlapMs: number): Promise<CreateApiKeyResult & { previous: ApiKeyRecord }> {
+  const old = (await store.keys.list()).find((k) => k.id === id);
+  if (!old) throw new AttuneError('NOT_FOUND', `no key with id ${id}`);
+  const now = Date.now();
+  if (old.revokedAt !== null && old.revokedAt <= now) throw new AttuneError('CONFLICT', `key ${id} is revoked; create a new one`);
+  const created = await createApiKey(store, { kind: old.kind, name: old.name, ...(old.scope ? { scope: old.scope } : {}) });
+  await store.keys.revoke(id, now + overlapMs);
+  const previous = (await store.keys.list()).find((k) => k.id === id) ?? old;
+  return { ...created, previous };
+}
+
+/** Whether a key works at `now` (not revoked, or in a rotation's overlap). */
+export function isActive(record: ApiKeyRecord, now = Date.now()): boolean {
+  return record.revokedAt === null || record.revokedAt > now;
+}
+
 /** Revokes a key; false when no key has this id. */
 export function revokeKey(store: Store, id: string): Promise<boolean> {
   return store.keys.revoke(id, Date.now());
@@ -91,5 +121,9 @@ export function publicKeyView(record: ApiKeyRecord) {
     prefix: record.prefix,
     createdAt: new Date(record.createdAt).toISOString(),
     revokedAt: record.revokedAt === null ? null : new Date(record.revokedAt).toISOString(),
+    ...(record.kind === 'secret' ? { role: record.scope?.role ?? 'admin' } : {}),
+    ...(record.scope?.origins ? { origins: record.scope.origins } : {}),
+    ...(record.scope?.source ? { source: record.scope.source } : {}),
+    ...(record.scope?.rateLimit ? { rateLimit: record.scope.rateLimit } : {}),
   };
 }

@@ -1,11 +1,12 @@
-import { randomFillSync } from 'node:crypto';
+import { createHmac, randomFillSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Clock, createEngine, createIdGenerator, type Engine, type Logger, type Store } from '@attune/core';
+import { type Clock, type ConsentConfigInput, createEngine, type RetentionPolicyInput, createIdGenerator, type Engine, type Logger, type Store } from '@attune/core';
 import { createSqliteStore } from '@attune/storage-sqlite';
 import { startActivationWorker } from './activations/worker.ts';
 import { createApp } from './app.ts';
+import { auditedStore } from './audit.ts';
 import type { RateLimitOptions } from './http/rate-limit.ts';
 import { createApiKey, ensureKey } from './keys.ts';
 import { createLogger } from './logger.ts';
@@ -42,6 +43,25 @@ export interface StartServerOptions {
   webhookBaseDelayMs?: number;
   /** Longest wait for in-flight requests in close() before connections are cut. Default 10 s. */
   shutdownTimeoutMs?: number;
+  /** Retention per event name and for inactive anonymous profiles, run every `everyMs` (default daily). */
+  retention?: RetentionPolicyInput & { everyMs?: number };
+  /** Hosts connectors may call (default: any public host; internal addresses only when listed). */
+  connectorHosts?: { allowHosts?: string[] };
+  /** Browser origins allowed to call the admin API. */
+  adminOrigins?: string[];
+  privacy?: {
+    /** Purposes, the unknown-consent default and the per-event, per-field policy. */
+    consent?: ConsentConfigInput;
+    /**
+     * Key of the HMAC-SHA256 that hashes fields and suppressed identifiers (ATTUNE_HASH_KEY). Keep
+     * it outside the database: without it the hashes cannot be matched to a person.
+     */
+    hashKey?: string;
+    /** How long an erased profile's identifiers are refused at ingestion. Default 30 days. */
+    suppressForMs?: number;
+    /** Erasure notices not confirmed after this long are sent again. Default 1 hour. */
+    erasureResendMs?: number;
+  };
   /** How long recommendations reuse popular, trending and per-category lists. Default 5 minutes. */
   recommendCacheMs?: number;
 }
@@ -66,6 +86,11 @@ export async function openStore(options: Pick<StartServerOptions, 'dataDir' | 'd
     return createPostgresStore({ connectionString: options.databaseUrl });
   }
   return createSqliteStore({ filename: join(options.dataDir ?? './.attune', 'attune.db') });
+}
+
+/** HMAC-SHA256, hex: the engine's hasher for hashed fields and suppressed identifiers. */
+export function hmacHasher(key: string): (value: string) => string {
+  return (value) => createHmac('sha256', key).update(value).digest('hex');
 }
 
 /** Math.random's shape, from the OS's CSPRNG, a pooled buffer at a time. */
@@ -123,23 +148,33 @@ function urlHost(host: string | undefined): string {
  */
 export async function startServer(options: StartServerOptions = {}): Promise<StartedServer> {
   const logger = options.logger ?? createLogger({ level: process.env.ATTUNE_LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'info' });
-  const store = await openStore(options);
+  const raw = await openStore(options);
+  // Admin changes (configuration documents, keys) are recorded in the audit log.
+  const store = auditedStore(raw);
   try {
     await store.migrate();
     const clock: Clock = options.clock ?? { now: () => Date.now(), defer: (fn) => setImmediate(fn) };
+    const hashKey = options.privacy?.hashKey ?? process.env.ATTUNE_HASH_KEY;
+    if (hashKey === undefined) logger.warn({}, 'ATTUNE_HASH_KEY is not set: hashed fields and suppressed identifiers use a well-known key');
     const engine = createEngine({
       store,
       clock,
       logger,
       newId: createIdGenerator(clock, cryptoRandom()),
       ...(options.externalIds ? { identity: { externalIds: options.externalIds } } : {}),
+      ...(options.retention ? { retention: retentionPolicy(options.retention) } : {}),
+      privacy: {
+        ...(options.privacy?.consent ? { consent: options.privacy.consent } : {}),
+        ...(options.privacy?.suppressForMs !== undefined ? { suppressForMs: options.privacy.suppressForMs } : {}),
+        hash: hmacHasher(hashKey ?? 'attune-default-hash-key'),
+      },
       ...(options.recommendCacheMs !== undefined ? { recommendCacheMs: options.recommendCacheMs } : {}),
     });
     const generatedKeys = await prepareKeys(store, options, logger);
     await engine.audiences.reload();
     await engine.decisions.reload();
 
-    const activations = startActivationWorker({ store, logger, ...(options.activationPollMs ? { pollMs: options.activationPollMs } : {}), ...(options.webhookBaseDelayMs !== undefined ? { baseDelayMs: options.webhookBaseDelayMs } : {}) });
+    const activations = startActivationWorker({ store, logger, privacy: engine.privacy, ...(options.privacy?.erasureResendMs !== undefined ? { erasureResendMs: options.privacy.erasureResendMs } : {}), ...(options.activationPollMs ? { pollMs: options.activationPollMs } : {}), ...(options.webhookBaseDelayMs !== undefined ? { baseDelayMs: options.webhookBaseDelayMs } : {}) });
     let closing = false;
     const app = createApp({
       activations,
@@ -150,6 +185,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
       isClosing: () => closing,
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
       ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
+      ...(options.connectorHosts ? { connectorHosts: options.connectorHosts } : {}),
+      ...(options.adminOrigins ? { adminOrigins: options.adminOrigins } : {}),
     });
     const server = createServer(app);
     await listen(server, options.port ?? DEFAULT_PORT, options.host);
@@ -157,6 +194,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
     const url = `http://${urlHost(options.host)}:${port}`;
     logger.info({ url, store: store.kind }, 'attune is listening');
     const audienceLoop = startAudienceLoop(engine, logger, options.audienceCheckMs ?? 1000);
+    const retentionLoop = options.retention ? startRetentionLoop(engine, store, logger, options.retention.everyMs ?? 24 * 3600_000) : null;
 
     let closed: Promise<void> | undefined;
     const close = () => {
@@ -174,6 +212,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
           clearTimeout(cut);
         }
         await audienceLoop.stop();
+        await retentionLoop?.stop();
         await activations.stop();
         await engine.drain();
         await store.close();
@@ -214,6 +253,45 @@ function startAudienceLoop(engine: Engine, logger: Logger, everyMs: number): { s
       }
     })();
   }, everyMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+function retentionPolicy(input: RetentionPolicyInput & { everyMs?: number }): RetentionPolicyInput {
+  const { everyMs: _every, ...policy } = input;
+  return policy;
+}
+
+const RETENTION_LEASE = 'retention-lease';
+
+/**
+ * The scheduled retention job: a dry run, logged, then exactly it applied. With several nodes
+ * on one database a lease (a versioned document) lets one node run it per period.
+ */
+function startRetentionLoop(engine: Engine, store: Store, logger: Logger, everyMs: number): { stop(): Promise<void> } {
+  let running: Promise<void> | null = null;
+  const tick = async () => {
+    const now = Date.now();
+    const lease = await store.docs.get(RETENTION_LEASE, 'job');
+    const last = (lease?.body as { at?: number } | undefined)?.at ?? 0;
+    if (now - last < everyMs) return;
+    if (!(await store.docs.put(RETENTION_LEASE, 'job', { at: now }, lease?.version ?? 0, now))) return;
+    const { plan, result } = await engine.retention.run();
+    logger.info({ plan: plan.id, listedEvents: plan.events.length, listedProfiles: plan.profiles.length, ...result }, 'retention applied');
+  };
+  const timer = setInterval(() => {
+    if (running) return;
+    running = tick()
+      .catch((error) => logger.error({ err: String(error) }, 'retention job failed'))
+      .finally(() => {
+        running = null;
+      });
+  }, Math.min(everyMs, 60_000));
   timer.unref();
   return {
     async stop() {

@@ -203,6 +203,25 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 8,
+    name: 'suppressions',
+    sql: `
+      CREATE TABLE suppressions (
+        key text COLLATE "C" PRIMARY KEY,
+        until bigint NOT NULL
+      );
+    `,
+  },
+  {
+    version: 9,
+    name: 'key scopes',
+    sql: `
+      ALTER TABLE api_keys ADD COLUMN scope jsonb;
+      -- Secret keys made before roles existed keep full access.
+      UPDATE api_keys SET scope = '{"role":"admin"}'::jsonb WHERE kind = 'secret';
+    `,
+  },
 ];
 
 export function quoteIdent(name: string): string {

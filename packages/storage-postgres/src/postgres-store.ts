@@ -160,9 +160,21 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       );
       return rows[0] ? toProfile(rows[0]) : null;
     },
+    async expiredEvents(name, before, limit) {
+      const { rows } = await query<Row>('SELECT profile_id, message_id, ts FROM events WHERE name = $1 AND ts < $2 ORDER BY ts, message_id LIMIT $3', [name, before, limit]);
+      return rows.map((r) => ({ profileId: r.profile_id as string, messageId: r.message_id as string, timestamp: Number(r.ts) }));
+    },
+    async inactiveAnonymousProfiles(before, limit) {
+      const { rows } = await query<Row>(
+        `SELECT id FROM profiles p WHERE merged_into IS NULL AND updated_at < $1
+           AND NOT EXISTS (SELECT 1 FROM identities i WHERE i.profile_id = p.id AND i.type <> 'anonymousId') ORDER BY id LIMIT $2`,
+        [before, limit],
+      );
+      return rows.map((r) => r.id as string);
+    },
     async decisionProfile(key) {
       const columns = `p.id, p.merged_into, p.data->'traits' AS traits, p.data->'computed' AS computed, p.data->'audiences' AS audiences,
-        p.data->'experiments' AS experiments, p.data->'offerImpressions' AS offers`;
+        p.data->'experiments' AS experiments, p.data->'offerImpressions' AS offers, p.data->'consent'->'purposes' AS consent`;
       let { rows } = await query<Row>(`SELECT ${columns} FROM identities i JOIN profiles p ON p.id = i.profile_id WHERE i.type = $1 AND i.value = $2`, [key.type, key.value]);
       for (let hops = 0; rows[0]?.merged_into && hops < 100; hops++) {
         ({ rows } = await query<Row>(`SELECT ${columns} FROM profiles p WHERE p.id = $1`, [rows[0].merged_into]));
@@ -313,8 +325,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     keys: {
       async put(k: ApiKeyRecord) {
         await query(
-          'INSERT INTO api_keys (id, kind, name, hash, prefix, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-          [k.id, k.kind, k.name, k.hash, k.prefix, k.createdAt, k.revokedAt],
+          'INSERT INTO api_keys (id, kind, name, hash, prefix, created_at, revoked_at, scope) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+          [k.id, k.kind, k.name, k.hash, k.prefix, k.createdAt, k.revokedAt, k.scope ? JSON.stringify(k.scope) : null],
         );
       },
       async list() {
@@ -326,7 +338,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         return rows[0] ? toKey(rows[0]) : null;
       },
       async revoke(id, at) {
-        const result = await query('UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id]);
+        const result = await query('UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND (revoked_at IS NULL OR revoked_at > $1)', [at, id]);
         return result.rowCount === 1;
       },
     },

@@ -206,6 +206,27 @@ export function createPostgresTx(client: PoolClient, locks: IdentityLocks, parti
       };
       return erased;
     },
+    async deleteEvents(keys) {
+      if (keys.length === 0) return 0;
+      const r = await client.query(
+        'DELETE FROM events e USING unnest($1::text[], $2::text[]) AS k(profile_id, message_id) WHERE e.profile_id = k.profile_id AND e.message_id = k.message_id',
+        [keys.map((k) => k.profileId), keys.map((k) => k.messageId)],
+      );
+      return r.rowCount ?? 0;
+    },
+    async suppressed(keys, now) {
+      if (keys.length === 0) return new Set();
+      const { rows } = await client.query<{ key: string }>('SELECT key FROM suppressions WHERE key = ANY($1::text[]) AND until > $2', [keys, now]);
+      return new Set(rows.map((r) => r.key));
+    },
+    async suppress(entries) {
+      if (entries.length === 0) return;
+      await client.query(
+        `INSERT INTO suppressions AS s (key, until) SELECT * FROM unnest($1::text[], $2::bigint[])
+         ON CONFLICT (key) DO UPDATE SET until = GREATEST(s.until, excluded.until)`,
+        [entries.map((e) => e.key), entries.map((e) => e.until)],
+      );
+    },
     async addExperimentStats(deltas) {
       const rows = sumStatDeltas(deltas);
       if (rows.length === 0) return;

@@ -63,6 +63,7 @@ export function toKey(row: Row): ApiKeyRecord {
     prefix: row.prefix as string,
     createdAt: row.created_at as number,
     revokedAt: (row.revoked_at as number | null) ?? null,
+    ...(row.scope !== null && row.scope !== undefined ? { scope: row.scope as ApiKeyRecord['scope'] } : {}),
   };
 }
 

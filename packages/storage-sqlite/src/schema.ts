@@ -171,4 +171,15 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (kind, item_id, other_id)
   ) WITHOUT ROWID;
   `,
+  `
+  CREATE TABLE suppressions (
+    key TEXT PRIMARY KEY,
+    until INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
+  `
+  ALTER TABLE api_keys ADD COLUMN scope TEXT;
+  -- Secret keys made before roles existed keep full access.
+  UPDATE api_keys SET scope = '{"role":"admin"}' WHERE kind = 'secret';
+  `,
 ];

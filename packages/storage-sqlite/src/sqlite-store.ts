@@ -207,6 +207,19 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       erased.audiences = [...audiences].sort();
       return erased;
     },
+    async deleteEvents(keys) {
+      let n = 0;
+      for (const k of keys) n += st().deleteEvent.run(k.profileId, k.messageId).changes;
+      return n;
+    },
+    async suppressed(keys, now) {
+      const out = new Set<string>();
+      for (const k of keys) if (st().isSuppressed.get(k, now)) out.add(k);
+      return out;
+    },
+    async suppress(entries) {
+      for (const e of entries) st().suppress.run(e.key, e.until);
+    },
   };
 
   const recTop = new Map<string, Database.Statement>();
@@ -305,6 +318,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       for (let hops = 0; row?.merged_into && hops < 100; hops++) row = st().decisionById.get(row.merged_into) as Row | undefined;
       if (!row || row.merged_into) return null;
       return decisionProfileFromRow(row, (v) => (typeof v === 'string' ? JSON.parse(v) : null));
+    },
+    async expiredEvents(name, before, limit) {
+      return (st().expiredEvents.all(name, before, limit) as Row[]).map((r) => ({ profileId: r.profile_id as string, messageId: r.message_id as string, timestamp: r.ts as number }));
+    },
+    async inactiveAnonymousProfiles(before, limit) {
+      return (st().inactiveAnonymous.all(before, limit) as Row[]).map((r) => r.id as string);
     },
     async findProfileId(key: IdentityKey) {
       const row = st().lookupIdentity.get(key.type, key.value) as { profile_id: string } | undefined;
@@ -419,7 +438,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     keys: {
       async put(k: ApiKeyRecord) {
-        st().putKey.run(k.id, k.kind, k.name, k.hash, k.prefix, k.createdAt, k.revokedAt);
+        st().putKey.run(k.id, k.kind, k.name, k.hash, k.prefix, k.createdAt, k.revokedAt, k.scope ? JSON.stringify(k.scope) : null);
       },
       async list() {
         return (st().listKeys.all() as Row[]).map(toKey);
@@ -429,7 +448,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         return row ? toKey(row) : null;
       },
       async revoke(id, at) {
-        return st().revokeKey.run(at, id).changes === 1;
+        return st().revokeKey.run(at, id, at).changes === 1;
       },
     },
     async experimentStats(experimentId) {
@@ -528,15 +547,23 @@ function prepare(db: Database.Database) {
     decisionByIdentity: db.prepare(
       `SELECT p.id, p.merged_into, json_extract(p.data, '$.traits') AS traits, json_extract(p.data, '$.computed') AS computed,
               json_extract(p.data, '$.audiences') AS audiences, json_extract(p.data, '$.experiments') AS experiments,
-              json_extract(p.data, '$.offerImpressions') AS offers
+              json_extract(p.data, '$.offerImpressions') AS offers, json_extract(p.data, '$.consent.purposes') AS consent
          FROM identities i JOIN profiles p ON p.id = i.profile_id WHERE i.type = ? AND i.value = ?`,
     ),
     decisionById: db.prepare(
       `SELECT id, merged_into, json_extract(data, '$.traits') AS traits, json_extract(data, '$.computed') AS computed,
               json_extract(data, '$.audiences') AS audiences, json_extract(data, '$.experiments') AS experiments,
-              json_extract(data, '$.offerImpressions') AS offers
+              json_extract(data, '$.offerImpressions') AS offers, json_extract(data, '$.consent.purposes') AS consent
          FROM profiles WHERE id = ?`,
     ),
+    deleteEvent: db.prepare('DELETE FROM events WHERE profile_id = ? AND message_id = ?'),
+    expiredEvents: db.prepare('SELECT profile_id, message_id, ts FROM events WHERE name = ? AND ts < ? ORDER BY ts, message_id LIMIT ?'),
+    inactiveAnonymous: db.prepare(
+      `SELECT id FROM profiles p WHERE merged_into IS NULL AND updated_at < ?
+         AND NOT EXISTS (SELECT 1 FROM identities i WHERE i.profile_id = p.id AND i.type <> 'anonymousId') ORDER BY id LIMIT ?`,
+    ),
+    isSuppressed: db.prepare('SELECT 1 FROM suppressions WHERE key = ? AND until > ?'),
+    suppress: db.prepare('INSERT INTO suppressions (key, until) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET until = max(until, excluded.until)'),
     linkIdentity: db.prepare(
       `INSERT INTO identities (type, value, profile_id, first_seen) VALUES (?, ?, ?, ?)
        ON CONFLICT (type, value) DO UPDATE SET profile_id = excluded.profile_id`,
@@ -560,11 +587,11 @@ function prepare(db: Database.Database) {
        ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, traits = excluded.traits`,
     ),
     putKey: db.prepare(
-      'INSERT INTO api_keys (id, kind, name, hash, prefix, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO api_keys (id, kind, name, hash, prefix, created_at, revoked_at, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     listKeys: db.prepare('SELECT * FROM api_keys ORDER BY created_at, id'),
     keyByHash: db.prepare('SELECT * FROM api_keys WHERE hash = ?'),
-    revokeKey: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+    revokeKey: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND (revoked_at IS NULL OR revoked_at > ?)'),
     addMember: db.prepare(
       'INSERT INTO memberships (audience_id, profile_id, since) VALUES (?, ?, ?) ON CONFLICT (audience_id, profile_id) DO NOTHING',
     ),
@@ -751,5 +778,6 @@ function toKey(row: Row): ApiKeyRecord {
     prefix: row.prefix as string,
     createdAt: row.created_at as number,
     revokedAt: (row.revoked_at as number | null) ?? null,
+    ...(typeof row.scope === 'string' ? { scope: JSON.parse(row.scope) } : {}),
   };
 }

@@ -8,6 +8,7 @@ import { describeEngine } from './engine-suite.ts';
 import { describeMemberships } from './membership-suite.ts';
 import { describeOutbox } from './outbox-suite.ts';
 import { describePartialEvaluation } from './partial-eval-suite.ts';
+import { describePrivacy } from './privacy-suite.ts';
 import { describeRecommendations } from './recommend-suite.ts';
 import { describeStorePort, type StoreContext } from './store-port-suite.ts';
 
@@ -49,6 +50,7 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
     describeEngine(ctx);
     describeAudiences(ctx);
     describeCatalogAndErasure(ctx);
+    describePrivacy(ctx);
     describeDecisionCache(ctx);
     describePartialEvaluation(ctx);
     describeRecommendations(ctx);

@@ -234,7 +234,7 @@ export function describeEngine(ctx: StoreContext): void {
       expect(batch.duplicates).toBe(1);
       expect(batch.profileIds[1]).toBeNull();
       const again = await engine.ingestCall(track, 'track');
-      expect(again).toEqual({ accepted: 0, duplicates: 1, profileIds: [null] });
+      expect(again).toEqual({ accepted: 0, duplicates: 1, dropped: 0, profileIds: [null] });
 
       const concurrent = await Promise.all(
         Array.from({ length: 6 }, () => engine.ingestCall({ ...track, messageId: 'dup-2' }, 'track')),

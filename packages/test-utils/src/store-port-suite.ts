@@ -365,5 +365,17 @@ export function describeStorePort(ctx: StoreContext): void {
       expect(await ctx.store.keys.revoke('key-unknown', T)).toBe(false);
       expect(await ctx.store.keys.findByHash(a.hash)).toEqual({ ...a, revokedAt: T + DAY });
     });
+
+    it('keeps a key scope, and an earlier end (revocation) replaces a later one (rotation overlap)', async () => {
+      const a = { ...apiKey('key-s', T), scope: { role: 'analyst' as const, rateLimit: 10 } };
+      const w = { ...apiKey('key-w', T + 1), kind: 'write' as const, scope: { origins: ['https://shop.example.com'], source: 'web' } };
+      await ctx.store.keys.put(a);
+      await ctx.store.keys.put(w);
+      expect(await ctx.store.keys.findByHash(a.hash)).toEqual(a);
+      expect(await ctx.store.keys.findByHash(w.hash)).toEqual(w);
+      expect(await ctx.store.keys.revoke('key-s', T + DAY)).toBe(true);
+      expect(await ctx.store.keys.revoke('key-s', T + 1)).toBe(true);
+      expect((await ctx.store.keys.findByHash(a.hash))?.revokedAt).toBe(T + 1);
+    });
   });
 }

@@ -25,6 +25,8 @@ export interface DecisionSnapshot {
   assignments: Record<string, { variant: string; at: number }>;
   /** Offer impressions, for frequency caps. */
   offers: Record<string, OfferImpressions>;
+  /** Purposes the visitor granted (null: never expressed; absent: not read). */
+  consent?: Record<string, boolean> | null;
 }
 
 export const EMPTY_SNAPSHOT: DecisionSnapshot = { profileId: null, traits: {}, computed: {}, audiences: [], assignments: {}, offers: {} };
@@ -60,7 +62,9 @@ export type DecisionReason =
   | 'holdout'
   | 'global_holdout'
   | 'no_experience'
-  | 'unknown_slot';
+  | 'unknown_slot'
+  /** No personalization consent: the site's default, the profile not used. */
+  | 'no_consent';
 
 export type SlotPayload =
   | { type: 'content'; content: unknown }
@@ -72,7 +76,7 @@ export type SlotPayload =
   | { type: 'recommendations'; strategy: string; items: RecommendedItem[] };
 
 export interface TraceStep {
-  step: 'holdout' | 'experience' | 'bucketing' | 'variant' | 'table' | 'model' | 'connector' | 'offers' | 'recommend';
+  step: 'holdout' | 'experience' | 'bucketing' | 'variant' | 'table' | 'model' | 'connector' | 'offers' | 'recommend' | 'consent';
   [key: string]: unknown;
 }
 

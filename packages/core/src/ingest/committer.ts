@@ -8,6 +8,8 @@ export interface IngestResult {
   accepted: number;
   /** Calls whose messageId was seen before: acknowledged, not stored again. */
   duplicates: number;
+  /** Calls not stored: refused (an erased identifier) or dropped by the consent gate. */
+  dropped: number;
   /** Profile id per call, in order (null for a duplicate). */
   profileIds: Array<string | null>;
 }
@@ -43,7 +45,7 @@ export class Committer {
   constructor(private readonly options: CommitterOptions) {}
 
   submit(messages: Message[]): Promise<IngestResult> {
-    if (messages.length === 0) return Promise.resolve({ accepted: 0, duplicates: 0, profileIds: [] });
+    if (messages.length === 0) return Promise.resolve({ accepted: 0, duplicates: 0, dropped: 0, profileIds: [] });
     return new Promise<IngestResult>((resolve, reject) => {
       this.queue.push({ messages, resolve, reject });
       this.schedule();
@@ -120,10 +122,12 @@ export class Committer {
     let offset = 0;
     for (const job of group) {
       const ids = outcome.profileIds.slice(offset, offset + job.messages.length);
+      let dropped = 0;
+      for (let i = offset; i < offset + job.messages.length; i++) if (outcome.dropped[i]) dropped++;
       offset += job.messages.length;
       let accepted = 0;
       for (const id of ids) if (id !== null) accepted++;
-      job.resolve({ accepted, duplicates: ids.length - accepted, profileIds: ids });
+      job.resolve({ accepted, duplicates: ids.length - accepted - dropped, dropped, profileIds: ids });
     }
   }
 }

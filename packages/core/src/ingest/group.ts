@@ -10,6 +10,8 @@ import { applyAudiences, persistAudienceWrites } from '../audiences/apply.ts';
 import { emptyChanges, type ProfileChanges } from '../audiences/compiled.ts';
 import type { CompiledAudiences } from '../audiences/compiled.ts';
 import { mergeCounters, recordInCounters } from '../audiences/counters.ts';
+import { type IngestPrivacy, gateGroup } from '../privacy/gate.ts';
+import { type ConsentChange, type ConsentConfig, recordConsent } from '../privacy/consent.ts';
 import { RecommendDeltas } from '../recommend/deltas.ts';
 import { mergeShopping, recordShopping } from '../recommend/shopping.ts';
 
@@ -22,12 +24,16 @@ export interface GroupSettings {
   sessionTimeoutMs: number;
   newId: () => string;
   now: () => number;
+  /** The consent gate and identifier suppression (privacy/gate.ts); absent: every call is kept whole. */
+  privacy?: IngestPrivacy;
 }
 
 export interface GroupOutcome {
   /** Per input message: the profile it landed on, or null for a repeated messageId. */
   profileIds: Array<string | null>;
   merges: Array<{ from: string; into: string }>;
+  /** Per input message: dropped by the consent gate or an erased identifier's suppression. */
+  dropped: boolean[];
 }
 
 const ORDER_EVENTS = new Set(['Order Completed', 'Order Placed']);
@@ -38,7 +44,8 @@ const ORDER_EVENTS = new Set(['Order Completed', 'Order Placed']);
  * batched up front (one identity lookup, one profile read) so a group costs a few round
  * trips whatever its size. Runs again from scratch if the store retries the transaction.
  */
-export async function ingestGroup(tx: StoreTx, messages: Message[], settings: GroupSettings): Promise<GroupOutcome> {
+export async function ingestGroup(tx: StoreTx, input: Message[], settings: GroupSettings): Promise<GroupOutcome> {
+  let messages = input;
   const fresh = await tx.claim(
     'message',
     messages.map((m) => m.messageId),
@@ -54,19 +61,26 @@ export async function ingestGroup(tx: StoreTx, messages: Message[], settings: Gr
   const goals = settings.goals?.() ?? NO_GOALS;
   const now = settings.now();
   const state = new GroupState(tx, settings, compiled);
-  const keysPerMessage = messages.map((m, i) => (isNew[i] ? extractIdentifiers(m, settings.identity) : []));
+  const rawKeys = messages.map((m, i) => (isNew[i] ? extractIdentifiers(m, settings.identity) : []));
   const allKeys: IdentityKey[] = [];
-  for (const [i, keys] of keysPerMessage.entries()) {
+  for (const [i, keys] of rawKeys.entries()) {
     allKeys.push(...keys);
     const m = messages[i] as Message;
     if (isNew[i] && m.type === 'alias') allKeys.push(...aliasPreviousKeys(m.previousId));
   }
   await state.prefetch(allKeys);
+  // The consent gate runs before anything is resolved or stored: what is left is all that is kept.
+  const gate = settings.privacy
+    ? await gateGroup(tx, messages, isNew, rawKeys, messages.map(eventName), settings.privacy, settings.identity, (keys) => state.storedConsent(keys), now)
+    : { messages: messages as Array<Message | null>, keys: rawKeys, consent: messages.map(() => null) };
+  const keysPerMessage = gate.keys;
+  messages = messages.map((m, i) => gate.messages[i] ?? m);
+  const dropped = messages.map((_, i) => isNew[i] === true && gate.messages[i] === null);
 
   const orderIds: string[] = [];
   const cancelIds: string[] = [];
   for (const [i, m] of messages.entries()) {
-    if (!isNew[i] || m.type !== 'track') continue;
+    if (!isNew[i] || dropped[i] || m.type !== 'track') continue;
     const orderId = (m.properties as Record<string, unknown> | undefined)?.order_id;
     if (typeof orderId !== 'string') continue;
     if (ORDER_EVENTS.has(m.event)) orderIds.push(orderId);
@@ -77,13 +91,17 @@ export async function ingestGroup(tx: StoreTx, messages: Message[], settings: Gr
 
   const profileIds: Array<string | null> = [];
   for (const [i, m] of messages.entries()) {
-    if (!isNew[i]) {
+    const consent = gate.consent[i];
+    if (!isNew[i] || dropped[i]) {
+      // A dropped call still records a consent change on the profile it names, if one exists.
+      if (consent && settings.privacy) await state.recordConsentOn(rawKeys[i] as IdentityKey[], consent, settings.privacy.consent);
       profileIds.push(null);
       continue;
     }
     const profileId =
       m.type === 'alias' ? await state.resolveAlias(m) : await state.resolve(keysPerMessage[i] as IdentityKey[]);
     const profile = state.profile(profileId);
+    if (consent && settings.privacy) profile.consent = recordConsent(profile.consent, consent, settings.privacy.consent);
     const timestamp = Date.parse(m.timestamp);
     const event: StoredEvent = {
       messageId: m.messageId,
@@ -143,7 +161,7 @@ export async function ingestGroup(tx: StoreTx, messages: Message[], settings: Gr
   await state.flush();
   await persistAudienceWrites(tx, audienceWrites, { events: false });
   // A message may have landed on a profile merged away later in the same group.
-  return { profileIds: profileIds.map((id) => (id === null ? null : state.survivorOf(id))), merges: state.merges };
+  return { profileIds: profileIds.map((id) => (id === null ? null : state.survivorOf(id))), merges: state.merges, dropped };
 }
 
 export function eventName(m: Message): string {
@@ -205,6 +223,31 @@ class GroupState {
     if (ids.length > 0) {
       const loaded = await this.tx.getProfiles(ids);
       for (const [id, p] of loaded) this.profiles.set(id, p);
+    }
+  }
+
+  /** The consent held by the profile owning the strongest of these identifiers. */
+  storedConsent(keys: IdentityKey[]): ProfileRecord['consent'] {
+    for (const key of keys) {
+      const owner = this.owner(key);
+      if (owner !== undefined) return this.profiles.get(owner)?.consent;
+    }
+    return undefined;
+  }
+
+  /** Records a consent change on the existing profile owning these identifiers (none is created for it). */
+  async recordConsentOn(keys: IdentityKey[], change: ConsentChange, config: ConsentConfig): Promise<void> {
+    for (const key of keys) {
+      const owner = this.owner(key);
+      if (owner === undefined) continue;
+      const p = await this.ensureLoaded(owner);
+      const next = recordConsent(p.consent, change, config);
+      if (next !== p.consent) {
+        p.consent = next;
+        this.dirtyProfiles.add(p.id);
+        this.changesOf(p.id).traits = true;
+      }
+      return;
     }
   }
 

@@ -1,5 +1,6 @@
 import type { ExperimentAssignment } from '../decisions/exposures.ts';
 import type { OfferImpressions } from '../decisions/offers.ts';
+import type { ConsentState } from '../privacy/consent.ts';
 import { counterKeyOf } from '../conditions/analyze.ts';
 import type { ShoppingState } from '../recommend/shopping.ts';
 
@@ -75,6 +76,8 @@ export interface ProfileRecord {
   experiments?: Record<string, ExperimentAssignment>;
   /** Offer impressions, for frequency caps. */
   offerImpressions?: Record<string, OfferImpressions>;
+  /** Consent by purpose and its history of grants and revocations (privacy/consent.ts). */
+  consent?: ConsentState;
 }
 
 /** The matching events one counter keeps: time and the properties conditions read. */
@@ -110,6 +113,7 @@ export function profileFromData(
     ...(data.nextCheckAt !== undefined ? { nextCheckAt: data.nextCheckAt } : {}),
     ...(data.experiments ? { experiments: data.experiments } : {}),
     ...(data.offerImpressions ? { offerImpressions: data.offerImpressions } : {}),
+    ...(data.consent ? { consent: data.consent } : {}),
   };
 }
 

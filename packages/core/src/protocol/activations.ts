@@ -17,6 +17,16 @@ export const activationInputSchema = z
     enabled: z.boolean().default(true),
     /** Attempts before an entry goes to the dead-letter list. */
     maxAttempts: z.number().int().min(1).max(20).default(8),
+    /**
+     * The purpose the destination uses data for: a visitor who has not granted it is never sent
+     * to it. Default `marketing`.
+     */
+    purpose: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be a snake_case purpose').default('marketing'),
+    /**
+     * How the destination confirms an erasure notice: by answering it with a 2xx (`delivery`),
+     * or by calling `POST /v1/privacy/requests/:id/confirmations` once its copy is deleted (`callback`).
+     */
+    erasureConfirmation: z.enum(['delivery', 'callback']).default('delivery'),
   })
   .strict();
 

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { type ActivationInput, activationInputSchema, AttuneError, type ConfigDocument, type OutboxEntry, type Store, zodIssues } from '@attune/core';
+import { type ActivationInput, activationInputSchema, AttuneError, type ConfigDocument, type ErasureDestination, type OutboxEntry, PROFILE_ERASED_TOPIC, type Store, zodIssues } from '@attune/core';
 
 export const ACTIVATION_KIND = 'activation';
 export const TEST_TOPIC = 'test';
@@ -38,8 +38,10 @@ export function activationView(doc: ConfigDocument, revealSecret = false) {
 
 /** Whether an outbox entry is for this activation (topic, audience filter, test pings). */
 export function wants(a: Activation, e: OutboxEntry): boolean {
-  const payload = (e.payload ?? {}) as { audienceId?: string; activationId?: string };
+  const payload = (e.payload ?? {}) as { audienceId?: string; activationId?: string; resendTo?: string };
   if (e.topic === TEST_TOPIC) return payload.activationId === a.id;
+  // Every destination may hold a copy, so every one gets erasure notices (a resend goes to one).
+  if (e.topic === PROFILE_ERASED_TOPIC) return payload.resendTo === undefined || payload.resendTo === a.id;
   if (!a.topics.includes(e.topic)) return false;
   return !a.audienceIds || (payload.audienceId !== undefined && a.audienceIds.includes(payload.audienceId));
 }
@@ -61,4 +63,9 @@ export function deliveryId(activationId: string, e: OutboxEntry): string {
 
 export async function listActivations(store: Store): Promise<Activation[]> {
   return (await store.docs.list(ACTIVATION_KIND)).map((d) => d.body as Activation);
+}
+
+/** The destinations an erasure must reach: every enabled activation. */
+export async function erasureDestinations(store: Store): Promise<ErasureDestination[]> {
+  return (await listActivations(store)).filter((a) => a.enabled).map((a) => ({ id: a.id, confirm: a.erasureConfirmation ?? 'delivery' }));
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger, OutboxEntry, Store } from '@attune/core';
+import { type Logger, MEMBERSHIP_TOPIC, type OutboxEntry, PROFILE_ERASED_TOPIC, type PrivacyService, type Store } from '@attune/core';
 import { type Activation, consumerOf, deliveryId, listActivations, signWebhook, wants } from './activations.ts';
 
 export interface ActivationWorkerOptions {
@@ -14,6 +14,10 @@ export interface ActivationWorkerOptions {
   maxDelayMs?: number;
   /** How long a node holds an activation's delivery lease. Default 30 s. */
   leaseMs?: number;
+  /** Consent checks per destination purpose, erasure receipts and resends. */
+  privacy?: PrivacyService;
+  /** Erasure notices not confirmed after this long are sent again. Default 1 hour. */
+  erasureResendMs?: number;
 }
 
 interface RetryState {
@@ -70,6 +74,21 @@ export function startActivationWorker(options: ActivationWorkerOptions) {
     if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}`);
   }
 
+  /** A visitor who has not granted the destination's purpose is never sent to it (exits of erased profiles still go). */
+  async function purposeAllows(a: Activation, e: OutboxEntry): Promise<boolean> {
+    if (!options.privacy || e.topic !== MEMBERSHIP_TOPIC) return true;
+    const payload = e.payload as { profileId?: string; change?: string };
+    if (typeof payload.profileId !== 'string') return true;
+    const allowed = await options.privacy.allows(payload.profileId, a.purpose ?? 'marketing');
+    return allowed === null ? payload.change === 'exited' : allowed;
+  }
+
+  async function noticeDelivered(a: Activation, e: OutboxEntry): Promise<void> {
+    if (!options.privacy || e.topic !== PROFILE_ERASED_TOPIC) return;
+    const requestId = (e.payload as { requestId?: unknown }).requestId;
+    if (typeof requestId === 'string') await options.privacy.noticeDelivered(requestId, `activation:${a.id}`);
+  }
+
   async function deliverFor(a: Activation): Promise<void> {
     const consumer = consumerOf(a.id);
     for (;;) {
@@ -81,12 +100,17 @@ export function startActivationWorker(options: ActivationWorkerOptions) {
           await store.outbox.ack(consumer, e.seq);
           continue;
         }
+        if (!(await purposeAllows(a, e))) {
+          await store.outbox.ack(consumer, e.seq);
+          continue;
+        }
         const retry = retries.get(a.id);
         if (retry && retry.seq === e.seq && retry.nextAt > Date.now()) return;
         try {
           await post(a, e);
           retries.delete(a.id);
           await store.outbox.ack(consumer, e.seq);
+          await noticeDelivered(a, e);
         } catch (error) {
           const attempts = (retry?.seq === e.seq ? retry.attempts : 0) + 1;
           const message = error instanceof Error ? error.message : String(error);
@@ -107,7 +131,14 @@ export function startActivationWorker(options: ActivationWorkerOptions) {
     }
   }
 
+  let lastResend = 0;
   async function tick(): Promise<void> {
+    const resendMs = options.erasureResendMs ?? 3600_000;
+    if (options.privacy && Date.now() - lastResend >= Math.min(resendMs, 60_000)) {
+      lastResend = Date.now();
+      const n = await options.privacy.resendUnconfirmed(resendMs);
+      if (n > 0) logger.info({ resent: n }, 'unconfirmed erasure notices sent again');
+    }
     for (const a of await listActivations(store)) {
       if (stopped) return;
       if (!a.enabled) continue;

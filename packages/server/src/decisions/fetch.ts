@@ -1,3 +1,5 @@
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
 import { type Fetch, FetchError, type Timers } from '@attune/core';
 
 /**
@@ -6,7 +8,9 @@ import { type Fetch, FetchError, type Timers } from '@attune/core';
  * FetchErrors whose messages name no host (they can reach a decision's trace); the cause keeps
  * undici's detail for the log.
  */
-export const nodeFetch: Fetch = async (request) => {
+export const nodeFetch: Fetch = (request) => fetchWith(request, 'follow');
+
+async function fetchWith(request: Parameters<Fetch>[0], redirect: 'follow' | 'manual'): ReturnType<Fetch> {
   const signal = AbortSignal.timeout(request.timeoutMs);
   try {
     const res = await fetch(request.url, {
@@ -14,7 +18,7 @@ export const nodeFetch: Fetch = async (request) => {
       headers: request.headers,
       ...(request.body !== undefined ? { body: request.body } : {}),
       signal,
-      redirect: 'follow',
+      redirect,
     });
     const declared = Number(res.headers.get('content-length') ?? Number.NaN);
     if (declared > request.maxBytes) {
@@ -42,7 +46,60 @@ export const nodeFetch: Fetch = async (request) => {
     if (signal.aborted) throw new FetchError('TIMEOUT', `no answer within ${request.timeoutMs} ms`, { cause: e });
     throw new FetchError('NETWORK', 'the connection failed or closed before a complete answer', { cause: e });
   }
-};
+}
+
+/** Where connectors may go. */
+export interface ConnectorHostPolicy {
+  /** Host names (`api.example.com`, `*.example.com`) connectors may call; absent: any public host. A listed host may be internal. */
+  allowHosts?: string[];
+}
+
+/** Loopback, private, link-local (cloud metadata), carrier-grade NAT, multicast and reserved ranges. */
+const INTERNAL = new BlockList();
+for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) INTERNAL.addSubnet(net, bits, 'ipv4');
+for (const [net, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) INTERNAL.addSubnet(net, bits, 'ipv6');
+
+export function isInternalAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return INTERNAL.check(mapped[1] as string, 'ipv4');
+  const family = isIP(address);
+  if (family === 0) return true;
+  return INTERNAL.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+function hostAllowed(host: string, allow: string[]): boolean {
+  return allow.some((a) => {
+    const p = a.toLowerCase();
+    return p.startsWith('*.') ? host.endsWith(p.slice(1)) : host === p;
+  });
+}
+
+/**
+ * The connectors' HTTP port with server-side request forgery covered: only http(s), only
+ * allow-listed hosts when a list is set, never an internal address (loopback, private,
+ * link-local metadata…) unless the host is listed by name, and redirects are not followed
+ * (a 3xx is the answer), so an allowed host cannot bounce a request inside.
+ */
+export function createGuardedFetch(policy: ConnectorHostPolicy = {}, inner: (r: Parameters<Fetch>[0], redirect: 'manual') => ReturnType<Fetch> = fetchWith): Fetch {
+  return async (request) => {
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      throw new FetchError('FORBIDDEN', 'the connector URL is not a valid URL');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FetchError('FORBIDDEN', `scheme ${url.protocol} is not allowed`);
+    const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    const listed = policy.allowHosts !== undefined && hostAllowed(host, policy.allowHosts);
+    if (policy.allowHosts !== undefined && !listed) throw new FetchError('FORBIDDEN', 'the host is not on the connectors allow-list');
+    if (!listed) {
+      const addresses = isIP(host) !== 0 ? [host] : (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
+      if (addresses.length === 0) throw new FetchError('NETWORK', 'the host name did not resolve');
+      if (addresses.some(isInternalAddress)) throw new FetchError('FORBIDDEN', 'the host resolves to an internal address');
+    }
+    return inner(request, 'manual');
+  };
+}
 
 function tooLarge(maxBytes: number): FetchError {
   return new FetchError('TOO_LARGE', `response over ${maxBytes} bytes`);

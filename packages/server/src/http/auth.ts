@@ -1,4 +1,4 @@
-import { type ApiKeyKind, type ApiKeyRecord, AttuneError, isAttuneError, type Store } from '@attune/core';
+import { type ApiKeyKind, type ApiKeyRecord, type ApiKeyRole, AttuneError, isAttuneError, type Store } from '@attune/core';
 import type { Request, RequestHandler, Response } from 'express';
 import { hashKey } from '../keys.ts';
 
@@ -74,18 +74,42 @@ export async function authenticate(
   key: string | undefined,
   kinds: readonly ApiKeyKind[],
   missingHint: string,
+  /** The request's Origin header: public keys restricted to origins refuse others. */
+  origin?: string | undefined,
 ): Promise<ApiKeyRecord> {
   if (key === undefined) throw new AttuneError('UNAUTHENTICATED', `missing API key: ${missingHint}`);
   const record = await resolver.resolve(key);
   if (!record) throw new AttuneError('UNAUTHENTICATED', 'unknown API key');
-  if (record.revokedAt !== null) throw new AttuneError('UNAUTHENTICATED', 'this API key was revoked');
+  if (record.revokedAt !== null && record.revokedAt <= Date.now()) throw new AttuneError('UNAUTHENTICATED', 'this API key was revoked');
   if (!kinds.includes(record.kind)) {
     throw new AttuneError('FORBIDDEN', `a ${record.kind} key cannot use this endpoint; use a ${kinds.join(' or ')} key`);
+  }
+  if (origin !== undefined && record.scope?.origins && !record.scope.origins.includes(origin)) {
+    throw new AttuneError('FORBIDDEN', `this key is not allowed from origin ${origin}`);
   }
   return record;
 }
 
+/** A secret key's role; keys made before roles existed are admins. */
+export function roleOf(record: ApiKeyRecord): ApiKeyRole {
+  return record.scope?.role ?? 'admin';
+}
+
+/** Admin paths a marketer may change: audiences, experiences and everything of decisions, activations, the catalog. */
+const MARKETER_WRITES = ['/v1/segment-groups', '/v1/audiences', '/v1/activations', '/v1/catalog', '/v1/experiences', '/v1/offers', '/v1/decision-tables', '/v1/decision-models', '/v1/experiments', '/v1/connectors', '/v1/decision-settings', '/v1/config'];
+
+/** Whether a role may make this admin request: analysts read, marketers also change marketing configuration, admins everything. */
+export function roleAllows(role: ApiKeyRole, method: string, path: string): boolean {
+  if (role === 'admin') return true;
+  if (method === 'GET' || method === 'HEAD') return !path.startsWith('/v1/keys') && !path.startsWith('/v1/audit');
+  if (role === 'analyst') return false;
+  // Adapters confirm erasures with the key they push the catalog with.
+  if (method === 'POST' && /^\/v1\/privacy\/requests\/[^/]+\/confirmations$/.test(path)) return true;
+  return MARKETER_WRITES.some((p) => path === p || path.startsWith(`${p}/`));
+}
+
 export const TRACKING_KINDS: readonly ApiKeyKind[] = ['write', 'secret'];
+export const DECIDE_KINDS: readonly ApiKeyKind[] = ['write', 'decide', 'secret'];
 export const ADMIN_KINDS: readonly ApiKeyKind[] = ['secret'];
 const TRACKING_HINT = 'send the write key as the Basic auth user name (or as "writeKey" in the body)';
 const ADMIN_HINT = 'send the secret key as Authorization: Bearer sk_…';
@@ -108,7 +132,7 @@ export function trackingAuth(resolver: KeyResolver): RequestHandler {
   return async (req, res, next) => {
     await challenge(res, 'Basic', async () => {
       const key = presentedKey(req);
-      if (key !== undefined) res.locals.apiKey = await authenticate(resolver, key, TRACKING_KINDS, TRACKING_HINT);
+      if (key !== undefined) res.locals.apiKey = await authenticate(resolver, key, TRACKING_KINDS, TRACKING_HINT, req.headers.origin);
     });
     next();
   };
@@ -136,12 +160,17 @@ export async function authenticateBody(resolver: KeyResolver, res: Response, bod
     }
   }
   if (authenticatedKey(res)) return;
-  res.locals.apiKey = await challenge(res, 'Basic', () => authenticate(resolver, bodyKey, TRACKING_KINDS, TRACKING_HINT));
+  res.locals.apiKey = await challenge(res, 'Basic', () => authenticate(resolver, bodyKey, TRACKING_KINDS, TRACKING_HINT, res.req.headers.origin));
 }
 
 export function adminAuth(resolver: KeyResolver): RequestHandler {
   return async (req, res, next) => {
-    res.locals.apiKey = await challenge(res, 'Bearer', async () => authenticate(resolver, presentedKey(req), ADMIN_KINDS, ADMIN_HINT));
+    const record = await challenge(res, 'Bearer', async () => authenticate(resolver, presentedKey(req), ADMIN_KINDS, ADMIN_HINT));
+    res.locals.apiKey = record;
+    const role = roleOf(record);
+    if (!roleAllows(role, req.method, req.originalUrl.split('?')[0] ?? '')) {
+      throw new AttuneError('FORBIDDEN', `the ${role} role cannot ${req.method} ${req.originalUrl.split('?')[0]}`);
+    }
     next();
   };
 }

@@ -9,7 +9,7 @@ import {
 } from '@attune/core';
 import { type RequestHandler, Router } from 'express';
 import { z } from 'zod';
-import { authenticate, type KeyResolver, presentedKey, TRACKING_KINDS } from './auth.ts';
+import { authenticate, type KeyResolver, presentedKey, DECIDE_KINDS } from './auth.ts';
 import { checkContentType, readJsonBody } from './body.ts';
 import { trackingCors } from './cors.ts';
 import { expectedVersion, jsonBody } from './documents.ts';
@@ -51,7 +51,7 @@ export function decisionRoutes({ engine, resolver, limiter, connectors }: Decisi
   const router = Router();
   const d = engine.decisions;
   const keyed: RequestHandler = async (req, res, next) => {
-    res.locals.apiKey = await authenticate(resolver, presentedKey(req), TRACKING_KINDS, KEY_HINT);
+    res.locals.apiKey = await authenticate(resolver, presentedKey(req), DECIDE_KINDS, KEY_HINT, req.headers.origin);
     next();
   };
   const isSecret = (res: { locals: Record<string, unknown> }) => (res.locals.apiKey as { kind: string }).kind === 'secret';

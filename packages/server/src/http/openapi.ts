@@ -303,6 +303,31 @@ export function createOpenApiDocument(options: OpenApiOptions): JsonSchema {
       responses: { '200': json(ref('ApiKey')), ...errors(...adminErrors, 404, 409) },
     },
   };
+  // Privacy, keys rotation and the audit log (bodies documented in docs/privacy.md).
+  const obj: JsonSchema = { type: 'object' };
+  const idParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
+  const op = (operationId: string, tag: string, summary: string, params: string[], status: string, withBody: boolean) => ({
+    operationId,
+    tags: [tag],
+    summary,
+    security: adminSecurity,
+    ...(params.length > 0 ? { parameters: params.map(idParam) } : {}),
+    ...(withBody ? { requestBody: { required: true, content: { 'application/json': { schema: obj } } } } : {}),
+    responses: { [status]: json(obj), ...errors(400, ...adminErrors, 404, 409) },
+  });
+  paths['/v1/keys/{id}/rotate'] = { post: op('rotateKey', 'keys', 'A new key with the same kind, name and scope; the old one works for overlapSeconds more', ['id'], '201', false) };
+  paths['/v1/profiles/{profileId}/consent'] = {
+    get: op('getConsent', 'privacy', 'Consent by purpose, with the history of grants and revocations', ['profileId'], '200', false),
+    put: op('setConsent', 'privacy', 'Grant or revoke purposes ({ purposes, source })', ['profileId'], '200', true),
+  };
+  paths['/v1/privacy/requests'] = { post: op('createPrivacyRequest', 'privacy', 'An erasure (receipt) or access (background export) request by any identifier', [], '201', true) };
+  paths['/v1/privacy/requests/{requestId}'] = { get: op('getPrivacyRequest', 'privacy', 'A request: receipt with every target, or export progress', ['requestId'], '200', false) };
+  paths['/v1/privacy/requests/{requestId}/export'] = { get: op('getAccessExport', 'privacy', 'The access export (?format=json|csv)', ['requestId'], '200', false) };
+  paths['/v1/privacy/requests/{requestId}/confirmations'] = { post: op('confirmErasure', 'privacy', 'A destination confirms it deleted its copy ({ target, details })', ['requestId'], '200', true) };
+  paths['/v1/privacy/retention/plans'] = { post: op('planRetention', 'privacy', 'Dry run of the retention policy: what applying it deletes', [], '201', false) };
+  paths['/v1/privacy/retention/plans/{planId}'] = { get: op('getRetentionPlan', 'privacy', 'A retention plan', ['planId'], '200', false) };
+  paths['/v1/privacy/retention/plans/{planId}/apply'] = { post: op('applyRetention', 'privacy', 'Deletes exactly what the plan listed', ['planId'], '200', false) };
+  paths['/v1/audit'] = { get: op('queryAudit', 'audit', 'Admin changes, newest first (?kind, resourceId, keyId, since, limit); admin role', [], '200', false) };
   // Segment groups, audiences and activations: versioned documents with immutable ids.
   components.SegmentGroupInput = toJsonSchema(segmentGroupInputSchema, 'SegmentGroupInput', components);
   components.AudienceInput = {

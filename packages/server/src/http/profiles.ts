@@ -3,6 +3,7 @@ import { jsonBody } from './documents.ts';
 import { Router } from 'express';
 import { z } from 'zod';
 import { parseInput } from './validate.ts';
+import { erasureDestinations } from '../activations/activations.ts';
 
 const epochOrIso = z.string().transform((v, ctx) => {
   const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
@@ -89,17 +90,16 @@ export function profileRoutes(engine: Engine): Router {
   router.post('/v1/profiles/erase', async (req, res) => {
     const body = await jsonBody(req, res, { bytes: 16 * 1024, label: '/v1/profiles/erase' });
     const { identifier } = parseInput(eraseBodySchema(engine.identifierTypes), body);
-    const id = await engine.findProfileId(identifier.type, identifier.value);
-    const erased = id === null ? null : await engine.eraseProfile(id);
+    const { receipt, erased } = await engine.privacy.erase(identifier, await erasureDestinations(engine.store));
     if (!erased) throw new AttuneError('NOT_FOUND', `no profile has this ${identifier.type}`);
-    res.json(erasureView(erased));
+    res.json({ ...erasureView(erased), requestId: receipt.id });
   });
 
   router.delete('/v1/profiles/:profileId', async (req, res) => {
     const id = parseInput(profileIdSchema, req.params.profileId, ['profileId']);
-    const erased = await engine.eraseProfile(id);
+    const { receipt, erased } = await engine.privacy.erase({ type: 'profileId', value: id }, await erasureDestinations(engine.store));
     if (!erased) throw new AttuneError('NOT_FOUND', `no profile with id ${id}`);
-    res.json(erasureView(erased));
+    res.json({ ...erasureView(erased), requestId: receipt.id });
   });
 
   router.get('/v1/profiles/:profileId', async (req, res) => {

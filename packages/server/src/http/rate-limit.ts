@@ -22,7 +22,8 @@ export const DEFAULT_RATE_LIMIT: RateLimitOptions = { windowMs: 60_000, max: 60_
 export function createRateLimiter(options: RateLimitOptions = DEFAULT_RATE_LIMIT): RequestHandler {
   return rateLimit({
     windowMs: options.windowMs,
-    limit: options.max,
+    // A key may carry its own limit (per window).
+    limit: (_req, res) => authenticatedKey(res)?.scope?.rateLimit ?? options.max,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     keyGenerator: (req, res) => {

@@ -50,7 +50,7 @@ export function trackingRoutes({ engine, resolver, limiter, logger }: TrackingRo
       const body = await readJsonBody(req, res, limit);
       await authenticateBody(resolver, res, body, false);
       const result = await engine.ingestCall(body, type);
-      res.json({ success: true, accepted: result.accepted, duplicates: result.duplicates });
+      res.json({ success: true, accepted: result.accepted, duplicates: result.duplicates, dropped: result.dropped });
     });
   }
 
@@ -60,7 +60,7 @@ export function trackingRoutes({ engine, resolver, limiter, logger }: TrackingRo
     const body = await readJsonBody(req, res, batchLimit);
     await authenticateBody(resolver, res, body, true);
     const result = await engine.ingestBatch(body);
-    res.json({ success: true, accepted: result.accepted, duplicates: result.duplicates });
+    res.json({ success: true, accepted: result.accepted, duplicates: result.duplicates, dropped: result.dropped });
   });
   return router;
 }

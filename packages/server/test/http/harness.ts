@@ -41,6 +41,8 @@ export async function startHarness(kind: StoreKind, options: Partial<StartServer
     secretKey: SECRET_KEY,
     writeKey: WRITE_KEY,
     logger: silentLogger,
+    // Test upstreams listen on loopback: listed by name, so the SSRF guard lets them through.
+    connectorHosts: { allowHosts: ['127.0.0.1'] },
     ...options,
   });
   const url = server.url;

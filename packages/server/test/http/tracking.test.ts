@@ -46,7 +46,7 @@ describe.each(STORE_KINDS)('tracking API on %s', (kind) => {
     for (const [path, body] of calls) {
       const res = await h.track(path, body);
       expect(res.status, path).toBe(200);
-      expect(await res.json()).toEqual({ success: true, accepted: 1, duplicates: 0 });
+      expect(await res.json()).toEqual({ success: true, accepted: 1, duplicates: 0, dropped: 0 });
     }
     const p = await profile(`userId=${userId}`);
     expect(p.traits).toMatchObject({ plan: 'pro' });
@@ -64,7 +64,7 @@ describe.each(STORE_KINDS)('tracking API on %s', (kind) => {
         ],
       });
       expect(res.status, path).toBe(200);
-      expect(await res.json()).toEqual({ success: true, accepted: 2, duplicates: 0 });
+      expect(await res.json()).toEqual({ success: true, accepted: 2, duplicates: 0, dropped: 0 });
     }
     const p = await profile(`userId=${userId}`);
     expect(p.computed.eventCounts['Product Viewed']).toBe(2);
@@ -214,12 +214,12 @@ describe.each(STORE_KINDS)('tracking API on %s', (kind) => {
     const messageId = uid('msg');
     const call = { anonymousId, event: 'Checkout Step', messageId };
     const first = await h.track('/v1/track', call);
-    expect(await first.json()).toEqual({ success: true, accepted: 1, duplicates: 0 });
+    expect(await first.json()).toEqual({ success: true, accepted: 1, duplicates: 0, dropped: 0 });
     const again = await h.track('/v1/track', call);
     expect(again.status).toBe(200);
-    expect(await again.json()).toEqual({ success: true, accepted: 0, duplicates: 1 });
+    expect(await again.json()).toEqual({ success: true, accepted: 0, duplicates: 1, dropped: 0 });
     const batch = await h.track('/v1/batch', { batch: [{ type: 'track', ...call }, { type: 'track', ...call }] });
-    expect(await batch.json()).toEqual({ success: true, accepted: 0, duplicates: 2 });
+    expect(await batch.json()).toEqual({ success: true, accepted: 0, duplicates: 2, dropped: 0 });
     expect((await profile(`anonymousId=${anonymousId}`)).computed.eventCounts['Checkout Step']).toBe(1);
   });
 

@@ -79,7 +79,7 @@ describe('attune keys', () => {
 
       const badKind = await runCli(['keys', 'create', '--kind', 'admin', '--name', 'x'], env);
       expect(badKind.code).not.toBe(0);
-      expect(badKind.stderr).toContain('Allowed choices are write, secret');
+      expect(badKind.stderr).toContain('Allowed choices are write, decide, secret');
       const noName = await runCli(['keys', 'create', '--kind', 'write'], env);
       expect(noName.code).not.toBe(0);
       expect(noName.stderr).toContain("required option '--name <name>' not specified");

@@ -1,4 +1,4 @@
-export type ConnectorErrorCode = 'TIMEOUT' | 'HTTP_STATUS' | 'BAD_RESPONSE' | 'TEMPLATE' | 'NETWORK' | 'TOO_LARGE';
+export type ConnectorErrorCode = 'TIMEOUT' | 'HTTP_STATUS' | 'BAD_RESPONSE' | 'TEMPLATE' | 'NETWORK' | 'TOO_LARGE' | 'FORBIDDEN';
 
 /** One connector's counters since the runtime started, and its latency over the recent calls. */
 export interface ConnectorMetrics {

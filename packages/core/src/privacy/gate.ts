@@ -1,0 +1,87 @@
+import { extractIdentifiers, type IdentityConfig } from '../identity/identifiers.ts';
+import type { Message } from '../protocol/segment.ts';
+import { type IdentityKey, identityKeyString, type StoreTx } from '../store.ts';
+import { type ConsentChange, type ConsentConfig, type ConsentState, consentOfContext, effectiveGrants, gateMessage } from './consent.ts';
+
+/** What ingestion needs to enforce privacy. */
+export interface IngestPrivacy {
+  consent: ConsentConfig;
+  /** Keyed hash for `hash` field rules and suppressed identifiers (the host's HMAC; the core has no crypto). */
+  hash?: ((value: string) => string) | undefined;
+  /** How long an erased profile's identifiers are refused at ingestion (0: not refused). */
+  suppressForMs: number;
+}
+
+export interface GateOutcome {
+  /** Per call: what may be stored, null when dropped (refused, not granted, or a repeat). */
+  messages: Array<Message | null>;
+  /** Per call: the identifiers it may be resolved by (one only when nothing beyond necessary is granted). */
+  keys: IdentityKey[][];
+  /** Per call: the consent it carried, to record on the profile. */
+  consent: Array<ConsentChange | null>;
+}
+
+/** How an identifier is kept in the suppression list: hashed when a hasher is configured. */
+export function suppressionKey(key: IdentityKey, hash: ((value: string) => string) | undefined): string {
+  const k = identityKeyString(key);
+  return hash ? hash(k) : k;
+}
+
+/**
+ * The consent gate of one ingestion group, before identity resolution: calls naming an erased
+ * identifier are refused while it is suppressed; the others are kept, reduced or dropped by
+ * the visitor's grants (the call's `context.consent`, else what their profile holds).
+ */
+export async function gateGroup(
+  tx: StoreTx,
+  messages: Message[],
+  isNew: boolean[],
+  rawKeys: IdentityKey[][],
+  names: string[],
+  privacy: IngestPrivacy,
+  identity: IdentityConfig,
+  storedConsent: (keys: IdentityKey[]) => ConsentState | undefined,
+  now: number,
+): Promise<GateOutcome> {
+  const suppressed = new Set<string>();
+  if (privacy.suppressForMs > 0) {
+    const all = new Set<string>();
+    for (const [i, keys] of rawKeys.entries()) if (isNew[i]) for (const k of keys) all.add(suppressionKey(k, privacy.hash));
+    for (const m of messages) if (m.type === 'alias') all.add(suppressionKey({ type: 'userId', value: m.previousId }, privacy.hash));
+    if (all.size > 0) for (const k of await tx.suppressed([...all], now)) suppressed.add(k);
+  }
+  const out: GateOutcome = { messages: [], keys: [], consent: [] };
+  for (const [i, m] of messages.entries()) {
+    const keys = rawKeys[i] ?? [];
+    if (!isNew[i]) {
+      out.messages.push(null);
+      out.keys.push([]);
+      out.consent.push(null);
+      continue;
+    }
+    const refused = keys.some((k) => suppressed.has(suppressionKey(k, privacy.hash))) || (m.type === 'alias' && suppressed.has(suppressionKey({ type: 'userId', value: m.previousId }, privacy.hash)));
+    if (refused) {
+      out.messages.push(null);
+      out.keys.push([]);
+      out.consent.push(null);
+      continue;
+    }
+    const incoming = consentOfContext(m.context, privacy.consent);
+    const grants = effectiveGrants(storedConsent(keys)?.purposes, incoming, privacy.consent);
+    const gated = gateMessage(m, names[i] as string, grants, privacy.consent, privacy.hash);
+    // Without consent beyond necessary, nothing is stitched: no alias, one identifier per call.
+    const kept = gated.message && gated.message.type === 'alias' && !gated.stitch ? null : gated.message;
+    const keptKeys = kept ? extractIdentifiers(kept, identity) : [];
+    out.messages.push(kept);
+    out.keys.push(gated.stitch ? keptKeys : oneIdentifier(keptKeys));
+    out.consent.push(incoming ? { purposes: incoming, at: Date.parse(m.timestamp), source: `event:${m.messageId}` } : null);
+  }
+  return out;
+}
+
+/** The anonymous id when there is one (it names a browser, not a person), else the strongest. */
+function oneIdentifier(keys: IdentityKey[]): IdentityKey[] {
+  const anon = keys.find((k) => k.type === 'anonymousId');
+  const first = anon ?? keys[0];
+  return first ? [first] : [];
+}
