@@ -146,6 +146,7 @@ async function recompute(store: Store, round: number): Promise<{ ms: number; mem
   const ms = performance.now() - start;
   if (status.state !== 'done') throw new Error(`recompute ended ${status.state}: ${status.error ?? ''}`);
   const members = await store.memberships.count(`shoes-${round}`);
+  if (round === ROUNDS - 1) return { ms, members };
   // The next round starts from no audience: delete this one and let that recompute finish.
   await engine.audiences.deleteAudience(`shoes-${round}`);
   while (engine.audiences.recomputeStatus().state === 'running' || engine.audiences.recomputeStatus().version !== engine.audiences.compiled().version) {
