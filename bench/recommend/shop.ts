@@ -4,6 +4,7 @@
  * and a price level; complementary bundles (a product and its partner in another category, e.g.
  * a camera and its memory card) that shoppers buy together or soon after. Deterministic per seed.
  */
+import { mulberry32 } from '@attune/core';
 
 export interface Product {
   id: string;
@@ -32,17 +33,6 @@ export interface ShopOptions {
   seed: number;
 }
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const MATERIALS = ['cotton', 'leather', 'steel', 'wood', 'plastic', 'wool', 'glass', 'mesh'];
 const STYLES = ['classic', 'sport', 'outdoor', 'minimal', 'luxury', 'kids'];
 
@@ -57,7 +47,7 @@ export class Shop {
   private readonly brandCategories = new Map<string, string[]>();
 
   constructor(readonly options: ShopOptions) {
-    const r = (this.random = rng(options.seed));
+    const r = (this.random = mulberry32(options.seed));
     this.categories = Array.from({ length: options.categories }, (_, i) => `cat-${i}`);
     this.brands = Array.from({ length: options.brands }, (_, i) => `brand-${i}`);
     const basePrice = new Map(this.categories.map((c) => [c, Math.round(10 * Math.exp(r() * 4))]));

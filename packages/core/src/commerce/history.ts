@@ -39,3 +39,52 @@ export function orderHistorySince(now: number, years = ORDER_HISTORY_YEARS): str
   d.setUTCFullYear(d.getUTCFullYear() - years);
   return d.toISOString();
 }
+
+export interface OrderHistoryImportOptions {
+  /** ISO-8601; default five years ago. */
+  since?: string;
+  /** Orders per request to /v1/orders/import. Default 500. */
+  chunkSize?: number;
+  onProgress?: (progress: { done: number; total: number; accepted: number; duplicates: number }) => void;
+  /** Stops between chunks (an AbortSignal fits). */
+  signal?: { readonly aborted: boolean };
+}
+
+export interface OrderHistoryImportResult {
+  total: number;
+  sent: number;
+  accepted: number;
+  duplicates: number;
+  errors: number;
+  durationMs: number;
+}
+
+/**
+ * The chunked import loop every commerce adapter runs: `page(offset, limit)` reads the backend's
+ * orders of the window in a stable order (oldest first) already as rows; each chunk goes to
+ * `send` (the client's importOrders), with progress after each. Order ids make a re-run a no-op.
+ */
+export async function importHistoryInChunks(input: {
+  total: number;
+  chunkSize: number;
+  page: (offset: number, limit: number) => Promise<OrderHistoryRowInput[]>;
+  send: (rows: OrderHistoryRowInput[]) => Promise<{ accepted: number; duplicates: number; errorCount: number }>;
+  options: Pick<OrderHistoryImportOptions, 'onProgress' | 'signal'>;
+  started: number;
+  now?: () => number;
+}): Promise<OrderHistoryImportResult> {
+  const result: OrderHistoryImportResult = { total: input.total, sent: 0, accepted: 0, duplicates: 0, errors: 0, durationMs: 0 };
+  for (let offset = 0; offset < input.total; offset += input.chunkSize) {
+    if (input.options.signal?.aborted) break;
+    const rows = await input.page(offset, input.chunkSize);
+    if (rows.length === 0) break;
+    const answer = await input.send(rows);
+    result.sent += rows.length;
+    result.accepted += answer.accepted;
+    result.duplicates += answer.duplicates;
+    result.errors += answer.errorCount;
+    input.options.onProgress?.({ done: result.sent, total: input.total, accepted: result.accepted, duplicates: result.duplicates });
+  }
+  result.durationMs = (input.now ?? (() => Date.now()))() - input.started;
+  return result;
+}
