@@ -1,38 +1,38 @@
+import { membershipFact } from './audiences/apply.ts';
+import { type AudienceService, createAudienceService } from './audiences/service.ts';
+import { type ConnectorCaller, type DecideResult, type DecisionSnapshot, decide, EMPTY_SNAPSHOT } from './decisions/decide.ts';
+import { EXPOSURE_EVENT, OFFER_VIEWED_EVENT } from './decisions/exposures.ts';
+import { compileManifest } from './decisions/manifest.ts';
+import { withDecisionProfileCache } from './decisions/profile-cache.ts';
+import { createDecisionService, type DecisionService } from './decisions/service.ts';
 import { AttuneError, type Issue } from './errors.ts';
+import { type CatalogService, createCatalogService } from './exports/catalog.ts';
 import {
   DEFAULT_IDENTITY_CONFIG,
   type IdentityConfig,
   identityPriority,
   normalizeIdentifier,
 } from './identity/identifiers.ts';
-import { membershipFact } from './audiences/apply.ts';
-import { type AudienceService, createAudienceService } from './audiences/service.ts';
-import { type CatalogService, createCatalogService } from './exports/catalog.ts';
 import { Committer, type IngestResult } from './ingest/committer.ts';
-import { type ConnectorCaller, type DecideResult, type DecisionSnapshot, decide, EMPTY_SNAPSHOT } from './decisions/decide.ts';
-import { EXPOSURE_EVENT, OFFER_VIEWED_EVENT } from './decisions/exposures.ts';
-import { compileManifest } from './decisions/manifest.ts';
-import { withDecisionProfileCache } from './decisions/profile-cache.ts';
-import { createDecisionService, type DecisionService } from './decisions/service.ts';
+import { type Clock, createIdGenerator, type Logger, silentLogger } from './ports.ts';
+import { type ConsentConfigInput, consentOfContext, effectiveGrants, PERSONALIZATION, parseConsentConfig } from './privacy/consent.ts';
+import { statWithdrawals } from './privacy/erasure.ts';
+import { type IngestPrivacy, suppressionKey } from './privacy/gate.ts';
+import { createRetention, parseRetentionPolicy, type Retention, type RetentionPolicyInput } from './privacy/retention.ts';
+import { createPrivacyService, type ErasureNotice, type PrivacyService } from './privacy/service.ts';
+import { type ComputedSummary, DEFAULT_SESSION_TIMEOUT_MS, summarizeComputed } from './profiles/computed.ts';
+import type { ProfileRecord } from './profiles/types.ts';
 import { decideRequestSchema } from './protocol/decisions.ts';
+import { inspectJson } from './protocol/json-safety.ts';
+import { parseBatchOrThrow, parseMessageOrThrow, parseOrThrow, zodIssues } from './protocol/parse.ts';
 import { rankRequestSchema, recommendRequestSchema } from './protocol/recommend.ts';
+import { type OrderHistoryRow, orderHistoryRowSchema, type ProfileRecordInput, profileRecordSchema } from './protocol/records.ts';
+import type { Message, MessageTypeName } from './protocol/segment.ts';
 import { affinityProfile } from './recommend/affinity.ts';
 import { type RankResult, rankItems } from './recommend/rank.ts';
 import { createRecommendService, type RecommendResult, type RecommendService } from './recommend/service.ts';
 import { shoppingOf } from './recommend/shopping.ts';
-import { type Clock, createIdGenerator, type Logger, silentLogger } from './ports.ts';
-import { type ComputedSummary, DEFAULT_SESSION_TIMEOUT_MS, summarizeComputed } from './profiles/computed.ts';
-import type { ProfileRecord } from './profiles/types.ts';
-import { parseBatchOrThrow, parseMessageOrThrow, parseOrThrow, zodIssues } from './protocol/parse.ts';
-import { inspectJson } from './protocol/json-safety.ts';
-import { orderHistoryRowSchema, profileRecordSchema, type OrderHistoryRow, type ProfileRecordInput } from './protocol/records.ts';
-import type { Message, MessageTypeName } from './protocol/segment.ts';
 import type { ErasedProfile, EventPage, IdentityKey, Store } from './store.ts';
-import { type ConsentConfigInput, consentOfContext, effectiveGrants, PERSONALIZATION, parseConsentConfig } from './privacy/consent.ts';
-import { statWithdrawals } from './privacy/erasure.ts';
-import { createRetention, parseRetentionPolicy, type Retention, type RetentionPolicyInput } from './privacy/retention.ts';
-import { type IngestPrivacy, suppressionKey } from './privacy/gate.ts';
-import { createPrivacyService, type ErasureNotice, type PrivacyService } from './privacy/service.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -202,7 +202,8 @@ export function createEngine(options: EngineOptions): Engine {
       now: () => clock.now(),
       privacy: ingestPrivacy,
     },
-    onCommitted: ({ merges }) => {
+    onCommitted: ({ merges, recommendQueued }) => {
+      if (recommendQueued) recommendations.noteQueued();
       for (const m of merges) logger.info({ from: m.from, into: m.into }, 'profiles merged');
     },
   });

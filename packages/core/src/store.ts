@@ -1,8 +1,8 @@
 import type { StatDelta } from './decisions/exposures.ts';
 import type { OutboxStore, OutboxWrite } from './outbox.ts';
+import type { AccountRecord, ProfileRecord } from './profiles/types.ts';
 import type { CatalogItem } from './protocol/catalog.ts';
 import type { Message } from './protocol/segment.ts';
-import type { AccountRecord, ProfileRecord } from './profiles/types.ts';
 import type { PairKind, RecommendWrites } from './recommend/deltas.ts';
 
 /** An identifier of a person: `{ type: 'email', value: 'ada@example.com' }`. */
@@ -166,6 +166,16 @@ export interface StoreTx {
   addExperimentStats(deltas: StatDelta[]): Promise<void>;
   /** Adds to recommendation counters: item totals and attributes, per-day counts, co-occurrence pairs. */
   addRecommendCounts(writes: RecommendWrites): Promise<void>;
+  /**
+   * Queues one transaction's recommendation counters (encoded by core) in a single row, in
+   * commit order; `takeRecommendQueue` hands them to the fold, which adds many at once.
+   */
+  queueRecommendCounts(encoded: string): Promise<void>;
+  /**
+   * Removes and returns up to `limit` queued rows, oldest first. On a shared database,
+   * concurrent callers get disjoint rows (rows another transaction took are skipped).
+   */
+  takeRecommendQueue(limit: number): Promise<string[]>;
   /**
    * Removes a profile and every profile merged into it: their events, identifiers, audience
    * memberships and scheduled checks. Claimed messageIds stay, so a replay is a no-op.

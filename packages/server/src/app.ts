@@ -1,24 +1,24 @@
-import { type Clock, type ConnectorRuntime, createConnectorRuntime, type Engine, type Logger, silentLogger, type Store } from '@attune/core';
+import { type Clock, type ConnectorRuntime, createConnectorRuntime, type Engine, type Logger, type Store, silentLogger } from '@attune/core';
 import express from 'express';
-import { adminAuth, createKeyResolver } from './http/auth.ts';
-import { auditContext } from './audit.ts';
-import { auditRoutes } from './http/audit-routes.ts';
 import type { ActivationWorker } from './activations/worker.ts';
+import { auditContext } from './audit.ts';
+import { type ConnectorHostPolicy, createGuardedFetch, nodeTimers } from './decisions/fetch.ts';
 import { activationRoutes } from './http/activations.ts';
 import { audienceRoutes } from './http/audiences.ts';
+import { auditRoutes } from './http/audit-routes.ts';
+import { adminAuth, createKeyResolver } from './http/auth.ts';
 import { catalogRoutes } from './http/catalog.ts';
+import { adminCors, securityHeaders } from './http/cors.ts';
 import { DECISION_ADMIN_PREFIXES, decisionAdminRoutes, decisionRoutes } from './http/decisions.ts';
-import { type ConnectorHostPolicy, createGuardedFetch, nodeTimers } from './decisions/fetch.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
 import { importRoutes } from './http/imports.ts';
 import { keyRoutes } from './http/key-routes.ts';
 import { createOpenApiDocument } from './http/openapi.ts';
-import { profileRoutes } from './http/profiles.ts';
 import { privacyRoutes } from './http/privacy.ts';
-import { recommendRoutes } from './http/recommend.ts';
+import { profileRoutes } from './http/profiles.ts';
 import { createRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './http/rate-limit.ts';
+import { recommendRoutes } from './http/recommend.ts';
 import { requestLog } from './http/request-log.ts';
-import { adminCors, securityHeaders } from './http/cors.ts';
 import { trackingRoutes } from './http/tracking.ts';
 
 export interface AppOptions {

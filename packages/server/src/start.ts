@@ -2,7 +2,7 @@ import { createHmac, randomFillSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Clock, type ConsentConfigInput, createEngine, type RetentionPolicyInput, createIdGenerator, type Engine, type Logger, type Store } from '@attune/core';
+import { type Clock, type ConsentConfigInput, createEngine, createIdGenerator, type Engine, type Logger, type RetentionPolicyInput, type Store } from '@attune/core';
 import { createSqliteStore } from '@attune/storage-sqlite';
 import { startActivationWorker } from './activations/worker.ts';
 import { createApp } from './app.ts';
@@ -37,6 +37,8 @@ export interface StartServerOptions {
   trustProxy?: boolean | number | string | string[];
   /** How often due audience exits are processed and definitions reloaded (other nodes may change them). Default 1 s. */
   audienceCheckMs?: number;
+  /** How often queued recommendation counters are added to the recommendation tables. Default 1 s. */
+  recommendFoldMs?: number;
   /** How often webhook activations poll the outbox. Default 500 ms. */
   activationPollMs?: number;
   /** First webhook retry delay (doubles per attempt). Default 1 s. */
@@ -194,6 +196,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
     const url = `http://${urlHost(options.host)}:${port}`;
     logger.info({ url, store: store.kind }, 'attune is listening');
     const audienceLoop = startAudienceLoop(engine, logger, options.audienceCheckMs ?? 1000);
+    const recommendLoop = startRecommendLoop(engine, logger, options.recommendFoldMs ?? 1000);
     const retentionLoop = options.retention ? startRetentionLoop(engine, store, logger, options.retention.everyMs ?? 24 * 3600_000) : null;
 
     let closed: Promise<void> | undefined;
@@ -213,8 +216,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
         }
         await audienceLoop.stop();
         await retentionLoop?.stop();
+        await recommendLoop.stop();
         await activations.stop();
         await engine.drain();
+        // The queue is durable; folding it now just spares the next start the work.
+        await engine.recommendations.fold().catch((error) => logger.error({ err: String(error) }, 'recommendation fold failed'));
         await store.close();
         logger.info({}, 'attune stopped');
       })();
@@ -228,30 +234,18 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
 }
 
 /**
- * Processes timed audience exits as they fall due, and picks up audience definitions changed
- * by other nodes. One tick at a time; a failed tick is logged and retried on the next.
+ * Runs `tick` every `everyMs`, one tick at a time; a failed tick is logged and retried on the
+ * next. `stop()` waits for a running tick.
  */
-function startAudienceLoop(engine: Engine, logger: Logger, everyMs: number): { stop(): Promise<void> } {
+function startLoop(everyMs: number, tick: () => Promise<void>, onError: (error: unknown) => void): { stop(): Promise<void> } {
   let running: Promise<void> | null = null;
-  let ticks = 0;
   const timer = setInterval(() => {
     if (running) return;
-    running = (async () => {
-      try {
-        if (ticks++ % 5 === 0) {
-          await engine.audiences.reload();
-          // Decision configuration changed on another node, and bandits due for new weights.
-          await engine.decisions.reload();
-          await engine.decisions.reweightBandits();
-        }
-        const checked = await engine.audiences.runDueChecks();
-        if (checked > 0) logger.debug({ checked }, 'audience checks processed');
-      } catch (error) {
-        logger.error({ err: String(error) }, 'audience checks failed');
-      } finally {
+    running = tick()
+      .catch(onError)
+      .finally(() => {
         running = null;
-      }
-    })();
+      });
   }, everyMs);
   timer.unref();
   return {
@@ -260,6 +254,41 @@ function startAudienceLoop(engine: Engine, logger: Logger, everyMs: number): { s
       await running;
     },
   };
+}
+
+/**
+ * Processes timed audience exits as they fall due, and picks up audience definitions changed
+ * by other nodes.
+ */
+function startAudienceLoop(engine: Engine, logger: Logger, everyMs: number): { stop(): Promise<void> } {
+  let ticks = 0;
+  return startLoop(
+    everyMs,
+    async () => {
+      if (ticks++ % 5 === 0) {
+        await engine.audiences.reload();
+        // Decision configuration changed on another node, and bandits due for new weights.
+        await engine.decisions.reload();
+        await engine.decisions.reweightBandits();
+      }
+      const checked = await engine.audiences.runDueChecks();
+      if (checked > 0) logger.debug({ checked }, 'audience checks processed');
+    },
+    (error) => logger.error({ err: String(error) }, 'audience checks failed'),
+  );
+}
+
+/** Adds the recommendation counters ingestion queued (on this node or another) to the tables. */
+function startRecommendLoop(engine: Engine, logger: Logger, everyMs: number): { stop(): Promise<void> } {
+  return startLoop(
+    everyMs,
+    async () => {
+      const { rows, invalid } = await engine.recommendations.fold();
+      if (invalid > 0) logger.error({ invalid }, 'recommendation queue rows could not be decoded and were skipped');
+      if (rows > 0) logger.debug({ rows }, 'recommendation counters folded');
+    },
+    (error) => logger.error({ err: String(error) }, 'recommendation fold failed'),
+  );
 }
 
 function retentionPolicy(input: RetentionPolicyInput & { everyMs?: number }): RetentionPolicyInput {
@@ -274,7 +303,6 @@ const RETENTION_LEASE = 'retention-lease';
  * on one database a lease (a versioned document) lets one node run it per period.
  */
 function startRetentionLoop(engine: Engine, store: Store, logger: Logger, everyMs: number): { stop(): Promise<void> } {
-  let running: Promise<void> | null = null;
   const tick = async () => {
     const now = Date.now();
     const lease = await store.docs.get(RETENTION_LEASE, 'job');
@@ -284,19 +312,5 @@ function startRetentionLoop(engine: Engine, store: Store, logger: Logger, everyM
     const { plan, result } = await engine.retention.run();
     logger.info({ plan: plan.id, listedEvents: plan.events.length, listedProfiles: plan.profiles.length, ...result }, 'retention applied');
   };
-  const timer = setInterval(() => {
-    if (running) return;
-    running = tick()
-      .catch((error) => logger.error({ err: String(error) }, 'retention job failed'))
-      .finally(() => {
-        running = null;
-      });
-  }, Math.min(everyMs, 60_000));
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return startLoop(Math.min(everyMs, 60_000), tick, (error) => logger.error({ err: String(error) }, 'retention job failed'));
 }

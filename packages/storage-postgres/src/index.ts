@@ -1,2 +1,2 @@
-export { createPostgresStore, type PostgresStoreOptions } from './postgres-store.ts';
 export { MIGRATIONS } from './migrations.ts';
+export { createPostgresStore, type PostgresStoreOptions } from './postgres-store.ts';

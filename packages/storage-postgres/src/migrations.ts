@@ -222,6 +222,17 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       UPDATE api_keys SET scope = '{"role":"admin"}'::jsonb WHERE kind = 'secret';
     `,
   },
+  {
+    version: 10,
+    name: 'recommendation queue',
+    sql: `
+      -- One row per ingest transaction's recommendation counters, folded into rec_* in bulk.
+      CREATE TABLE rec_queue (
+        seq bigserial PRIMARY KEY,
+        writes text NOT NULL
+      );
+    `,
+  },
 ];
 
 export function quoteIdent(name: string): string {

@@ -135,6 +135,17 @@ export function createPostgresTx(client: PoolClient, locks: IdentityLocks, parti
         [entries.map((e) => e.topic), entries.map((e) => e.key), entries.map((e) => JSON.stringify(e.payload)), entries.map((e) => e.createdAt)],
       );
     },
+    async queueRecommendCounts(encoded) {
+      await client.query('INSERT INTO rec_queue (writes) VALUES ($1)', [encoded]);
+    },
+    async takeRecommendQueue(limit) {
+      const { rows } = await client.query<{ seq: string; writes: string }>(
+        `DELETE FROM rec_queue WHERE seq IN (SELECT seq FROM rec_queue ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING seq, writes`,
+        [limit],
+      );
+      return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map((r) => r.writes);
+    },
     async addRecommendCounts(w) {
       // Rows come sorted by key, so concurrent transactions lock them in the same order.
       if (w.items.length > 0) {

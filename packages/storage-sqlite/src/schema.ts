@@ -182,4 +182,11 @@ export const MIGRATIONS: string[] = [
   -- Secret keys made before roles existed keep full access.
   UPDATE api_keys SET scope = '{"role":"admin"}' WHERE kind = 'secret';
   `,
+  `
+  -- One row per ingest transaction's recommendation counters, folded into rec_* in bulk.
+  CREATE TABLE rec_queue (
+    seq INTEGER PRIMARY KEY,
+    writes TEXT NOT NULL
+  );
+  `,
 ];

@@ -4,26 +4,26 @@ import {
   type AccountRecord,
   type ApiKeyRecord,
   type CatalogItemKey,
-  catalogSupersedes,
-  type ErasedProfile,
-  catalogItemFromRow,
   type ConfigDocument,
+  catalogItemFromRow,
+  catalogSupersedes,
   type DeadLetter,
   decisionProfileFromRow,
   decodeEventCursor,
-  encodeEventCursor,
+  type ErasedProfile,
   type EventPage,
   type EventQuery,
+  encodeEventCursor,
   type IdentityKey,
   type IdentityRecord,
   identityKeyString,
   type ProfileRecord,
   profileDataOf,
+  profileFromData,
   type RecMetric,
+  type RecommendStore,
   recItemFromRow,
   recMetricSql,
-  type RecommendStore,
-  profileFromData,
   type Store,
   type StoredEvent,
   type StoreTx,
@@ -176,6 +176,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     async putAccounts(accounts) {
       for (const a of accounts) st().putAccount.run(a.id, a.createdAt, a.updatedAt, JSON.stringify(a.traits));
+    },
+    async queueRecommendCounts(encoded) {
+      st().queueRec.run(encoded);
+    },
+    async takeRecommendQueue(limit) {
+      const rows = st().takeRec.all(limit) as Array<{ seq: number; writes: string }>;
+      if (rows.length > 0) st().dropRec.run((rows[rows.length - 1] as { seq: number }).seq);
+      return rows.map((r) => r.writes);
     },
     async addRecommendCounts(w) {
       const s = st();
@@ -650,6 +658,9 @@ function prepare(db: Database.Database) {
        ON CONFLICT (item_id, day) DO UPDATE SET
          views = views + excluded.views, carts = carts + excluded.carts, purchases = purchases + excluded.purchases`,
     ),
+    queueRec: db.prepare('INSERT INTO rec_queue (writes) VALUES (?)'),
+    takeRec: db.prepare('SELECT seq, writes FROM rec_queue ORDER BY seq LIMIT ?'),
+    dropRec: db.prepare('DELETE FROM rec_queue WHERE seq <= ?'),
     addRecPair: db.prepare(
       'INSERT INTO rec_pairs (kind, item_id, other_id, n) VALUES (?, ?, ?, ?) ON CONFLICT (kind, item_id, other_id) DO UPDATE SET n = n + excluded.n',
     ),

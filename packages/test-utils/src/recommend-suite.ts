@@ -1,4 +1,4 @@
-import { dayOf, type Engine, RecommendDeltas } from '@attune/core';
+import { dayOf, type Engine, encodeRecommendWrites, foldRecommendQueue, RecommendDeltas } from '@attune/core';
 import { describe, expect, it } from 'vitest';
 import { DAY, engineOn, MINUTE } from './fixtures.ts';
 import type { StoreContext } from './store-port-suite.ts';
@@ -85,6 +85,35 @@ export function describeRecommendations(ctx: StoreContext): void {
       expect(await s.recommend.related('buy', 'p1', 10)).toEqual([]);
     });
 
+    it('queues counters per transaction in commit order and folds them, summed, into the tables', async () => {
+      const s = ctx.store;
+      const queued: string[] = [];
+      for (const [i, n] of [1, 2, 3].entries()) {
+        const d = new RecommendDeltas();
+        for (let k = 0; k < n; k++) d.item({ id: 'q1', category: i === 2 ? 'Boots' : 'Shoes' }, TODAY, 'views');
+        d.pair('view', 'q1', 'q2');
+        const text = encodeRecommendWrites(d.writes());
+        queued.push(text);
+        await s.transaction((tx) => tx.queueRecommendCounts(text));
+      }
+      // A take that rolls back leaves the rows queued.
+      await expect(
+        s.transaction(async (tx) => {
+          expect(await tx.takeRecommendQueue(2)).toEqual(queued.slice(0, 2));
+          throw new Error('roll back');
+        }),
+      ).rejects.toThrow('roll back');
+      // Nothing is counted until the fold.
+      expect((await s.recommend.items(['q1'])).size).toBe(0);
+      await s.transaction((tx) => tx.queueRecommendCounts('{not json'));
+      expect(await foldRecommendQueue(s, 2)).toEqual({ rows: 4, invalid: 1 });
+      expect((await s.recommend.items(['q1'])).get('q1')).toMatchObject({ views: 6, category: 'Boots' });
+      expect(await s.recommend.related('view', 'q2', 10)).toEqual([{ id: 'q1', n: 3 }]);
+      expect(await s.recommend.top({ metric: 'views', fromDay: TODAY, limit: 10 })).toEqual([{ id: 'q1', n: 6 }]);
+      expect(await s.transaction((tx) => tx.takeRecommendQueue(10))).toEqual([]);
+      expect(await foldRecommendQueue(s)).toEqual({ rows: 0, invalid: 0 });
+    });
+
     it('lets catalog attributes win over event properties, and never ranks deleted items', async () => {
       const s = ctx.store;
       await s.recommend.putProducts([
@@ -126,6 +155,9 @@ export function describeRecommendations(ctx: StoreContext): void {
           order('c', 'o3', ['p1', 'p5'], t0 + 3 * MINUTE),
         ],
       });
+      // Ingestion queues the counters; the fold (the server's loop, or the next engine read) adds them.
+      expect(await ctx.store.recommend.related('view', 'p1', 10)).toEqual([]);
+      expect(await engine.recommendations.fold()).toEqual({ rows: 1, invalid: 0 });
       expect(await ctx.store.recommend.related('view', 'p1', 10)).toEqual([
         { id: 'p2', n: 2 },
         { id: 'p3', n: 1 },

@@ -1,6 +1,6 @@
-import type { Message } from '../protocol/segment.ts';
-import type { ProfileRecord } from '../profiles/types.ts';
 import type { OutboxWrite } from '../outbox.ts';
+import type { ProfileRecord } from '../profiles/types.ts';
+import type { Message } from '../protocol/segment.ts';
 import type { MembershipChange, ScheduledCheck, StoredEvent, StoreTx } from '../store.ts';
 import { type CompiledAudiences, evaluateAudiences, type ProfileChanges } from './compiled.ts';
 

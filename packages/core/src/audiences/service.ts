@@ -1,15 +1,15 @@
 import type { Condition } from '../conditions/types.ts';
 import { validateCondition } from '../conditions/validate.ts';
 import { AttuneError } from '../errors.ts';
-import type { Clock, Logger } from '../ports.ts';
 import { eventName, requestContextOf } from '../ingest/group.ts';
-import { parseOrThrow } from '../protocol/parse.ts';
+import type { Clock, Logger } from '../ports.ts';
 import {
   type AudienceInput,
   audienceInputSchema,
   type SegmentGroupInput,
   segmentGroupInputSchema,
 } from '../protocol/audiences.ts';
+import { parseOrThrow } from '../protocol/parse.ts';
 import type { ConfigDocument, Store, StoredEvent } from '../store.ts';
 import { applyAudiences, persistAudienceWrites } from './apply.ts';
 import { type AudienceDefinition, type CompiledAudiences, compileAudiences, NO_AUDIENCES } from './compiled.ts';

@@ -1,5 +1,5 @@
-import { LIMITS, utf8Length } from '../protocol/limits.ts';
 import { type Fetch, FetchError } from '../ports.ts';
+import { LIMITS, utf8Length } from '../protocol/limits.ts';
 import type { CommerceCall } from './events.ts';
 import type { OrderHistoryRowInput } from './history.ts';
 

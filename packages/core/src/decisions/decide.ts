@@ -9,7 +9,7 @@ import type { ConnectorResult } from './connectors/runtime.ts';
 import type { Connector } from './connectors/schema.ts';
 import { type CompiledExperience, type CompiledManifest, compileManifest, type DecisionManifest, type ManifestExperiment, type Matcher, pageMatchOf, pageRow, referencedPaths } from './manifest.ts';
 import { inSchedule, type OfferImpressions, type OfferTrace, type RankedOffer, rankOffers } from './offers.ts';
-import { evaluateTable, readPath, type RuleTrace } from './tables.ts';
+import { evaluateTable, type RuleTrace, readPath } from './tables.ts';
 
 /**
  * What `decide()` knows of the visitor: a snapshot of the profile taken by the server, or sent to

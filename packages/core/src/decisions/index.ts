@@ -4,6 +4,6 @@ export * from './decide.ts';
 export * from './exposures.ts';
 export * from './manifest.ts';
 export * from './offers.ts';
+export * from './profile-cache.ts';
 export * from './service.ts';
 export * from './tables.ts';
-export * from './profile-cache.ts';

@@ -1,5 +1,5 @@
-import type { Condition } from '../conditions/types.ts';
 import { matchesGlob } from '../conditions/evaluate.ts';
+import type { Condition } from '../conditions/types.ts';
 import type {
   DecisionModel,
   DecisionSettings,

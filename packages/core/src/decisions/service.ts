@@ -1,15 +1,15 @@
 import type { z } from 'zod';
 import type { AudienceService } from '../audiences/service.ts';
+import { audienceRefs, validateCondition } from '../conditions/validate.ts';
 import { AttuneError, type Issue } from '../errors.ts';
 import type { Clock, Logger } from '../ports.ts';
-import { zodIssues } from '../protocol/parse.ts';
 import {
   DECISION_KINDS,
   type DecisionModel,
   type DecisionSettings,
+  type DecisionTable,
   decisionModelSchema,
   decisionSettingsSchema,
-  type DecisionTable,
   decisionTableSchema,
   type Experience,
   type Experiment,
@@ -18,12 +18,12 @@ import {
   type Offer,
   offerSchema,
 } from '../protocol/decisions.ts';
-import type { ConfigDocument, Store } from '../store.ts';
+import { zodIssues } from '../protocol/parse.ts';
 import { compareToControl, sampleRatioMismatch, thompsonWeights, type VariantStats } from '../stats/index.ts';
+import type { ConfigDocument, Store } from '../store.ts';
 import { type Connector, connectorSchema } from './connectors/schema.ts';
 import { HOLDOUT_VARIANT } from './decide.ts';
 import { type CompiledGoals, compileGoals, EXPOSURES_METRIC, NO_GOALS } from './exposures.ts';
-import { audienceRefs, validateCondition } from '../conditions/validate.ts';
 import { type DecisionManifest, historyNodes, type ManifestExperiment } from './manifest.ts';
 
 export type DecisionKind = 'experience' | 'offer' | 'table' | 'model' | 'experiment' | 'connector';

@@ -1,3 +1,3 @@
+export * from './catalog.ts';
 export * from './fields.ts';
 export * from './run.ts';
-export * from './catalog.ts';

@@ -1,5 +1,5 @@
-import type { IdentityKey } from '../store.ts';
 import type { Message } from '../protocol/segment.ts';
+import type { IdentityKey } from '../store.ts';
 
 export type TraitStrategy = 'latest' | 'first' | 'max' | 'min' | 'union';
 

@@ -27,7 +27,7 @@ export interface CommitterOptions {
   settings: GroupSettings;
   /** Most calls in one transaction. */
   maxGroupSize: number;
-  onCommitted?: (outcome: { merges: Array<{ from: string; into: string }>; events: number }) => void;
+  onCommitted?: (outcome: { merges: Array<{ from: string; into: string }>; events: number; recommendQueued: boolean }) => void;
 }
 
 /**
@@ -118,7 +118,7 @@ export class Committer {
     const all: Message[] = [];
     for (const job of group) all.push(...job.messages);
     const outcome = await this.options.store.transaction((tx) => ingestGroup(tx, all, this.options.settings));
-    this.options.onCommitted?.({ merges: outcome.merges, events: all.length });
+    this.options.onCommitted?.({ merges: outcome.merges, events: all.length, recommendQueued: outcome.recommendQueued });
     let offset = 0;
     for (const job of group) {
       const ids = outcome.profileIds.slice(offset, offset + job.messages.length);

@@ -1,19 +1,19 @@
+import { applyAudiences, persistAudienceWrites } from '../audiences/apply.ts';
+import type { CompiledAudiences } from '../audiences/compiled.ts';
+import { emptyChanges, type ProfileChanges } from '../audiences/compiled.ts';
+import { mergeCounters, recordInCounters } from '../audiences/counters.ts';
+import { type CompiledGoals, EXPOSURE_EVENT, mergeDecisionState, NO_GOALS, OFFER_VIEWED_EVENT, recordDecisionEvent, type StatDelta } from '../decisions/exposures.ts';
 import type { IdentityConfig } from '../identity/identifiers.ts';
 import { extractIdentifiers, normalizeEmail, normalizePhone } from '../identity/identifiers.ts';
+import { type ConsentChange, type ConsentConfig, recordConsent } from '../privacy/consent.ts';
+import { gateGroup, type IngestPrivacy } from '../privacy/gate.ts';
 import { applyEvent, mergeComputed } from '../profiles/computed.ts';
-import { type CompiledGoals, EXPOSURE_EVENT, mergeDecisionState, NO_GOALS, OFFER_VIEWED_EVENT, recordDecisionEvent, type StatDelta } from '../decisions/exposures.ts';
 import { incrementTraits, mergeTraits, unsetTraits, writeTraits } from '../profiles/traits.ts';
 import { type AccountRecord, newProfile, type ProfileRecord } from '../profiles/types.ts';
 import type { Message } from '../protocol/segment.ts';
-import { type IdentityKey, identityKeyString, type StoredEvent, type StoreTx } from '../store.ts';
-import { applyAudiences, persistAudienceWrites } from '../audiences/apply.ts';
-import { emptyChanges, type ProfileChanges } from '../audiences/compiled.ts';
-import type { CompiledAudiences } from '../audiences/compiled.ts';
-import { mergeCounters, recordInCounters } from '../audiences/counters.ts';
-import { type IngestPrivacy, gateGroup } from '../privacy/gate.ts';
-import { type ConsentChange, type ConsentConfig, recordConsent } from '../privacy/consent.ts';
-import { RecommendDeltas } from '../recommend/deltas.ts';
+import { encodeRecommendWrites, RecommendDeltas } from '../recommend/deltas.ts';
 import { mergeShopping, recordShopping } from '../recommend/shopping.ts';
+import { type IdentityKey, identityKeyString, type StoredEvent, type StoreTx } from '../store.ts';
 
 export interface GroupSettings {
   /** The audiences in force when the group is committed. */
@@ -34,6 +34,8 @@ export interface GroupOutcome {
   merges: Array<{ from: string; into: string }>;
   /** Per input message: dropped by the consent gate or an erased identifier's suppression. */
   dropped: boolean[];
+  /** Recommendation counters were queued (a fold is due). */
+  recommendQueued: boolean;
 }
 
 const ORDER_EVENTS = new Set(['Order Completed', 'Order Placed']);
@@ -161,7 +163,7 @@ export async function ingestGroup(tx: StoreTx, input: Message[], settings: Group
   await state.flush();
   await persistAudienceWrites(tx, audienceWrites, { events: false });
   // A message may have landed on a profile merged away later in the same group.
-  return { profileIds: profileIds.map((id) => (id === null ? null : state.survivorOf(id))), merges: state.merges, dropped };
+  return { profileIds: profileIds.map((id) => (id === null ? null : state.survivorOf(id))), merges: state.merges, dropped, recommendQueued: !state.recommend.empty };
 }
 
 export function eventName(m: Message): string {
@@ -465,7 +467,7 @@ class GroupState {
     }
     if (this.events.length > 0) await this.tx.appendEvents(this.events);
     if (this.statDeltas.length > 0) await this.tx.addExperimentStats(this.statDeltas);
-    if (!this.recommend.empty) await this.tx.addRecommendCounts(this.recommend.writes());
+    if (!this.recommend.empty) await this.tx.queueRecommendCounts(encodeRecommendWrites(this.recommend.writes()));
   }
 }
 

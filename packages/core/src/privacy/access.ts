@@ -1,7 +1,7 @@
+import { EXPOSURE_EVENT, OFFER_VIEWED_EVENT } from '../decisions/exposures.ts';
 import type { Clock, Logger } from '../ports.ts';
 import type { ProfileRecord } from '../profiles/types.ts';
-import type { StoredEvent, Store } from '../store.ts';
-import { EXPOSURE_EVENT, OFFER_VIEWED_EVENT } from '../decisions/exposures.ts';
+import type { Store, StoredEvent } from '../store.ts';
 
 export const ACCESS_PAGE_KIND = 'access-export-page';
 const PAGE = 1000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EXPOSURES_METRIC, recordDecisionEvent, compileGoals, type StatDelta } from '../decisions/exposures.ts';
+import { compileGoals, EXPOSURES_METRIC, recordDecisionEvent, type StatDelta } from '../decisions/exposures.ts';
 import { newProfile } from '../profiles/types.ts';
 import { parseMessageOrThrow } from '../protocol/parse.ts';
 import { effectiveGrants, gateMessage, grantsFromCategories, parseConsentConfig, recordConsent } from './consent.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AttuneError } from '../errors.ts';
-import type { Message } from '../protocol/segment.ts';
 import { zodIssues } from '../protocol/parse.ts';
+import type { Message } from '../protocol/segment.ts';
 
 /** Purposes a visitor grants data for. `necessary` is always granted. */
 export const DEFAULT_PURPOSES = ['necessary', 'analytics', 'personalization', 'marketing'] as const;
@@ -175,6 +175,8 @@ export function gateMessage(m: Message, name: string, grants: Grants, config: Co
   const granted = grants[rule.purpose] === true;
   const stitch = grantsBeyondNecessary(grants);
   if (!granted && rule.otherwise === 'drop') return { message: null, stitch, purpose: rule.purpose, granted };
+  // The common case (granted, no field rules) keeps the call as parsed: nothing to copy.
+  if (granted && !hasKeys(rule.fields)) return { message: m, stitch, purpose: rule.purpose, granted };
   const source = m as unknown as Record<string, unknown>;
   let out: Record<string, unknown>;
   if (granted) out = structuredCopy(source);
@@ -198,6 +200,11 @@ export function gateMessage(m: Message, name: string, grants: Grants, config: Co
     } else deletePath(out, path);
   }
   return { message: out as unknown as Message, stitch, purpose: rule.purpose, granted };
+}
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
 }
 
 function structuredCopy<T>(v: T): T {

@@ -71,7 +71,7 @@ export async function gateGroup(
     const gated = gateMessage(m, names[i] as string, grants, privacy.consent, privacy.hash);
     // Without consent beyond necessary, nothing is stitched: no alias, one identifier per call.
     const kept = gated.message && gated.message.type === 'alias' && !gated.stitch ? null : gated.message;
-    const keptKeys = kept ? extractIdentifiers(kept, identity) : [];
+    const keptKeys = kept === m ? keys : kept ? extractIdentifiers(kept, identity) : [];
     out.messages.push(kept);
     out.keys.push(gated.stitch ? keptKeys : oneIdentifier(keptKeys));
     out.consent.push(incoming ? { purposes: incoming, at: Date.parse(m.timestamp), source: `event:${m.messageId}` } : null);

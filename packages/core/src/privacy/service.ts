@@ -1,12 +1,11 @@
 import { AttuneError } from '../errors.ts';
 import { normalizeIdentifier } from '../identity/identifiers.ts';
-import type { Clock } from '../ports.ts';
-import type { ErasedProfile, Store } from '../store.ts';
-import { type ConsentConfig, type ConsentState, effectiveGrants, type Grants, grantsFromCategories, NECESSARY, recordConsent } from './consent.ts';
+import type { Clock, Logger } from '../ports.ts';
 import type { ProfileRecord } from '../profiles/types.ts';
-import { maskIdentifier } from './erasure.ts';
+import type { ErasedProfile, Store } from '../store.ts';
 import { ACCESS_PAGE_KIND, type AccessProgress, type AccessSummary, collectAccessExport } from './access.ts';
-import type { Logger } from '../ports.ts';
+import { type ConsentConfig, type ConsentState, effectiveGrants, type Grants, grantsFromCategories, NECESSARY, recordConsent } from './consent.ts';
+import { maskIdentifier } from './erasure.ts';
 
 export const PRIVACY_REQUEST_KIND = 'privacy-request';
 

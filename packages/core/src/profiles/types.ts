@@ -1,7 +1,7 @@
+import { counterKeyOf } from '../conditions/analyze.ts';
 import type { ExperimentAssignment } from '../decisions/exposures.ts';
 import type { OfferImpressions } from '../decisions/offers.ts';
 import type { ConsentState } from '../privacy/consent.ts';
-import { counterKeyOf } from '../conditions/analyze.ts';
 import type { ShoppingState } from '../recommend/shopping.ts';
 
 /** A device seen on a profile, from `context.device` / `context.userAgent`. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { validateCondition } from '../conditions/validate.ts';
 import type { Condition } from '../conditions/types.ts';
+import { validateCondition } from '../conditions/validate.ts';
 import { configIdSchema } from './audiences.ts';
 import { recommendSpecSchema } from './recommend.ts';
 

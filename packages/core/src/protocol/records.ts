@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { idSchema, timestampSchema } from './segment.ts';
 import { productSchema } from './commerce.ts';
+import { idSchema, timestampSchema } from './segment.ts';
 
 /**
  * A profile record: data from another system (CRM, credit bureau, POS) upserted onto the

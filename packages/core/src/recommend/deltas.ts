@@ -74,6 +74,40 @@ export class RecommendDeltas {
     d[counter] += 1;
   }
 
+  /** Adds rows written by another transaction (a queued `RecommendWrites`). */
+  add(w: RecommendWrites): void {
+    for (const i of w.items) {
+      let it = this.items.get(i.id);
+      if (!it) {
+        it = { id: i.id, views: 0, carts: 0, purchases: 0 };
+        this.items.set(i.id, it);
+      }
+      // Queued writes are added in commit order: the latest attributes win.
+      if (i.category !== undefined) it.category = i.category;
+      if (i.brand !== undefined) it.brand = i.brand;
+      if (i.price !== undefined) it.price = i.price;
+      if (i.name !== undefined) it.name = i.name;
+      it.views += i.views;
+      it.carts += i.carts;
+      it.purchases += i.purchases;
+    }
+    for (const d of w.days) {
+      const key = `${d.day}\u0000${d.id}`;
+      const have = this.days.get(key);
+      if (have) {
+        have.views += d.views;
+        have.carts += d.carts;
+        have.purchases += d.purchases;
+      } else this.days.set(key, { ...d });
+    }
+    for (const p of w.pairs) {
+      const key = `${p.kind}\u0000${p.a}\u0000${p.b}`;
+      const have = this.pairs.get(key);
+      if (have) have.n += p.n;
+      else this.pairs.set(key, { ...p });
+    }
+  }
+
   pair(kind: PairKind, a: string, b: string): void {
     if (a === b) return;
     this.addPair(kind, a, b);
@@ -92,4 +126,39 @@ export class RecommendDeltas {
     const byKey = <T>(m: Map<string, T>) => [...m.entries()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)).map((e) => e[1]);
     return { items: byKey(this.items), days: byKey(this.days), pairs: byKey(this.pairs) };
   }
+}
+
+/**
+ * Ingestion does not write the counters in its own transaction: it queues them, encoded, in one
+ * row (`StoreTx.queueRecommendCounts`), and `foldRecommendQueue` adds many transactions' rows at
+ * once. Compact arrays, not objects: the row is written on every ingest commit.
+ */
+type EncodedItem = [string, string | null, string | null, number | null, string | null, number, number, number];
+type EncodedDay = [string, number, number, number, number];
+type EncodedPair = [PairKind, string, string, number];
+
+export function encodeRecommendWrites(w: RecommendWrites): string {
+  const i: EncodedItem[] = w.items.map((x) => [x.id, x.category ?? null, x.brand ?? null, x.price ?? null, x.name ?? null, x.views, x.carts, x.purchases]);
+  const d: EncodedDay[] = w.days.map((x) => [x.id, x.day, x.views, x.carts, x.purchases]);
+  const p: EncodedPair[] = w.pairs.map((x) => [x.kind, x.a, x.b, x.n]);
+  return JSON.stringify({ i, d, p });
+}
+
+export function decodeRecommendWrites(text: string): RecommendWrites {
+  const raw = JSON.parse(text) as { i?: EncodedItem[]; d?: EncodedDay[]; p?: EncodedPair[] };
+  const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+  return {
+    items: (raw.i ?? []).map(([id, category, brand, price, name, views, carts, purchases]) => ({
+      id,
+      category: opt(category),
+      brand: opt(brand),
+      price: opt(price),
+      name: opt(name),
+      views,
+      carts,
+      purchases,
+    })),
+    days: (raw.d ?? []).map(([id, day, views, carts, purchases]) => ({ id, day, views, carts, purchases })),
+    pairs: (raw.p ?? []).map(([kind, a, b, n]) => ({ kind, a, b, n })),
+  };
 }

@@ -2,7 +2,7 @@ import type { Clock } from '../ports.ts';
 import type { RecommendSpec, RecommendStrategy } from '../protocol/recommend.ts';
 import type { RecItem, Store, TopItemsQuery } from '../store.ts';
 import { type AffinityProfile, affinityOf, affinityProfile, affinityReason, topKeys } from './affinity.ts';
-import { dayOf } from './deltas.ts';
+import { dayOf, decodeRecommendWrites, RecommendDeltas, type RecommendWrites } from './deltas.ts';
 import type { ShoppingState } from './shopping.ts';
 import { attributeTokens, similarity } from './similarity.ts';
 
@@ -47,6 +47,51 @@ export interface RecommendService {
   /** Trending items with their score (recent rate against the 30-day baseline), highest first. */
   trending(): Promise<Array<{ id: string; n: number }>>;
   items(ids: string[]): Promise<Map<string, RecItem>>;
+  /**
+   * Adds the counters ingestion queued to the recommendation tables. Runs on a schedule (the
+   * server's loop) and before a read when this process queued counters since the last fold.
+   */
+  fold(): Promise<FoldResult>;
+  /** Ingestion queued counters in this process: the next read folds first. */
+  noteQueued(): void;
+}
+
+export interface FoldResult {
+  /** Queued rows (one per ingest transaction) added. */
+  rows: number;
+  /** Rows that could not be decoded, removed and skipped (a bug or a corrupted row). */
+  invalid: number;
+}
+
+/** Queued rows read and added per fold transaction. */
+const FOLD_BATCH = 2000;
+
+/**
+ * Adds queued recommendation counters, many ingest transactions' worth per write: rows are
+ * summed first, so a pair or an item counted by many transactions is written once.
+ */
+export async function foldRecommendQueue(store: Store, batch = FOLD_BATCH): Promise<FoldResult> {
+  const result: FoldResult = { rows: 0, invalid: 0 };
+  for (;;) {
+    const taken = await store.transaction(async (tx) => {
+      const rows = await tx.takeRecommendQueue(batch);
+      const sum = new RecommendDeltas();
+      for (const row of rows) {
+        let writes: RecommendWrites;
+        try {
+          writes = decodeRecommendWrites(row);
+        } catch {
+          result.invalid++;
+          continue;
+        }
+        sum.add(writes);
+      }
+      if (!sum.empty) await tx.addRecommendCounts(sum.writes());
+      return rows.length;
+    });
+    result.rows += taken;
+    if (taken < batch) return result;
+  }
 }
 
 interface Candidate {
@@ -246,10 +291,36 @@ export function createRecommendService(options: RecommendServiceOptions): Recomm
     }
   }
 
+  let pending = false;
+  let folding: Promise<FoldResult> | null = null;
+  function fold(): Promise<FoldResult> {
+    if (folding) return folding;
+    pending = false;
+    folding = foldRecommendQueue(store).finally(() => {
+      folding = null;
+    });
+    return folding;
+  }
+  async function caughtUp(): Promise<void> {
+    if (folding) await folding;
+    if (pending) await fold();
+  }
+
   return {
-    trending,
-    items,
+    fold,
+    noteQueued() {
+      pending = true;
+    },
+    async trending() {
+      await caughtUp();
+      return trending();
+    },
+    async items(ids) {
+      await caughtUp();
+      return items(ids);
+    },
     async recommend(spec, ctx) {
+      await caughtUp();
       const aff = affinityProfile(ctx.shopping);
       const seeds = seedsOf(spec.strategy, ctx);
       const excluded = new Set<string>(spec.filters.exclude ?? []);

@@ -1,6 +1,6 @@
 import { bump as add } from '../profiles/computed.ts';
 import type { StoredEvent } from '../store.ts';
-import { type RecommendDeltas, dayOf } from './deltas.ts';
+import { dayOf, type RecommendDeltas } from './deltas.ts';
 
 /**
  * A profile's shopping memory, kept in `computed.shopping` at ingestion: what it viewed and

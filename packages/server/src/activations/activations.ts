@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { type ActivationInput, activationInputSchema, AttuneError, type ConfigDocument, type ErasureDestination, type OutboxEntry, PROFILE_ERASED_TOPIC, type Store, zodIssues } from '@attune/core';
+import { type ActivationInput, AttuneError, activationInputSchema, type ConfigDocument, type ErasureDestination, type OutboxEntry, PROFILE_ERASED_TOPIC, type Store, zodIssues } from '@attune/core';
 
 export const ACTIVATION_KIND = 'activation';
 export const TEST_TOPIC = 'test';

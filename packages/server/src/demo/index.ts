@@ -1,3 +1,4 @@
+export { createDemoAudiences, DEMO_AUDIENCES, DEMO_SEGMENT_GROUPS } from './audiences.ts';
 export { DEMO_CATEGORIES, DEMO_CURRENCY, DEMO_SHOP_URL, type DemoProduct, demoCatalog, productProperties, slugify } from './catalog.ts';
 export {
   DEMO_DEFAULTS,
@@ -11,6 +12,5 @@ export {
   generateDemoCalls,
   generateDemoVisitors,
 } from './generator.ts';
-export { createDemoAudiences, DEMO_AUDIENCES, DEMO_SEGMENT_GROUPS } from './audiences.ts';
 export { type SeedDemoOptions, type SeedDemoResult, SeedError, type SeedProgress, seedDemo } from './seed.ts';
 export type { DemoCall, VisitorKind } from './types.ts';

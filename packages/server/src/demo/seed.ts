@@ -1,4 +1,4 @@
-import { type DemoBatchOptions, DEMO_DEFAULTS, generateDemoBatches } from './generator.ts';
+import { DEMO_DEFAULTS, type DemoBatchOptions, generateDemoBatches } from './generator.ts';
 
 export interface SeedDemoOptions extends DemoBatchOptions {
   /** Base URL of a running Attune server, e.g. http://localhost:4000. */

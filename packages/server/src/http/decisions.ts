@@ -9,7 +9,7 @@ import {
 } from '@attune/core';
 import { type RequestHandler, Router } from 'express';
 import { z } from 'zod';
-import { authenticate, type KeyResolver, presentedKey, DECIDE_KINDS } from './auth.ts';
+import { authenticate, DECIDE_KINDS, type KeyResolver, presentedKey } from './auth.ts';
 import { checkContentType, readJsonBody } from './body.ts';
 import { trackingCors } from './cors.ts';
 import { expectedVersion, jsonBody } from './documents.ts';

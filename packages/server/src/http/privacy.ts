@@ -1,4 +1,4 @@
-import { accessCsv, accessEventPages, AttuneError, type Engine, LIMITS, type Store } from '@attune/core';
+import { AttuneError, accessCsv, accessEventPages, type Engine, LIMITS, type Store } from '@attune/core';
 import { Router } from 'express';
 import { z } from 'zod';
 import { erasureDestinations } from '../activations/activations.ts';

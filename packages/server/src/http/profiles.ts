@@ -1,9 +1,9 @@
 import { AttuneError, decodeEventCursor, type Engine, type ErasedProfile, LIMITS, type StoredEvent } from '@attune/core';
-import { jsonBody } from './documents.ts';
 import { Router } from 'express';
 import { z } from 'zod';
-import { parseInput } from './validate.ts';
 import { erasureDestinations } from '../activations/activations.ts';
+import { jsonBody } from './documents.ts';
+import { parseInput } from './validate.ts';
 
 const epochOrIso = z.string().transform((v, ctx) => {
   const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v);

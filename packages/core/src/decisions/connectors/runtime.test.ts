@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type FetchRequest, FetchError, type Logger } from '../../ports.ts';
+import { FetchError, type FetchRequest, type Logger } from '../../ports.ts';
 import { createConnectorRuntime } from './runtime.ts';
 import { type Connector, connectorSchema } from './schema.ts';
 
