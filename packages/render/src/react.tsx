@@ -1,5 +1,5 @@
 import { createContext, type ReactNode, useContext, useEffect, useRef } from 'react';
-import { exposureEvent, type ResolvedSlot, slotContent, type SlotDecision } from './slots.ts';
+import { exposureEvent, type ResolvedSlot, type SlotDecision, slotContent } from './slots.ts';
 
 interface AttuneContextValue {
   slots: Record<string, ResolvedSlot>;

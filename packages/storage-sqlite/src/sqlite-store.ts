@@ -47,6 +47,7 @@ type Row = Record<string, unknown>;
 
 /** Keys per claim statement (two bound parameters each, well under SQLite's limit). */
 const CLAIM_CHUNK = 500;
+const PAIR_CHUNK = 200;
 
 /**
  * The embedded store: one SQLite file in WAL mode. better-sqlite3 is synchronous, so a
@@ -78,6 +79,20 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         `INSERT OR IGNORE INTO claims (scope, key) VALUES ${Array.from({ length: n }, () => '(?, ?)').join(', ')} RETURNING key`,
       );
       claimStatements.set(n, s);
+    }
+    return s;
+  };
+
+  // The recommendation fold adds tens of thousands of pair rows at once: many rows per statement.
+  const pairStatements = new Map<number, Database.Statement>();
+  const pairStatement = (n: number): Database.Statement => {
+    let s = pairStatements.get(n);
+    if (!s) {
+      s = db.prepare(
+        `INSERT INTO rec_pairs (kind, item_id, other_id, n) VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?)').join(', ')}
+         ON CONFLICT (kind, item_id, other_id) DO UPDATE SET n = n + excluded.n`,
+      );
+      pairStatements.set(n, s);
     }
     return s;
   };
@@ -189,7 +204,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const s = st();
       for (const i of w.items) s.addRecItem.run(i.id, i.category ?? null, i.brand ?? null, i.price ?? null, i.name ?? null, i.views, i.carts, i.purchases);
       for (const d of w.days) s.addRecDay.run(d.id, d.day, d.views, d.carts, d.purchases);
-      for (const p of w.pairs) s.addRecPair.run(p.kind, p.a, p.b, p.n);
+      for (let i = 0; i < w.pairs.length; i += PAIR_CHUNK) {
+        const chunk = w.pairs.slice(i, i + PAIR_CHUNK);
+        const params: Array<string | number> = [];
+        for (const p of chunk) params.push(p.kind, p.a, p.b, p.n);
+        pairStatement(chunk.length).run(params);
+      }
     },
     async eraseProfile(profileId) {
       // The profile and every profile merged into it, however long the chain.
@@ -301,6 +321,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
       statements = null;
       claimStatements.clear();
+      pairStatements.clear();
       historyStatements.clear();
     },
     transaction(fn) {
@@ -661,9 +682,6 @@ function prepare(db: Database.Database) {
     queueRec: db.prepare('INSERT INTO rec_queue (writes) VALUES (?)'),
     takeRec: db.prepare('SELECT seq, writes FROM rec_queue ORDER BY seq LIMIT ?'),
     dropRec: db.prepare('DELETE FROM rec_queue WHERE seq <= ?'),
-    addRecPair: db.prepare(
-      'INSERT INTO rec_pairs (kind, item_id, other_id, n) VALUES (?, ?, ?, ?) ON CONFLICT (kind, item_id, other_id) DO UPDATE SET n = n + excluded.n',
-    ),
     putRecItem: db.prepare(
       `INSERT INTO rec_items (id, category, brand, price, name, in_stock, attributes, from_catalog, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, 1, 0)
        ON CONFLICT (id) DO UPDATE SET category = excluded.category, brand = excluded.brand, price = excluded.price, name = excluded.name,

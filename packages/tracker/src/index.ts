@@ -1,2 +1,2 @@
-export { type CallOptions, type Consent, createTracker, PURPOSES, type Purpose, Tracker, type TrackerOptions } from './tracker.ts';
 export { trackerSnippet } from './snippet.ts';
+export { type CallOptions, type Consent, createTracker, PURPOSES, type Purpose, Tracker, type TrackerOptions } from './tracker.ts';

@@ -467,7 +467,7 @@ class GroupState {
     }
     if (this.events.length > 0) await this.tx.appendEvents(this.events);
     if (this.statDeltas.length > 0) await this.tx.addExperimentStats(this.statDeltas);
-    if (!this.recommend.empty) await this.tx.queueRecommendCounts(encodeRecommendWrites(this.recommend.writes()));
+    if (!this.recommend.empty) await this.tx.queueRecommendCounts(encodeRecommendWrites(this.recommend.rows()));
   }
 }
 

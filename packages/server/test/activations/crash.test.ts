@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, killAll, removeDir, SECRET_KEY, startCli, tempDataDir, WRITE_KEY, basicAuth, bearerAuth, createDatabase } from '../process/harness.ts';
+import { basicAuth, bearerAuth, createDatabase, freePort, killAll, removeDir, SECRET_KEY, startCli, tempDataDir, WRITE_KEY } from '../process/harness.ts';
 import { startReceiver, until } from './receiver.ts';
 
 afterAll(killAll);

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
 import { type Connector, connectorSchema, createConnectorRuntime, type Logger } from '@attune/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeFetch, nodeTimers } from '../../src/decisions/fetch.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectError, type Harness, STORE_KINDS, startHarness, uid, WRITE_KEY, bearerAuth } from './harness.ts';
+import { bearerAuth, expectError, type Harness, STORE_KINDS, startHarness, uid, WRITE_KEY } from './harness.ts';
 
 interface StoredItem {
   id: string;

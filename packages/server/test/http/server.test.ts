@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Engine, type Logger, silentLogger } from '@attune/core';
@@ -14,8 +14,8 @@ import {
   expectError,
   type Harness,
   SECRET_KEY,
-  type StoreKind,
   STORE_KINDS,
+  type StoreKind,
   startHarness,
   uid,
   WRITE_KEY,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, STORE_KINDS, startHarness, uid } from '../http/harness.ts';
 import { startReceiver, until } from '../activations/receiver.ts';
+import { type Harness, STORE_KINDS, startHarness, uid } from '../http/harness.ts';
 
 const prefs = (analytics: boolean, personalization: boolean, marketing: boolean) => ({
   consent: { categoryPreferences: { Analytics: analytics, Personalization: personalization, Marketing: marketing } },

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { FetchError } from '@attune/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGuardedFetch } from '../../src/decisions/fetch.ts';
-import { basicAuth, bearerAuth, type Harness, STORE_KINDS, startHarness, uid } from '../http/harness.ts';
 import { until } from '../activations/receiver.ts';
+import { basicAuth, bearerAuth, type Harness, STORE_KINDS, startHarness, uid } from '../http/harness.ts';
 
 /** A real upstream on loopback that counts what reaches it. */
 async function startUpstream() {

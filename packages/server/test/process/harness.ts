@@ -1,5 +1,6 @@
 // The process harness lives in @attune/test-utils/process, shared with plugin tests.
-export * from '@attune/test-utils/process';
+
 
 /** A fresh, empty PostgreSQL database for one test (on ATTUNE_TEST_DATABASE_URL's server). */
 export { createTestPostgresDatabase as createDatabase } from '@attune/test-utils';
+export * from '@attune/test-utils/process';
