@@ -176,6 +176,8 @@ export interface StoreTx {
    * concurrent callers get disjoint rows (rows another transaction took are skipped).
    */
   takeRecommendQueue(limit: number): Promise<string[]>;
+  /** Deletes per-day item counts of days before `day`; returns how many rows went. */
+  pruneRecommendDays(beforeDay: number): Promise<number>;
   /**
    * Removes a profile and every profile merged into it: their events, identifiers, audience
    * memberships and scheduled checks. Claimed messageIds stay, so a replay is a no-op.

@@ -146,6 +146,9 @@ export function createPostgresTx(client: PoolClient, locks: IdentityLocks, parti
       );
       return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map((r) => r.writes);
     },
+    async pruneRecommendDays(beforeDay) {
+      return (await client.query('DELETE FROM rec_item_days WHERE day < $1', [beforeDay])).rowCount ?? 0;
+    },
     async addRecommendCounts(w) {
       // Rows come sorted by key, so concurrent transactions lock them in the same order.
       if (w.items.length > 0) {

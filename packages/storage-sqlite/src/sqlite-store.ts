@@ -200,6 +200,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (rows.length > 0) st().dropRec.run((rows[rows.length - 1] as { seq: number }).seq);
       return rows.map((r) => r.writes);
     },
+    async pruneRecommendDays(beforeDay) {
+      return st().pruneRecDays.run(beforeDay).changes;
+    },
     async addRecommendCounts(w) {
       const s = st();
       for (const i of w.items) s.addRecItem.run(i.id, i.category ?? null, i.brand ?? null, i.price ?? null, i.name ?? null, i.views, i.carts, i.purchases);
@@ -682,6 +685,7 @@ function prepare(db: Database.Database) {
     queueRec: db.prepare('INSERT INTO rec_queue (writes) VALUES (?)'),
     takeRec: db.prepare('SELECT seq, writes FROM rec_queue ORDER BY seq LIMIT ?'),
     dropRec: db.prepare('DELETE FROM rec_queue WHERE seq <= ?'),
+    pruneRecDays: db.prepare('DELETE FROM rec_item_days WHERE day < ?'),
     putRecItem: db.prepare(
       `INSERT INTO rec_items (id, category, brand, price, name, in_stock, attributes, from_catalog, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, 1, 0)
        ON CONFLICT (id) DO UPDATE SET category = excluded.category, brand = excluded.brand, price = excluded.price, name = excluded.name,

@@ -61,10 +61,18 @@ export interface FoldResult {
   rows: number;
   /** Rows that could not be decoded, removed and skipped (a bug or a corrupted row). */
   invalid: number;
+  /** Per-day count rows older than REC_DAYS_KEPT deleted (by the hourly prune). */
+  prunedDays?: number;
 }
 
 /** Queued rows read and added per fold transaction. */
 const FOLD_BATCH = 2000;
+/**
+ * Per-day item counts are read back at most 30 days (most viewed/purchased windows, the
+ * trending baseline); older days are deleted, hourly, by the fold.
+ */
+export const REC_DAYS_KEPT = 90;
+const PRUNE_EVERY_MS = 3_600_000;
 
 /**
  * Adds queued recommendation counters, many ingest transactions' worth per write: rows are
@@ -293,10 +301,19 @@ export function createRecommendService(options: RecommendServiceOptions): Recomm
 
   let pending = false;
   let folding: Promise<FoldResult> | null = null;
+  let prunedAt = Number.NEGATIVE_INFINITY;
   function fold(): Promise<FoldResult> {
     if (folding) return folding;
     pending = false;
-    folding = foldRecommendQueue(store).finally(() => {
+    folding = (async () => {
+      const result = await foldRecommendQueue(store);
+      const now = clock.now();
+      if (now - prunedAt >= PRUNE_EVERY_MS) {
+        prunedAt = now;
+        result.prunedDays = await store.transaction((tx) => tx.pruneRecommendDays(dayOf(now) - REC_DAYS_KEPT));
+      }
+      return result;
+    })().finally(() => {
       folding = null;
     });
     return folding;

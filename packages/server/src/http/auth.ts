@@ -24,10 +24,11 @@ export function createKeyResolver(store: Store, ttlMs = 1000): KeyResolver {
   const pending = new Map<string, Promise<ApiKeyRecord | null>>();
   return {
     async resolve(key) {
-      const hash = hashKey(key);
+      // Keyed by the presented key: a hit costs no SHA-256 (the key is in this process's memory for the request anyway).
       const now = Date.now();
-      const hit = cache.get(hash);
+      const hit = cache.get(key);
       if (hit && hit.expires > now) return hit.record;
+      const hash = hashKey(key);
       let lookup = pending.get(hash);
       if (!lookup) {
         lookup = store.keys.findByHash(hash).finally(() => pending.delete(hash));
@@ -36,7 +37,7 @@ export function createKeyResolver(store: Store, ttlMs = 1000): KeyResolver {
       const record = await lookup;
       // Unknown keys are cached too, so a client retrying with a wrong key costs no query.
       if (cache.size >= MAX_CACHED) cache.clear();
-      cache.set(hash, { record, expires: Date.now() + ttlMs });
+      cache.set(key, { record, expires: Date.now() + ttlMs });
       return record;
     },
     invalidate() {

@@ -85,6 +85,27 @@ describe.each(STORE_KINDS)('recommendations API on %s', (kind) => {
     expect(body.hidden).toEqual([{ id: 'sock-1', rule: 0 }]);
   });
 
+  it('folds queued counters on its own loop, with no read to trigger it', async () => {
+    // A second server on its own store, with a short fold period and no recommendation read.
+    const other = await startHarness(kind, { recommendFoldMs: 50 });
+    try {
+      const batch = [view('eve', 'mug-1', 5), view('eve', 'mug-2', 4)];
+      expect((await other.track('/v1/batch', { batch })).status).toBe(200);
+      await other.server.engine.drain();
+      const deadline = Date.now() + 5000;
+      let related: Array<{ id: string; n: number }> = [];
+      while (Date.now() < deadline) {
+        related = await other.server.store.recommend.related('view', 'mug-1', 10);
+        if (related.length > 0) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(related).toEqual([{ id: 'mug-2', n: 1 }]);
+      expect(await other.server.store.transaction((tx) => tx.takeRecommendQueue(10))).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses bad input with where it is wrong, a userId with the browser key, and no key at all', async () => {
     const strategy = await expectError(await post('/v1/recommend', { strategy: 'best', limit: 0 }), 400, 'VALIDATION');
     expect(strategy.error.issues.map((i) => i.path)).toEqual(['strategy', 'limit']);
