@@ -18,6 +18,7 @@ import { type Clock, createIdGenerator, type Logger, silentLogger } from './port
 import { type ConsentConfigInput, consentOfContext, effectiveGrants, PERSONALIZATION, parseConsentConfig } from './privacy/consent.ts';
 import { statWithdrawals } from './privacy/erasure.ts';
 import { type IngestPrivacy, suppressionKey } from './privacy/gate.ts';
+import { type FieldCipher, type FieldPoliciesInput, parseFieldPolicies } from './privacy/fields.ts';
 import { createRetention, parseRetentionPolicy, type Retention, type RetentionPolicyInput } from './privacy/retention.ts';
 import { createPrivacyService, type ErasureNotice, type PrivacyService } from './privacy/service.ts';
 import { type ComputedSummary, DEFAULT_SESSION_TIMEOUT_MS, summarizeComputed } from './profiles/computed.ts';
@@ -63,6 +64,14 @@ export interface PrivacyOptions {
   consent?: ConsentConfigInput;
   /** Keyed hash (HMAC with a key kept outside the database) for `hash` rules and suppressed identifiers. */
   hash?: (value: string) => string;
+  /** AES-256-GCM (key outside the database) for `encrypt` rules and stored-field policies. */
+  cipher?: FieldCipher;
+  /**
+   * Traits and properties stored hashed or encrypted whatever the consent
+   * (`{ 'traits.email': { policy: 'encrypt', purposes: ['marketing'] } }`), decrypted only for the
+   * data subject's access export and activations of a listed purpose (privacy/fields.ts).
+   */
+  fields?: FieldPoliciesInput;
   /** How long an erased profile's identifiers are refused at ingestion. Default 30 days; 0 turns it off. */
   suppressForMs?: number;
   /** Catalog item types that are people, tombstoned on erasure when keyed by an erased identifier. Default user, customer. */
@@ -179,11 +188,21 @@ export function createEngine(options: EngineOptions): Engine {
         now: () => clock.now(),
       }).store
     : options.store;
+  const consentConfig = parseConsentConfig(options.privacy?.consent);
   const ingestPrivacy: IngestPrivacy = {
-    consent: parseConsentConfig(options.privacy?.consent),
+    consent: consentConfig,
     hash: options.privacy?.hash,
+    cipher: options.privacy?.cipher,
+    fields: parseFieldPolicies(options.privacy?.fields, consentConfig.purposes, { hash: options.privacy?.hash, cipher: options.privacy?.cipher }),
     suppressForMs: options.privacy?.suppressForMs ?? DEFAULT_SUPPRESSION_MS,
   };
+  // A rule the host cannot carry out fails here, at start-up, not at the first call it applies to.
+  for (const [name, rule] of Object.entries(consentConfig.events)) {
+    for (const [path, f] of Object.entries(rule.fields)) {
+      const missing = f.otherwise === 'encrypt' && !ingestPrivacy.cipher ? 'an encryption key (ATTUNE_ENCRYPTION_KEY)' : f.otherwise === 'hash' && !ingestPrivacy.hash ? 'a hash key' : null;
+      if (missing) throw new AttuneError('VALIDATION', `privacy.consent.events.${name}.fields.${path}: ${f.otherwise} needs ${missing}`);
+    }
+  }
   const audiences = createAudienceService({ store, clock, logger });
   const decisions = createDecisionService({ store, clock, logger, audiences });
   const recommendations = createRecommendService({ store, clock, cacheMs: options.recommendCacheMs });
@@ -218,6 +237,8 @@ export function createEngine(options: EngineOptions): Engine {
     store,
     clock,
     consent: ingestPrivacy.consent,
+    fields: ingestPrivacy.fields,
+    cipher: ingestPrivacy.cipher,
     newId,
     resolveLive: (id) => resolveLive(id),
     logger,

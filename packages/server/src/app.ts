@@ -103,7 +103,7 @@ export function createApp(options: AppOptions): express.Application {
   app.use(audienceRoutes(engine));
   app.use(catalogRoutes(engine));
   app.use(decisionAdminRoutes({ engine, connectors }));
-  if (options.activations) app.use(activationRoutes(store, options.activations));
+  if (options.activations) app.use(activationRoutes(store, options.activations, engine.privacy.config.purposes));
   app.use(notFoundHandler());
   app.use(errorHandler(logger));
   return app;

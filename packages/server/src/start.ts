@@ -2,11 +2,12 @@ import { createHmac, randomFillSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Clock, type ConsentConfigInput, createEngine, createIdGenerator, type Engine, type Logger, type RetentionPolicyInput, type Store } from '@attune/core';
+import { type Clock, type ConsentConfigInput, createEngine, createIdGenerator, type Engine, type FieldPoliciesInput, type Logger, type RetentionPolicyInput, type Store } from '@attune/core';
 import { createSqliteStore } from '@attune/storage-sqlite';
 import { startActivationWorker } from './activations/worker.ts';
 import { createApp } from './app.ts';
 import { auditedStore } from './audit.ts';
+import { checkEncryptionKeys, createFieldCipher, parseEncryptionKeys } from './field-cipher.ts';
 import type { RateLimitOptions } from './http/rate-limit.ts';
 import { createApiKey, ensureKey } from './keys.ts';
 import { createLogger } from './logger.ts';
@@ -59,6 +60,16 @@ export interface StartServerOptions {
      * it outside the database: without it the hashes cannot be matched to a person.
      */
     hashKey?: string;
+    /**
+     * AES-256-GCM key(s) for encrypted fields (ATTUNE_ENCRYPTION_KEY): the base64 of 32 bytes,
+     * optionally `<kid>:` before it; several comma-separated, the first encrypting (rotation).
+     */
+    encryptionKey?: string;
+    /**
+     * Traits and properties stored hashed or encrypted (`{ 'traits.email': { policy: 'encrypt',
+     * purposes: ['marketing'] } }`), decrypted only for access exports and activations of a listed purpose.
+     */
+    fields?: FieldPoliciesInput;
     /** How long an erased profile's identifiers are refused at ingestion. Default 30 days. */
     suppressForMs?: number;
     /** Erasure notices not confirmed after this long are sent again. Default 1 hour. */
@@ -158,6 +169,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
     const clock: Clock = options.clock ?? { now: () => Date.now(), defer: (fn) => setImmediate(fn) };
     const hashKey = options.privacy?.hashKey ?? process.env.ATTUNE_HASH_KEY;
     if (hashKey === undefined) logger.warn({}, 'ATTUNE_HASH_KEY is not set: hashed fields and suppressed identifiers use a well-known key');
+    const encryptionKey = options.privacy?.encryptionKey ?? process.env.ATTUNE_ENCRYPTION_KEY;
+    const cipher = encryptionKey === undefined ? undefined : createFieldCipher(parseEncryptionKeys(encryptionKey));
+    if (cipher) await checkEncryptionKeys(store, cipher, logger);
     const engine = createEngine({
       store,
       clock,
@@ -168,6 +182,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
       privacy: {
         ...(options.privacy?.consent ? { consent: options.privacy.consent } : {}),
         ...(options.privacy?.suppressForMs !== undefined ? { suppressForMs: options.privacy.suppressForMs } : {}),
+        ...(options.privacy?.fields ? { fields: options.privacy.fields } : {}),
+        ...(cipher ? { cipher } : {}),
         hash: hmacHasher(hashKey ?? 'attune-default-hash-key'),
       },
       ...(options.recommendCacheMs !== undefined ? { recommendCacheMs: options.recommendCacheMs } : {}),

@@ -3,6 +3,7 @@ export * from './fixtures.ts';
 export {
   createTestPostgresDatabase,
   DEFAULT_TEST_DATABASE_URL,
+  postgresTablesText,
   type TestPostgresDatabase,
   testDatabaseUrl,
   uniqueName,

@@ -40,3 +40,23 @@ export async function createTestPostgresDatabase(): Promise<TestPostgresDatabase
     drop: () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
 }
+
+/**
+ * Every row of every table in a database's schema, as PostgreSQL prints it: for tests that
+ * prove a value is stored nowhere in clear.
+ */
+export async function postgresTablesText(connectionString: string, schema = 'public'): Promise<Map<string, string>> {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    const tables = (await client.query<{ t: string }>('SELECT tablename AS t FROM pg_tables WHERE schemaname = $1', [schema])).rows.map((r) => r.t);
+    const out = new Map<string, string>();
+    for (const t of tables) {
+      const { rows } = await client.query<{ row: string }>(`SELECT x::text AS row FROM "${schema}"."${t.replace(/"/g, '""')}" x`);
+      out.set(t, rows.map((r) => r.row).join('\n'));
+    }
+    return out;
+  } finally {
+    await client.end();
+  }
+}

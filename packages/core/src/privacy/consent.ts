@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AttuneError } from '../errors.ts';
 import { zodIssues } from '../protocol/parse.ts';
 import type { Message } from '../protocol/segment.ts';
+import { encryptValue, type FieldCipher } from './fields.ts';
 
 /** Purposes a visitor grants data for. `necessary` is always granted. */
 export const DEFAULT_PURPOSES = ['necessary', 'analytics', 'personalization', 'marketing'] as const;
@@ -33,7 +34,7 @@ const fieldRuleSchema = z
   .object({
     purpose: purposeName,
     /** What happens to the field when its purpose is not granted. */
-    otherwise: z.enum(['drop', 'hash']).default('drop'),
+    otherwise: z.enum(['drop', 'hash', 'encrypt']).default('drop'),
   })
   .strict();
 
@@ -167,10 +168,17 @@ export function ruleFor(name: string, config: ConsentConfig): EventRule {
 
 /**
  * The consent gate: what of one call may be kept under these grants. A call whose purpose is
- * granted is kept with its fields filtered (drop or hash per field rule); otherwise it is dropped
+ * granted is kept with its fields filtered (drop, hash or encrypt per field rule); otherwise it is dropped
  * or reduced to the necessary (no properties, traits or context beyond fields whose purpose is granted).
  */
-export function gateMessage(m: Message, name: string, grants: Grants, config: ConsentConfig, hash: ((value: string) => string) | undefined): GateResult {
+export function gateMessage(
+  m: Message,
+  name: string,
+  grants: Grants,
+  config: ConsentConfig,
+  hash: ((value: string) => string) | undefined,
+  cipher?: FieldCipher | undefined,
+): GateResult {
   const rule = ruleFor(name, config);
   const granted = grants[rule.purpose] === true;
   const stitch = grantsBeyondNecessary(grants);
@@ -197,6 +205,9 @@ export function gateMessage(m: Message, name: string, grants: Grants, config: Co
     if (f.otherwise === 'hash') {
       if (!hash) throw new AttuneError('VALIDATION', `privacy.consent.events.${name}.fields.${path}: hashing needs a hasher (engine option privacy.hash)`);
       setPath(out, path, hash(typeof value === 'string' ? value : JSON.stringify(value)));
+    } else if (f.otherwise === 'encrypt') {
+      if (!cipher) throw new AttuneError('VALIDATION', `privacy.consent.events.${name}.fields.${path}: encrypting needs an encryption key (engine option privacy.cipher)`);
+      setPath(out, path, encryptValue(value, cipher));
     } else deletePath(out, path);
   }
   return { message: out as unknown as Message, stitch, purpose: rule.purpose, granted };

@@ -2,12 +2,17 @@ import { extractIdentifiers, type IdentityConfig } from '../identity/identifiers
 import type { Message } from '../protocol/segment.ts';
 import { type IdentityKey, identityKeyString, type StoreTx } from '../store.ts';
 import { type ConsentChange, type ConsentConfig, type ConsentState, consentOfContext, effectiveGrants, gateMessage } from './consent.ts';
+import { type FieldCipher, type FieldPolicy, protectFields } from './fields.ts';
 
 /** What ingestion needs to enforce privacy. */
 export interface IngestPrivacy {
   consent: ConsentConfig;
   /** Keyed hash for `hash` field rules and suppressed identifiers (the host's HMAC; the core has no crypto). */
   hash?: ((value: string) => string) | undefined;
+  /** Encryption for `encrypt` rules and stored-field policies (the host's AES-256-GCM). */
+  cipher?: FieldCipher | undefined;
+  /** Traits and properties stored hashed or encrypted whatever the consent (empty: nothing to do). */
+  fields: FieldPolicy[];
   /** How long an erased profile's identifiers are refused at ingestion (0: not refused). */
   suppressForMs: number;
 }
@@ -85,11 +90,13 @@ export async function gateGroup(
     }
     const incoming = consentOfContext(m.context, privacy.consent);
     const grants = effectiveGrants(storedConsent(keys)?.purposes, incoming, privacy.consent);
-    const gated = gateMessage(m, names[i] as string, grants, privacy.consent, privacy.hash);
+    const gated = gateMessage(m, names[i] as string, grants, privacy.consent, privacy.hash, privacy.cipher);
     // Without consent beyond necessary, nothing is stitched: no alias, one identifier per call.
     const kept = gated.message && gated.message.type === 'alias' && !gated.stitch ? null : gated.message;
-    const keptKeys = kept === m ? keys : kept ? extractIdentifiers(kept, identity) : [];
-    out.messages.push(kept);
+    // Before identifiers are read: a protected email or phone never reaches the identities table.
+    const stored = kept && privacy.fields.length > 0 ? protectFields(kept, privacy.fields, privacy) : kept;
+    const keptKeys = stored === m ? keys : stored ? extractIdentifiers(stored, identity) : [];
+    out.messages.push(stored);
     out.keys.push(gated.stitch ? keptKeys : oneIdentifier(keptKeys));
     out.consent.push(incoming ? { purposes: incoming, at: Date.parse(m.timestamp), source: `event:${m.messageId}` } : null);
   }

@@ -4,3 +4,4 @@ export * from './erasure.ts';
 export { type GateOutcome, type IngestPrivacy, suppressionKey } from './gate.ts';
 export * from './retention.ts';
 export * from './service.ts';
+export * from './fields.ts';

@@ -3,9 +3,10 @@ import { normalizeIdentifier } from '../identity/identifiers.ts';
 import type { Clock, Logger } from '../ports.ts';
 import type { ProfileRecord } from '../profiles/types.ts';
 import type { ErasedProfile, Store } from '../store.ts';
-import { ACCESS_PAGE_KIND, type AccessProgress, type AccessSummary, collectAccessExport } from './access.ts';
+import { ACCESS_PAGE_KIND, type AccessEventRow, accessEventPages, type AccessProgress, type AccessSummary, collectAccessExport } from './access.ts';
 import { type ConsentConfig, type ConsentState, effectiveGrants, type Grants, grantsFromCategories, NECESSARY, recordConsent } from './consent.ts';
 import { maskIdentifier } from './erasure.ts';
+import { type FieldCipher, type FieldPolicy, revealAll, traitsForPurpose } from './fields.ts';
 
 export const PRIVACY_REQUEST_KIND = 'privacy-request';
 
@@ -70,6 +71,10 @@ export interface PrivacyServiceDeps {
   store: Store;
   clock: Clock;
   consent: ConsentConfig;
+  /** Traits and properties stored hashed or encrypted (privacy/fields.ts). */
+  fields?: FieldPolicy[];
+  /** Decrypts them for the access export and for activations of a listed purpose. */
+  cipher?: FieldCipher | undefined;
   newId: () => string;
   resolveLive: (id: string) => Promise<ProfileRecord | null>;
   logger: Logger;
@@ -263,11 +268,35 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
       const { notice: _notice, summary: _summary, ...receipt } = r;
       return receipt;
     },
-    /** An access request's export summary (profile, identities, audiences, consent, decisions) once ready. */
+    /** An access request's export summary (profile, identities, audiences, consent, decisions) once ready, as stored. */
     async accessSummary(id: string): Promise<{ request: PrivacyRequest; summary: AccessSummary } | null> {
       const r = (await store.docs.get(PRIVACY_REQUEST_KIND, id))?.body as PrivacyRequest | undefined;
       if (!r || r.type !== 'access' || r.status !== 'completed' || !r.summary) return null;
       return { request: r, summary: r.summary };
+    },
+    /**
+     * The access export for the data subject, once ready: encrypted fields decrypted as it is
+     * read (the stored pages keep them encrypted). `undecryptable` counts values whose key is gone.
+     */
+    async accessExport(id: string): Promise<{ request: PrivacyRequest; summary: AccessSummary; pages: AsyncGenerator<AccessEventRow[]>; undecryptable: { n: number } } | null> {
+      const ready = await service.accessSummary(id);
+      if (!ready) return null;
+      const undecryptable = { n: 0 };
+      const summary = revealAll(ready.summary, deps.cipher, undecryptable) as AccessSummary;
+      async function* pages(): AsyncGenerator<AccessEventRow[]> {
+        for await (const page of accessEventPages(store, id, ready?.request.progress?.pages ?? 0)) yield revealAll(page, deps.cipher, undecryptable) as AccessEventRow[];
+      }
+      return { request: ready.request, summary, pages: pages(), undecryptable };
+    },
+    /**
+     * Profile traits for a destination of `purpose` (an activation that asked for them):
+     * encrypted fields decrypted only when the purpose is listed for them, left out otherwise.
+     * Null when the profile no longer exists.
+     */
+    async traitsFor(profileId: string, names: readonly string[], purpose: string): Promise<Record<string, unknown> | null> {
+      const p = await deps.resolveLive(profileId);
+      if (!p) return null;
+      return traitsForPurpose(p.traits, names, purpose, deps.fields ?? [], deps.cipher);
     },
     /**
      * Opens an access request and exports, in the background, everything held about the

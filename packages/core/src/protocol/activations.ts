@@ -27,6 +27,11 @@ export const activationInputSchema = z
      * or by calling `POST /v1/privacy/requests/:id/confirmations` once its copy is deleted (`callback`).
      */
     erasureConfirmation: z.enum(['delivery', 'callback']).default('delivery'),
+    /**
+     * Profile traits sent with each membership change (`data.traits`). An encrypted trait is sent
+     * decrypted only when this activation's purpose is listed for it, and left out otherwise.
+     */
+    traits: z.array(z.string().regex(/^[A-Za-z0-9_$-]{1,100}$/, 'must be a trait name')).max(50).optional(),
   })
   .strict();
 

@@ -13,11 +13,18 @@ export function consumerOf(activationId: string): string {
   return `activation:${activationId}`;
 }
 
-export function parseActivation(input: unknown): ActivationInput {
+/** Validates an activation; its `purpose` must be one of the configured consent purposes. */
+export function parseActivation(input: unknown, purposes: readonly string[]): ActivationInput {
   const r = activationInputSchema.safeParse(input);
-  if (r.success) return r.data;
-  const issues = zodIssues(r.error);
-  throw new AttuneError('VALIDATION', `${issues[0]?.path}: ${issues[0]?.message}`, { issues });
+  if (!r.success) {
+    const issues = zodIssues(r.error);
+    throw new AttuneError('VALIDATION', `${issues[0]?.path}: ${issues[0]?.message}`, { issues });
+  }
+  if (!purposes.includes(r.data.purpose)) {
+    const message = `unknown purpose "${r.data.purpose}" (configured purposes: ${purposes.join(', ')})`;
+    throw new AttuneError('VALIDATION', `purpose: ${message}`, { issues: [{ path: 'purpose', message }] });
+  }
+  return r.data;
 }
 
 export function newSecret(): string {

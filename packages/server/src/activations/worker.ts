@@ -54,10 +54,19 @@ export function startActivationWorker(options: ActivationWorkerOptions) {
     return (await store.docs.put(LEASE_KIND, activationId, next, lease?.version ?? 0, now)) !== null;
   }
 
+  /** The entry's payload, with the profile traits the activation asked for, as its purpose may see them. */
+  async function payloadFor(a: Activation, e: OutboxEntry): Promise<unknown> {
+    if (e.topic !== MEMBERSHIP_TOPIC || !a.traits?.length || !options.privacy) return e.payload;
+    const payload = e.payload as { profileId?: string };
+    if (typeof payload.profileId !== 'string') return e.payload;
+    const traits = await options.privacy.traitsFor(payload.profileId, a.traits, a.purpose ?? 'marketing');
+    return traits ? { ...payload, traits } : e.payload;
+  }
+
   async function post(a: Activation, e: OutboxEntry): Promise<void> {
     const id = deliveryId(a.id, e);
     const timestamp = Math.floor(Date.now() / 1000);
-    const body = JSON.stringify({ type: e.topic, timestamp: new Date(e.createdAt).toISOString(), data: e.payload });
+    const body = JSON.stringify({ type: e.topic, timestamp: new Date(e.createdAt).toISOString(), data: await payloadFor(a, e) });
     const res = await fetch(a.url, {
       method: 'POST',
       headers: {

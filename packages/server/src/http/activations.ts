@@ -27,12 +27,12 @@ async function activation(store: Store, id: string): Promise<{ a: Activation; ve
   return { a: doc.body as Activation, version: doc.version };
 }
 
-/** Admin API of webhook activations (behind the secret key). */
-export function activationRoutes(store: Store, worker: ActivationWorker): Router {
+/** Admin API of webhook activations (behind the secret key); `purposes`: the configured consent purposes. */
+export function activationRoutes(store: Store, worker: ActivationWorker, purposes: readonly string[]): Router {
   const router = Router();
 
   router.post('/v1/activations', async (req, res) => {
-    const input = parseActivation(await jsonObject(req, res));
+    const input = parseActivation(await jsonObject(req, res), purposes);
     const body: Activation = { ...input, secret: newSecret() };
     const doc = await store.docs.put(ACTIVATION_KIND, input.id, body, 0, Date.now());
     if (!doc) throw new AttuneError('CONFLICT', `activation "${input.id}" already exists`);
@@ -64,7 +64,7 @@ export function activationRoutes(store: Store, worker: ActivationWorker): Router
       throw new AttuneError('VALIDATION', 'version: send the version you read', { issues: [{ path: 'version', message: 'required' }] });
     }
     const { a } = await activation(store, id);
-    const input = parseActivation({ ...body, id });
+    const input = parseActivation({ ...body, id }, purposes);
     const doc = await store.docs.put(ACTIVATION_KIND, id, { ...input, secret: a.secret }, version, Date.now());
     if (!doc) throw new AttuneError('CONFLICT', `activation "${id}" is not at version ${version}: read it again and retry`);
     res.json(activationView(doc));

@@ -1,4 +1,4 @@
-import { AttuneError, accessCsv, accessEventPages, type Engine, LIMITS, type Store } from '@attune/core';
+import { AttuneError, accessCsv, type Engine, LIMITS, type Store } from '@attune/core';
 import { Router } from 'express';
 import { z } from 'zod';
 import { erasureDestinations } from '../activations/activations.ts';
@@ -76,13 +76,13 @@ export function privacyRoutes(engine: Engine, store: Store): Router {
   router.get('/v1/privacy/requests/:requestId/export', async (req, res) => {
     const id = parseInput(requestIdSchema, req.params.requestId, ['requestId']);
     const format = parseInput(z.enum(['json', 'csv']).default('json'), req.query.format, ['format']);
-    const ready = await engine.privacy.accessSummary(id);
+    const ready = await engine.privacy.accessExport(id);
     if (!ready) {
       const r = await engine.privacy.getRequest(id);
       if (!r || r.type !== 'access') throw new AttuneError('NOT_FOUND', `no access request ${id}`);
       throw new AttuneError('CONFLICT', `access request ${id} is ${r.status} (${r.progress?.phase ?? 'queued'}, ${r.progress?.events ?? 0} events so far)`);
     }
-    const pages = accessEventPages(store, id, ready.request.progress?.pages ?? 0);
+    const pages = ready.pages;
     res.setHeader('content-disposition', `attachment; filename="${id}.${format}"`);
     if (format === 'csv') {
       res.type('text/csv; charset=utf-8');

@@ -50,6 +50,24 @@ describe.each(STORE_KINDS)('privacy over HTTP on %s', (kind) => {
     expect((await send('DELETE', `/v1/activations/${analytics.id}`)).status).toBe(204);
   });
 
+  it('accepts only a configured consent purpose on an activation, on create and on update', async () => {
+    const id = uid('purpose').toLowerCase();
+    const bad = await send('POST', '/v1/activations', { id, name: 'P', url: receiver.url, purpose: 'advertising' });
+    expect(bad.status).toBe(400);
+    const error = ((await bad.json()) as { error: { message: string; issues: Array<{ path: string }> } }).error;
+    expect(error.message).toMatch(/^purpose: unknown purpose "advertising" \(configured purposes: necessary, analytics, personalization, marketing\)/);
+    expect(error.issues[0]?.path).toBe('purpose');
+    expect((await h.adminJson(`/v1/activations/${id}`)).status).toBe(404);
+    const made = await json<{ version: number; purpose: string }>(send('POST', '/v1/activations', { id, name: 'P', url: receiver.url, purpose: 'analytics', enabled: false }));
+    expect(made.purpose).toBe('analytics');
+    const update = await send('PUT', `/v1/activations/${id}`, { name: 'P', url: receiver.url, purpose: 'Marketing', enabled: false, version: made.version });
+    expect(update.status).toBe(400);
+    expect(((await update.json()) as { error: { message: string } }).error.message).toMatch(/^purpose: /);
+    const ok = await send('PUT', `/v1/activations/${id}`, { name: 'P', url: receiver.url, purpose: 'personalization', enabled: false, version: made.version });
+    expect(ok.status).toBe(200);
+    expect((await send('DELETE', `/v1/activations/${id}`)).status).toBe(204);
+  });
+
   it('records consent from events and the API, with its history, and switches decisions to default on the next request', async () => {
     const slot = uid('hero');
     const exp = uid('exp').toLowerCase();
