@@ -360,6 +360,38 @@ export function decisionProfileFromRow(row: Record<string, unknown>, parse: (col
   };
 }
 
+/** One entry of the audit log of admin changes, with the columns it is looked up by. */
+export interface AuditLogRecord {
+  /** Orders entries: the time zero-padded, then something unique (`000001764748800000-a1b2c3`). */
+  id: string;
+  /** Epoch ms. */
+  at: number;
+  /** The resource kind changed (`audience`, `api-key`…), or `request`. */
+  kind: string;
+  resourceId: string | null;
+  /** The API key that made the change. */
+  keyId: string | null;
+  /** The entry as the API shows it (who, what, before and after). */
+  body: unknown;
+}
+
+export interface AuditLogQuery {
+  kind?: string | undefined;
+  resourceId?: string | undefined;
+  keyId?: string | undefined;
+  /** Entries at or after this time (epoch ms). */
+  since?: number | undefined;
+  /** Entries older than this id: the previous page's last id. */
+  before?: string | undefined;
+  limit: number;
+}
+
+/** The audit log: entries are appended, never changed; read newest first, a page at a time. */
+export interface AuditLogStore {
+  append(records: AuditLogRecord[]): Promise<void>;
+  list(query: AuditLogQuery): Promise<AuditLogRecord[]>;
+}
+
 /** The storage port. Both stores pass the conformance suite in `@attune/test-utils`. */
 export interface Store {
   readonly kind: string;
@@ -400,6 +432,7 @@ export interface Store {
     revoke(id: string, at: number): Promise<boolean>;
   };
   docs: ConfigDocuments;
+  audit: AuditLogStore;
   recommend: RecommendStore;
   /** An experiment's sufficient statistics, one row per variant and metric. */
   experimentStats(experimentId: string): Promise<StatDelta[]>;

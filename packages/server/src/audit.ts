@@ -1,12 +1,17 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import type { ApiKeyRecord, ConfigDocuments, Logger, Store } from '@attune/core';
+import { ACCESS_PAGE_KIND, type ApiKeyRecord, type AuditLogRecord, type ConfigDocuments, type Logger, PRIVACY_REQUEST_KIND, RETENTION_PLAN_KIND, type Store } from '@attune/core';
 import type { RequestHandler } from 'express';
 import { roleOf } from './http/auth.ts';
 
-export const AUDIT_KIND = 'audit';
-/** Documents the system writes for itself: never audited. */
-const INTERNAL_KINDS = new Set([AUDIT_KIND, 'activation-lease']);
+/**
+ * Documents never copied into the audit log: the system's own (leases), and those holding
+ * personal data (privacy requests carry an erasure's identifiers until every destination
+ * confirmed, access exports the person's data, retention plans lists of profiles and events):
+ * an append-only log must not keep what an erasure removes. Requests writing them are recorded
+ * as `request` entries.
+ */
+const INTERNAL_KINDS = new Set(['activation-lease', PRIVACY_REQUEST_KIND, ACCESS_PAGE_KIND, RETENTION_PLAN_KIND]);
 
 export interface AuditActor {
   keyId: string;
@@ -61,10 +66,9 @@ export function auditedStore(store: Store): Store {
   const docs = store.docs;
   async function record(ctx: AuditContext, entry: Omit<AuditEntry, 'id' | 'at' | 'actor' | 'method' | 'path'>): Promise<void> {
     const now = Date.now();
-    const id = `${now.toString().padStart(15, '0')}-${randomBytes(6).toString('hex')}`;
-    const full: AuditEntry = { id, at: new Date(now).toISOString(), actor: ctx.actor, method: ctx.method, path: ctx.path, ...entry, before: redact(entry.before), after: redact(entry.after) };
+    const full: AuditEntry = { id: auditId(now), at: new Date(now).toISOString(), actor: ctx.actor, method: ctx.method, path: ctx.path, ...entry, before: redact(entry.before), after: redact(entry.after) };
     ctx.recorded = true;
-    await docs.put(AUDIT_KIND, id, full, 0, now);
+    await store.audit.append([auditRecord(full, now)]);
   }
   const auditedDocs: ConfigDocuments = {
     get: (kind, id) => docs.get(kind, id),
@@ -123,12 +127,20 @@ export function auditContext(store: Store, logger: Logger): RequestHandler {
     res.on('finish', () => {
       if (ctx.recorded || res.statusCode >= 400) return;
       const now = Date.now();
-      const id = `${now.toString().padStart(15, '0')}-${randomBytes(6).toString('hex')}`;
-      const entry: AuditEntry = { id, at: new Date(now).toISOString(), actor: ctx.actor, method: ctx.method, path: ctx.path, action: 'request', kind: 'request', resourceId: null, before: null, after: { status: res.statusCode } };
-      store.docs.put(AUDIT_KIND, id, entry, 0, now).catch((error) => logger.error({ err: String(error) }, 'audit entry not written'));
+      const entry: AuditEntry = { id: auditId(now), at: new Date(now).toISOString(), actor: ctx.actor, method: ctx.method, path: ctx.path, action: 'request', kind: 'request', resourceId: null, before: null, after: { status: res.statusCode } };
+      store.audit.append([auditRecord(entry, now)]).catch((error) => logger.error({ err: String(error) }, 'audit entry not written'));
     });
     context.run(ctx, () => next());
   };
+}
+
+/** Sorts by time: the time zero-padded, then random (two entries in one millisecond stay apart). */
+function auditId(now: number): string {
+  return `${now.toString().padStart(15, '0')}-${randomBytes(6).toString('hex')}`;
+}
+
+function auditRecord(entry: AuditEntry, at: number): AuditLogRecord {
+  return { id: entry.id, at, kind: entry.kind, resourceId: entry.resourceId, keyId: entry.actor.keyId, body: entry };
 }
 
 export interface AuditQuery {
@@ -136,14 +148,14 @@ export interface AuditQuery {
   resourceId?: string | undefined;
   keyId?: string | undefined;
   since?: number | undefined;
+  /** The previous page's `nextCursor`. */
+  cursor?: string | undefined;
   limit: number;
 }
 
-/** Audit entries, newest first, filtered. */
-export async function queryAudit(store: Store, q: AuditQuery): Promise<AuditEntry[]> {
-  const all = (await store.docs.list(AUDIT_KIND)).map((d) => d.body as AuditEntry);
-  all.sort((a, b) => (a.id < b.id ? 1 : -1));
-  return all
-    .filter((e) => (q.kind === undefined || e.kind === q.kind) && (q.resourceId === undefined || e.resourceId === q.resourceId) && (q.keyId === undefined || e.actor.keyId === q.keyId) && (q.since === undefined || Date.parse(e.at) >= q.since))
-    .slice(0, q.limit);
+/** Audit entries, newest first, filtered, a page at a time (`nextCursor` null on the last page). */
+export async function queryAudit(store: Store, q: AuditQuery): Promise<{ entries: AuditEntry[]; nextCursor: string | null }> {
+  const rows = await store.audit.list({ kind: q.kind, resourceId: q.resourceId, keyId: q.keyId, since: q.since, before: q.cursor, limit: q.limit + 1 });
+  const page = rows.slice(0, q.limit);
+  return { entries: page.map((r) => r.body as AuditEntry), nextCursor: rows.length > q.limit ? (page[page.length - 1]?.id ?? null) : null };
 }

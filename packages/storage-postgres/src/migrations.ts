@@ -233,6 +233,33 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 11,
+    name: 'audit log',
+    sql: `
+      -- Append-only, newest first by id (the time, zero-padded, then random).
+      CREATE TABLE audit_log (
+        id text COLLATE "C" PRIMARY KEY,
+        at bigint NOT NULL,
+        kind text COLLATE "C" NOT NULL,
+        resource_id text COLLATE "C",
+        key_id text COLLATE "C",
+        body jsonb NOT NULL
+      );
+      CREATE INDEX audit_log_by_at ON audit_log (at);
+      CREATE INDEX audit_log_by_kind ON audit_log (kind, id);
+      CREATE INDEX audit_log_by_resource ON audit_log (resource_id, id);
+      CREATE INDEX audit_log_by_key ON audit_log (key_id, id);
+      -- Entries kept as configuration documents before the table existed move into it, without
+      -- the personal data of privacy requests, access exports and retention plans they copied.
+      INSERT INTO audit_log (id, at, kind, resource_id, key_id, body)
+        SELECT id, created_at, COALESCE(body->>'kind', 'request'), body->>'resourceId', body#>>'{actor,keyId}',
+               CASE WHEN body->>'kind' IN ('privacy-request', 'access-export-page', 'retention-plan')
+                    THEN body || '{"before": null, "after": null}'::jsonb ELSE body END
+          FROM config_documents WHERE kind = 'audit';
+      DELETE FROM config_documents WHERE kind = 'audit';
+    `,
+  },
 ];
 
 export function quoteIdent(name: string): string {

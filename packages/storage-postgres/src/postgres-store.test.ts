@@ -304,3 +304,35 @@ describe('postgres store', () => {
     expect(() => createPostgresStore({ connectionString: db.url, schema: 'bad"; DROP TABLE x; --' })).toThrow(/schema/);
   });
 });
+
+describe('postgres audit log migration', () => {
+  it('moves audit entries kept as configuration documents into the audit table', async () => {
+    const schema = uniqueName('s');
+    const version = MIGRATIONS.find((m) => m.sql.includes('CREATE TABLE audit_log'))?.version as number;
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query(`CREATE SCHEMA ${schema}; SET search_path TO ${schema}`);
+      await client.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+      for (const m of MIGRATIONS.filter((x) => x.version < version)) {
+        await client.query(m.sql);
+        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      }
+      const entry = { id: '001764748800000-abc', at: '2025-12-03T08:00:00.000Z', actor: { keyId: 'k-1', keyName: 'admin', role: 'admin' }, method: 'PUT', path: '/v1/audiences/vip', action: 'update', kind: 'audience', resourceId: 'vip', before: { name: 'A' }, after: { name: 'B' } };
+      await client.query('INSERT INTO config_documents (kind, id, body, version, created_at, updated_at) VALUES ($1, $2, $3, 1, $4, $4)', ['audit', entry.id, JSON.stringify(entry), 1764748800000]);
+      const personal = { ...entry, id: '001764748800001-def', kind: 'privacy-request', resourceId: 'er_1', before: { notice: { identities: [{ type: 'email', value: 'ada@example.com' }] } }, after: null };
+      await client.query('INSERT INTO config_documents (kind, id, body, version, created_at, updated_at) VALUES ($1, $2, $3, 1, $4, $4)', ['audit', personal.id, JSON.stringify(personal), 1764748800001]);
+      const store = createPostgresStore({ connectionString: db.url, schema, poolSize: 2 });
+      try {
+        await store.migrate();
+        expect(await store.audit.list({ limit: 10 })).toEqual([{ id: personal.id, at: 1764748800001, kind: 'privacy-request', resourceId: 'er_1', keyId: 'k-1', body: { ...personal, before: null, after: null } }, { id: entry.id, at: 1764748800000, kind: 'audience', resourceId: 'vip', keyId: 'k-1', body: entry }]);
+        expect(await store.docs.list('audit')).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    }
+  });
+});

@@ -526,6 +526,49 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         return result.rowCount === 1;
       },
     },
+    audit: {
+      async append(records) {
+        if (records.length === 0) return;
+        await query(
+          `INSERT INTO audit_log (id, at, kind, resource_id, key_id, body)
+           SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::jsonb[])`,
+          [
+            records.map((r) => r.id),
+            records.map((r) => r.at),
+            records.map((r) => r.kind),
+            records.map((r) => r.resourceId),
+            records.map((r) => r.keyId),
+            records.map((r) => JSON.stringify(r.body)),
+          ],
+        );
+      },
+      async list(q) {
+        const where: string[] = [];
+        const params: unknown[] = [];
+        const add = (sql: string, v: unknown) => {
+          params.push(v);
+          where.push(sql.replace('?', `$${params.length}`));
+        };
+        if (q.kind !== undefined) add('kind = ?', q.kind);
+        if (q.resourceId !== undefined) add('resource_id = ?', q.resourceId);
+        if (q.keyId !== undefined) add('key_id = ?', q.keyId);
+        if (q.since !== undefined) add('at >= ?', q.since);
+        if (q.before !== undefined) add('id < ?', q.before);
+        params.push(q.limit);
+        const { rows } = await query<Row>(
+          `SELECT * FROM audit_log ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
+          params,
+        );
+        return rows.map((r) => ({
+          id: r.id as string,
+          at: Number(r.at),
+          kind: r.kind as string,
+          resourceId: (r.resource_id as string | null) ?? null,
+          keyId: (r.key_id as string | null) ?? null,
+          body: r.body,
+        }));
+      },
+    },
     async close() {
       if (closed) return;
       closed = true;

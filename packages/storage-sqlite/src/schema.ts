@@ -189,4 +189,27 @@ export const MIGRATIONS: string[] = [
     writes TEXT NOT NULL
   );
   `,
+  `
+  -- The audit log: append-only, newest first by id (the time, zero-padded, then random).
+  CREATE TABLE audit_log (
+    id TEXT PRIMARY KEY,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    resource_id TEXT,
+    key_id TEXT,
+    body TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX audit_log_by_at ON audit_log (at);
+  CREATE INDEX audit_log_by_kind ON audit_log (kind, id);
+  CREATE INDEX audit_log_by_resource ON audit_log (resource_id, id);
+  CREATE INDEX audit_log_by_key ON audit_log (key_id, id);
+  -- Entries kept as configuration documents before the table existed move into it, without
+  -- the personal data of privacy requests, access exports and retention plans they copied.
+  INSERT INTO audit_log (id, at, kind, resource_id, key_id, body)
+    SELECT id, created_at, COALESCE(json_extract(body, '$.kind'), 'request'), json_extract(body, '$.resourceId'), json_extract(body, '$.actor.keyId'),
+           CASE WHEN json_extract(body, '$.kind') IN ('privacy-request', 'access-export-page', 'retention-plan')
+                THEN json_set(body, '$.before', json('null'), '$.after', json('null')) ELSE body END
+      FROM config_documents WHERE kind = 'audit';
+  DELETE FROM config_documents WHERE kind = 'audit';
+  `,
 ];

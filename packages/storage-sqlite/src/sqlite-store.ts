@@ -558,6 +558,37 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         return st().deleteDoc.run(kind, id).changes === 1;
       },
     },
+    audit: {
+      async append(records) {
+        const insert = st().insertAudit;
+        db.transaction(() => {
+          for (const r of records) insert.run(r.id, r.at, r.kind, r.resourceId, r.keyId, JSON.stringify(r.body));
+        })();
+      },
+      async list(q) {
+        const where: string[] = [];
+        const params: unknown[] = [];
+        const add = (sql: string, v: unknown) => {
+          where.push(sql);
+          params.push(v);
+        };
+        if (q.kind !== undefined) add('kind = ?', q.kind);
+        if (q.resourceId !== undefined) add('resource_id = ?', q.resourceId);
+        if (q.keyId !== undefined) add('key_id = ?', q.keyId);
+        if (q.since !== undefined) add('at >= ?', q.since);
+        if (q.before !== undefined) add('id < ?', q.before);
+        const sql = `SELECT * FROM audit_log ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+        const rows = db.prepare(sql).all(...params, q.limit) as Row[];
+        return rows.map((r) => ({
+          id: r.id as string,
+          at: r.at as number,
+          kind: r.kind as string,
+          resourceId: (r.resource_id as string | null) ?? null,
+          keyId: (r.key_id as string | null) ?? null,
+          body: JSON.parse(r.body as string) as unknown,
+        }));
+      },
+    },
     async close() {
       await queue;
       closed = true;
@@ -658,6 +689,7 @@ function prepare(db: Database.Database) {
     deadLetter: db.prepare('SELECT * FROM outbox_dead_letters WHERE consumer = ? AND id = ?'),
     dropDeadLetter: db.prepare('DELETE FROM outbox_dead_letters WHERE consumer = ? AND id = ?'),
     getDoc: db.prepare('SELECT * FROM config_documents WHERE kind = ? AND id = ?'),
+    insertAudit: db.prepare('INSERT INTO audit_log (id, at, kind, resource_id, key_id, body) VALUES (?, ?, ?, ?, ?, ?)'),
     listDocs: db.prepare('SELECT * FROM config_documents WHERE kind = ? ORDER BY id'),
     insertDoc: db.prepare(
       `INSERT INTO config_documents (kind, id, body, version, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)

@@ -378,4 +378,53 @@ export function describeStorePort(ctx: StoreContext): void {
       expect((await ctx.store.keys.findByHash(a.hash))?.revokedAt).toBe(T + 1);
     });
   });
+
+  describe('audit log', () => {
+    const entry = (n: number, kind: string, resourceId: string | null, keyId: string) => ({
+      id: `${String(T + n * MINUTE).padStart(15, '0')}-${n.toString(16).padStart(4, '0')}`,
+      at: T + n * MINUTE,
+      kind,
+      resourceId,
+      keyId,
+      body: { n, kind, resourceId, nested: { before: { name: `v${n}` }, after: null } },
+    });
+
+    it('appends entries and reads them back newest first, filtered by kind, resource, key and time', async () => {
+      const all = [entry(1, 'audience', 'vip', 'k-1'), entry(2, 'api-key', 'k-9', 'k-1'), entry(3, 'audience', 'vip', 'k-2'), entry(4, 'request', null, 'k-2'), entry(5, 'audience', 'churn', 'k-1')];
+      await ctx.store.audit.append(all.slice(0, 2));
+      await ctx.store.audit.append(all.slice(2));
+      await ctx.store.audit.append([]);
+      const ids = async (q: Partial<Parameters<Store['audit']['list']>[0]>) => (await ctx.store.audit.list({ limit: 100, ...q })).map((r) => r.body as { n: number }).map((b) => b.n);
+      expect(await ctx.store.audit.list({ limit: 100 })).toEqual([...all].reverse());
+      expect(await ids({ kind: 'audience' })).toEqual([5, 3, 1]);
+      expect(await ids({ resourceId: 'vip' })).toEqual([3, 1]);
+      expect(await ids({ keyId: 'k-2' })).toEqual([4, 3]);
+      expect(await ids({ since: T + 3 * MINUTE })).toEqual([5, 4, 3]);
+      expect(await ids({ kind: 'audience', keyId: 'k-1', since: T + 2 * MINUTE })).toEqual([5]);
+      expect(await ids({ kind: 'nothing' })).toEqual([]);
+    });
+
+    it('pages through every entry with the last id as cursor, without gaps or duplicates', async () => {
+      const all = Array.from({ length: 25 }, (_, i) => entry(i, i % 2 ? 'audience' : 'experience', `r-${i % 3}`, 'k'));
+      await ctx.store.audit.append(all);
+      const seen: number[] = [];
+      let before: string | undefined;
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await ctx.store.audit.list({ limit: 7, ...(before ? { before } : {}) });
+        seen.push(...page.map((r) => (r.body as { n: number }).n));
+        if (page.length < 7) break;
+        before = page[page.length - 1]?.id;
+      }
+      expect(seen).toEqual(all.map((_, i) => 24 - i));
+      const audiences = await ctx.store.audit.list({ kind: 'audience', limit: 5, before: all[20]?.id });
+      expect(audiences.map((r) => (r.body as { n: number }).n)).toEqual([19, 17, 15, 13, 11]);
+    });
+
+    it('refuses a second entry with the same id: entries are never replaced', async () => {
+      const e = entry(1, 'audience', 'vip', 'k');
+      await ctx.store.audit.append([e]);
+      await expect(ctx.store.audit.append([{ ...e, body: { forged: true } }])).rejects.toThrow();
+      expect((await ctx.store.audit.list({ limit: 10 })).map((r) => r.body)).toEqual([e.body]);
+    });
+  });
 }

@@ -327,7 +327,7 @@ export function createOpenApiDocument(options: OpenApiOptions): JsonSchema {
   paths['/v1/privacy/retention/plans'] = { post: op('planRetention', 'privacy', 'Dry run of the retention policy: what applying it deletes', [], '201', false) };
   paths['/v1/privacy/retention/plans/{planId}'] = { get: op('getRetentionPlan', 'privacy', 'A retention plan', ['planId'], '200', false) };
   paths['/v1/privacy/retention/plans/{planId}/apply'] = { post: op('applyRetention', 'privacy', 'Deletes exactly what the plan listed', ['planId'], '200', false) };
-  paths['/v1/audit'] = { get: op('queryAudit', 'audit', 'Admin changes, newest first (?kind, resourceId, keyId, since, limit); admin role', [], '200', false) };
+  paths['/v1/audit'] = { get: op('queryAudit', 'audit', 'Admin changes, newest first, a page at a time (?kind, resourceId, keyId, since, limit, cursor = nextCursor of the previous page); admin role', [], '200', false) };
   // Segment groups, audiences and activations: versioned documents with immutable ids.
   components.SegmentGroupInput = toJsonSchema(segmentGroupInputSchema, 'SegmentGroupInput', components);
   components.AudienceInput = {

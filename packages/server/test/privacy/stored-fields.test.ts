@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '@attune/core';
+import { type FieldPoliciesInput, silentLogger } from '@attune/core';
 import { createTestPostgresDatabase, postgresTablesText, type TestPostgresDatabase } from '@attune/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartServerOptions, startServer } from '../../src/index.ts';
@@ -11,11 +11,11 @@ import { type Harness, STORE_KINDS, startHarness, uid } from '../http/harness.ts
 
 const K1 = randomBytes(32).toString('base64');
 const K2 = randomBytes(32).toString('base64');
-const FIELDS = {
+const FIELDS: FieldPoliciesInput = {
   'traits.email': { policy: 'encrypt', purposes: ['marketing'] },
   'traits.phone': { policy: 'hash' },
   'properties.address': { policy: 'encrypt' },
-} as const;
+};
 
 describe.each(STORE_KINDS)('traits and properties stored encrypted or hashed on %s', (kind) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'attune-fields-'));
