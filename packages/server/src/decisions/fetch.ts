@@ -1,6 +1,7 @@
-import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { type LookupAddress, lookup as dnsLookup } from 'node:dns';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { type Fetch, FetchError, type Timers } from '@attune/core';
+import { Agent, type Dispatcher, fetch as undiciFetch } from 'undici';
 
 /**
  * The connectors' HTTP port on Node's fetch (undici): aborts at the budget, headers and body
@@ -10,16 +11,18 @@ import { type Fetch, FetchError, type Timers } from '@attune/core';
  */
 export const nodeFetch: Fetch = (request) => fetchWith(request, 'follow');
 
-async function fetchWith(request: Parameters<Fetch>[0], redirect: 'follow' | 'manual'): ReturnType<Fetch> {
+async function fetchWith(request: Parameters<Fetch>[0], redirect: 'follow' | 'manual', dispatcher?: Dispatcher): ReturnType<Fetch> {
   const signal = AbortSignal.timeout(request.timeoutMs);
   try {
-    const res = await fetch(request.url, {
+    const init = {
       method: request.method,
       headers: request.headers,
       ...(request.body !== undefined ? { body: request.body } : {}),
       signal,
       redirect,
-    });
+    };
+    // With a dispatcher, undici's own fetch (the global one may be another undici version).
+    const res = dispatcher ? await undiciFetch(request.url, { ...init, dispatcher }) : await fetch(request.url, init);
     const declared = Number(res.headers.get('content-length') ?? Number.NaN);
     if (declared > request.maxBytes) {
       await res.body?.cancel();
@@ -43,6 +46,8 @@ async function fetchWith(request: Parameters<Fetch>[0], redirect: 'follow' | 'ma
     return { status: res.status, body: Buffer.concat(chunks).toString('utf8') };
   } catch (e) {
     if (e instanceof FetchError) throw e;
+    // Refused at connect time by the guard's lookup: undici wraps the error.
+    if ((e as { cause?: unknown } | null)?.cause instanceof FetchError) throw (e as { cause: FetchError }).cause;
     if (signal.aborted) throw new FetchError('TIMEOUT', `no answer within ${request.timeoutMs} ms`, { cause: e });
     throw new FetchError('NETWORK', 'the connection failed or closed before a complete answer', { cause: e });
   }
@@ -74,13 +79,44 @@ function hostAllowed(host: string, allow: string[]): boolean {
   });
 }
 
+/** How host names are resolved (node:dns's lookup); tests pass their own to stand in for a DNS server. */
+export type HostLookup = (hostname: string, callback: (error: Error | null, addresses: LookupAddress[]) => void) => void;
+
+const systemLookup: HostLookup = (hostname, callback) => dnsLookup(hostname, { all: true }, callback);
+
+/**
+ * The socket's lookup for connectors: resolves the name when the connection is made and refuses
+ * it if any address is internal (unless the host is listed by name), so the address connected
+ * to is the one checked and a DNS answer changing after a check (rebinding) cannot slip through.
+ */
+function guardedLookup(resolve: HostLookup, listed: (host: string) => boolean): LookupFunction {
+  return (hostname, options, callback) => {
+    resolve(hostname, (error, addresses) => {
+      const wanted = addresses?.filter((a) => !options.family || a.family === options.family) ?? [];
+      if (error || wanted.length === 0) {
+        callback(new FetchError('NETWORK', 'the host name did not resolve', { cause: error ?? undefined }), '', 4);
+        return;
+      }
+      if (!listed(hostname.toLowerCase()) && wanted.some((a) => isInternalAddress(a.address))) {
+        callback(new FetchError('FORBIDDEN', 'the host resolves to an internal address'), '', 4);
+        return;
+      }
+      if (options.all) (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, wanted);
+      else callback(null, (wanted[0] as LookupAddress).address, (wanted[0] as LookupAddress).family);
+    });
+  };
+}
+
 /**
  * The connectors' HTTP port with server-side request forgery covered: only http(s), only
  * allow-listed hosts when a list is set, never an internal address (loopback, private,
  * link-local metadata…) unless the host is listed by name, and redirects are not followed
- * (a 3xx is the answer), so an allowed host cannot bounce a request inside.
+ * (a 3xx is the answer), so an allowed host cannot bounce a request inside. Names are checked
+ * at connect time, on the addresses the socket then uses.
  */
-export function createGuardedFetch(policy: ConnectorHostPolicy = {}, inner: (r: Parameters<Fetch>[0], redirect: 'manual') => ReturnType<Fetch> = fetchWith): Fetch {
+export function createGuardedFetch(policy: ConnectorHostPolicy = {}, options: { lookup?: HostLookup } = {}): Fetch {
+  const listed = (host: string) => policy.allowHosts !== undefined && hostAllowed(host, policy.allowHosts);
+  const agent = new Agent({ connect: { lookup: guardedLookup(options.lookup ?? systemLookup, listed) } });
   return async (request) => {
     let url: URL;
     try {
@@ -90,14 +126,10 @@ export function createGuardedFetch(policy: ConnectorHostPolicy = {}, inner: (r: 
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FetchError('FORBIDDEN', `scheme ${url.protocol} is not allowed`);
     const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-    const listed = policy.allowHosts !== undefined && hostAllowed(host, policy.allowHosts);
-    if (policy.allowHosts !== undefined && !listed) throw new FetchError('FORBIDDEN', 'the host is not on the connectors allow-list');
-    if (!listed) {
-      const addresses = isIP(host) !== 0 ? [host] : (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
-      if (addresses.length === 0) throw new FetchError('NETWORK', 'the host name did not resolve');
-      if (addresses.some(isInternalAddress)) throw new FetchError('FORBIDDEN', 'the host resolves to an internal address');
-    }
-    return inner(request, 'manual');
+    if (policy.allowHosts !== undefined && !listed(host)) throw new FetchError('FORBIDDEN', 'the host is not on the connectors allow-list');
+    // An address in the URL is never looked up: it is checked here.
+    if (isIP(host) !== 0 && !listed(host) && isInternalAddress(host)) throw new FetchError('FORBIDDEN', 'the host resolves to an internal address');
+    return fetchWith(request, 'manual', agent);
   };
 }
 

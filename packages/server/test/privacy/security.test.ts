@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FetchError } from '@attune/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGuardedFetch } from '../../src/decisions/fetch.ts';
+import { createGuardedFetch, type HostLookup } from '../../src/decisions/fetch.ts';
 import { until } from '../activations/receiver.ts';
 import { basicAuth, bearerAuth, type Harness, STORE_KINDS, startHarness, uid } from '../http/harness.ts';
 
@@ -31,9 +31,9 @@ describe('connector host guard (SSRF)', () => {
   });
   afterAll(() => upstream.close());
 
-  it('refuses internal addresses and hosts off the allow-list before any connection; follows no redirect', async () => {
+  it('refuses internal addresses (localhost resolved when connecting) and hosts off the allow-list; follows no redirect', async () => {
     const open = createGuardedFetch();
-    for (const url of [`http://127.0.0.1:${upstream.port}/x`, 'http://169.254.169.254/latest/meta-data/', `http://[::1]:${upstream.port}/`, 'http://10.0.0.8/', 'http://localhost:1/', 'file:///etc/passwd', 'http://0.0.0.0/']) {
+    for (const url of [`http://127.0.0.1:${upstream.port}/x`, 'http://169.254.169.254/latest/meta-data/', `http://[::1]:${upstream.port}/`, 'http://10.0.0.8/', `http://localhost:${upstream.port}/`, 'file:///etc/passwd', 'http://0.0.0.0/']) {
       const error = await open(request(url)).then(() => null, (e: unknown) => e);
       expect(error, url).toBeInstanceOf(FetchError);
       expect((error as FetchError).code, url).toBe('FORBIDDEN');
@@ -46,6 +46,63 @@ describe('connector host guard (SSRF)', () => {
     expect((await internal(request(`http://127.0.0.1:${upstream.port}/ok`))).status).toBe(200);
     expect((await internal(request(`http://127.0.0.1:${upstream.port}/redirect`))).status).toBe(302);
     expect(upstream.hits()).toBe(2);
+  });
+});
+
+describe('connector host guard at connect time (DNS rebinding)', () => {
+  let upstream: Awaited<ReturnType<typeof startUpstream>>;
+  beforeAll(async () => {
+    upstream = await startUpstream();
+  });
+  afterAll(() => upstream.close());
+
+  /**
+   * A stand-in for a DNS server we cannot run here (a name resolving to what the test says):
+   * each answer is taken in turn, and every question is recorded.
+   */
+  function scriptedDns(answers: Record<string, string[]>) {
+    const asked: string[] = [];
+    const lookup: HostLookup = (hostname, callback) => {
+      asked.push(hostname);
+      const next = answers[hostname]?.shift();
+      if (next === undefined) callback(Object.assign(new Error(`ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), []);
+      else callback(null, [{ address: next, family: next.includes(':') ? 6 : 4 }]);
+    };
+    return { lookup, asked };
+  }
+
+  it('connects only to the address it checked: a name answering public, then loopback, never reaches loopback', async () => {
+    const before = upstream.hits();
+    // First answer: a public (documentation) address; the second, rebound, loopback.
+    const dns = scriptedDns({ 'rebind.example.com': ['203.0.113.7', '127.0.0.1'] });
+    const guarded = createGuardedFetch({}, { lookup: dns.lookup });
+    const first = await guarded({ ...request(`http://rebind.example.com:${upstream.port}/price`), timeoutMs: 300 }).then(() => null, (e: unknown) => e as FetchError);
+    // The socket went to the checked public address (nothing answers there), not to a second lookup's answer.
+    expect(first?.code).toMatch(/TIMEOUT|NETWORK/);
+    expect(dns.asked).toEqual(['rebind.example.com']);
+    const second = await guarded(request(`http://rebind.example.com:${upstream.port}/price`)).then(() => null, (e: unknown) => e as FetchError);
+    expect(second).toBeInstanceOf(FetchError);
+    expect(second?.code).toBe('FORBIDDEN');
+    expect(second?.message).toBe('the host resolves to an internal address');
+    expect(dns.asked).toEqual(['rebind.example.com', 'rebind.example.com']);
+    expect(upstream.hits()).toBe(before);
+  });
+
+  it('refuses localhost resolved by the system at connect time, and reaches a local server under a public-looking name only when it is listed', async () => {
+    const before = upstream.hits();
+    for (const guard of [createGuardedFetch(), createGuardedFetch({ allowHosts: ['localhost.example'] })]) {
+      await expect(guard(request(`http://localhost:${upstream.port}/x`))).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    }
+    const answers = () => scriptedDns({ 'api.partner.example': ['127.0.0.1', '127.0.0.1'] }).lookup;
+    await expect(createGuardedFetch({}, { lookup: answers() })(request(`http://api.partner.example:${upstream.port}/ok`))).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'the host resolves to an internal address',
+    });
+    expect(upstream.hits()).toBe(before);
+    const allowed = createGuardedFetch({ allowHosts: ['api.partner.example'] }, { lookup: answers() });
+    const ok = await allowed(request(`http://api.partner.example:${upstream.port}/ok`));
+    expect(ok).toEqual({ status: 200, body: JSON.stringify({ price: { amount: 79 } }) });
+    expect(upstream.hits()).toBe(before + 1);
   });
 });
 
