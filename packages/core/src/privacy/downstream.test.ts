@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FetchRequest, FetchResponse } from '../ports.ts';
 import { silentLogger } from '../ports.ts';
-import { createErasureConfirmer, ensureErasureActivation, erasedIdentifiers, readErasureDelivery } from './downstream.ts';
+import { callMentions, createErasureConfirmer, ensureErasureActivation, erasedIdentifiers, readErasureDelivery } from './downstream.ts';
 
 // The core takes the HMAC as a port; a keyed string hash stands in here. The real HMAC-SHA256
 // against the server's signer, and the confirmations against a real server, are exercised by the
@@ -48,6 +48,12 @@ describe('downstream erasure notices', () => {
     const ids = erasedIdentifiers(read!.notice);
     expect(ids).toMatchObject({ emails: ['ada@example.com'], userIds: ['u-42'], anonymousIds: ['browser-1'], profileIds: ['p1', 'p0'] });
     expect(ids.byType.vendure_customer_id).toEqual(['7']);
+    expect(callMentions({ type: 'identify', userId: 'u-42' }, ids)).toBe(true);
+    expect(callMentions({ type: 'track', anonymousId: 'browser-1', event: 'x' }, ids)).toBe(true);
+    expect(callMentions({ type: 'track', userId: 'u-1', properties: { email: 'ADA@example.com' } }, ids)).toBe(true);
+    expect(callMentions({ type: 'track', userId: '7' }, ids, ids.byType.vendure_customer_id)).toBe(true);
+    // A product with the customer's id is not the customer.
+    expect(callMentions({ type: 'track', userId: 'u-1', properties: { product_id: '7', email: 'grace@example.com' } }, ids, ['7'])).toBe(false);
   });
 
   it('refuses a bad signature before reading, names the field of a malformed notice, and ignores other topics', () => {

@@ -84,6 +84,21 @@ export function erasedIdentifiers(notice: ErasureNoticeData): ErasedIdentifiers 
   };
 }
 
+/**
+ * Whether a Segment call (as an adapter queues it for Attune) is about an erased person: by its
+ * userId, anonymousId, or the email in its traits or properties.
+ */
+export function callMentions(call: unknown, ids: ErasedIdentifiers, extraUserIds: readonly string[] = []): boolean {
+  if (call === null || typeof call !== 'object') return false;
+  const c = call as { userId?: unknown; anonymousId?: unknown; traits?: { email?: unknown }; properties?: { email?: unknown }; context?: { traits?: { email?: unknown } } };
+  const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : null);
+  const userId = text(c.userId);
+  if (userId !== null && (ids.userIds.includes(userId) || extraUserIds.includes(userId))) return true;
+  const anonymousId = text(c.anonymousId);
+  if (anonymousId !== null && ids.anonymousIds.includes(anonymousId)) return true;
+  return [c.traits?.email, c.properties?.email, c.context?.traits?.email].some((e) => typeof e === 'string' && ids.emails.includes(e.trim().toLowerCase()));
+}
+
 export interface ErasureConfirmerOptions {
   /** Base URL of the Attune server. */
   url: string;
