@@ -63,7 +63,9 @@ describe.each(STORES)('erasure reaches Vendure (Attune on $name)', (store) => {
   let receipt: Receipt;
 
   const admin = async <T>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> => {
-    const res = await fetch(attune.url + path, { ...init, headers: { authorization: `Bearer ${SECRET_KEY}`, 'content-type': 'application/json' } });
+    const send = () => fetch(attune.url + path, { ...init, headers: { authorization: `Bearer ${SECRET_KEY}`, 'content-type': 'application/json' } });
+    // A kept-alive connection the server closed while this process was busy booting the app fails at once: once more.
+    const res = await send().catch(() => send());
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
   };

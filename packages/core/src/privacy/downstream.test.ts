@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FetchRequest, FetchResponse } from '../ports.ts';
-import { silentLogger } from '../ports.ts';
+import { FetchError, silentLogger } from '../ports.ts';
 import { callMentions, createErasureConfirmer, ensureErasureActivation, erasedIdentifiers, readErasureDelivery } from './downstream.ts';
 
 // The core takes the HMAC as a port; a keyed string hash stands in here. The real HMAC-SHA256
@@ -102,9 +102,10 @@ describe('registering the erasure activation', () => {
   const options = (fetch: ReturnType<typeof scripted>['fetch']) => ({ url: 'http://a', secretKey: 'k', fetch, activation: { id: 'strapi', name: 'Strapi', url: 'http://cms/api/attune/erasure' } });
 
   it('creates it once (keeping the secret shown), leaves a matching one alone, and corrects one that drifted', async () => {
-    const created = scripted([{ status: 404, body: '' }, { status: 201, body: '{"secret":"whsec_abc"}' }]);
+    // The first request meets a kept-alive connection Attune closed: it is sent once more.
+    const created = scripted([new FetchError('NETWORK', 'other side closed'), { status: 404, body: '' }, { status: 201, body: '{"secret":"whsec_abc"}' }]);
     expect(await ensureErasureActivation(options(created.fetch))).toEqual({ status: 'created', secret: 'whsec_abc' });
-    expect(JSON.parse(created.requests[1]?.body ?? '')).toMatchObject({ id: 'strapi', topics: ['profile.erased'], erasureConfirmation: 'callback' });
+    expect(JSON.parse(created.requests[2]?.body ?? '')).toMatchObject({ id: 'strapi', topics: ['profile.erased'], erasureConfirmation: 'callback' });
     const same = { id: 'strapi', name: 'Strapi', url: 'http://cms/api/attune/erasure', erasureConfirmation: 'callback', enabled: true, version: 1, secret: 'whsec_…abcd' };
     const unchanged = scripted([{ status: 200, body: JSON.stringify(same) }]);
     expect(await ensureErasureActivation(options(unchanged.fetch))).toEqual({ status: 'unchanged' });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { type VerifyWebhookOptions, verifyWebhook, webhookEnvelopeSchema } from '../commerce/activation.ts';
 import { AttuneError } from '../errors.ts';
 import { PROFILE_ERASED_TOPIC } from '../engine.ts';
-import type { Fetch, Logger } from '../ports.ts';
+import { type Fetch, FetchError, type Logger } from '../ports.ts';
 import { zodIssues } from '../protocol/parse.ts';
 
 /**
@@ -196,14 +196,22 @@ export async function ensureErasureActivation(options: ErasureActivationOptions)
   const base = options.url.replace(/\/+$/, '');
   const path = `/v1/activations/${encodeURIComponent(options.activation.id)}`;
   const call = async (method: string, url: string, body?: unknown) => {
-    const res = await options.fetch({
+    const request = {
       url: base + url,
       method,
       headers: { authorization: `Bearer ${options.secretKey}`, 'content-type': 'application/json', 'user-agent': 'attune-erasure/1' },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       timeoutMs: options.timeoutMs ?? 15_000,
       maxBytes: 1024 * 1024,
-    });
+    };
+    let res: Awaited<ReturnType<Fetch>>;
+    try {
+      res = await options.fetch(request);
+    } catch (error) {
+      // A kept-alive connection Attune closed while idle fails at once, before anything was sent: once more.
+      if (!(error instanceof FetchError && error.code === 'NETWORK')) throw error;
+      res = await options.fetch(request);
+    }
     return { status: res.status, json: (res.body ? JSON.parse(res.body) : null) as Record<string, unknown> | null, text: res.body };
   };
   const wanted = { name: options.activation.name, url: options.activation.url, topics: [PROFILE_ERASED_TOPIC], erasureConfirmation: 'callback', enabled: true };
