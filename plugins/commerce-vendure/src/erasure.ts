@@ -110,7 +110,8 @@ export function createErasure(deps: ErasureDeps) {
       .confirm(requestId, details as Record<string, unknown>)
       .then(async (outcome) => {
         // `unknown`: Attune no longer has the request (or this target): nothing will ever be owed.
-        if (outcome.status !== 'failed') await notices().update({ webhookId }, { confirmedAt: Date.now() });
+        // Every notice of the request (a resend after a failed confirmation) is settled by one confirmation.
+        if (outcome.status !== 'failed') await notices().update({ requestId, confirmedAt: IsNull() }, { confirmedAt: Date.now() });
       })
       .catch((e) => Logger.error(`erasure confirmation for ${requestId} failed: ${String(e)}`, loggerCtx))
       .finally(() => inFlight.delete(webhookId));

@@ -15,6 +15,7 @@ import { type BootedStrapi, bootStrapi, invokeJob } from './harness.ts';
 interface Target {
   target: string;
   status: string;
+  attempts?: number;
   details?: Record<string, unknown>;
 }
 interface Receipt {
@@ -88,7 +89,8 @@ describe.each(STORES)('erasure reaches Strapi (Attune on $name)', (store) => {
   beforeAll(async () => {
     const s = await store.start();
     cleanup = s.cleanup;
-    attune = await startCli({ port: await freePort(), env: { ...s.env, ATTUNE_SECRET_KEY: SECRET_KEY, ATTUNE_WRITE_KEY: WRITE_KEY }, timeoutMs: 60_000 });
+    // Unconfirmed notices are sent again after 3 s (the last test needs one).
+    attune = await startCli({ port: await freePort(), env: { ...s.env, ATTUNE_SECRET_KEY: SECRET_KEY, ATTUNE_WRITE_KEY: WRITE_KEY, ATTUNE_ERASURE_RESEND_MS: '3000' }, timeoutMs: 60_000 });
     const port = await freePort();
     endpoint = `http://127.0.0.1:${port}/api/attune/erasure`;
     app = await bootStrapi({
@@ -172,6 +174,38 @@ describe.each(STORES)('erasure reaches Strapi (Attune on $name)', (store) => {
       return rows.length === 2 && rows.every((r) => r.confirmedAt !== null);
     });
     expect((await admin<Receipt>(`/v1/privacy/requests/${receipt.id}`)).body.status).toBe('completed');
+  });
+
+  it('a notice whose confirmation failed is sent again by Attune, and the receipt completes when that one is confirmed', async () => {
+    const lin = await register('Lin Chen', 'lin@example.com');
+    await invokeJob(app.strapi, 'attune-export-users');
+    await eventually(async () => (await admin('/v1/profiles?email=lin@example.com')).status === 200);
+    // A key that may read but not confirm: the first confirmation is refused (403).
+    const analyst = await admin<{ key: string }>('/v1/keys', { method: 'POST', body: JSON.stringify({ kind: 'secret', name: 'analyst', role: 'analyst' }) });
+    const settings = app.strapi.plugin('attune').service('settings');
+    await settings.update({ secretKey: analyst.body.key });
+    const requested = await admin<Receipt>('/v1/privacy/requests', { method: 'POST', body: JSON.stringify({ type: 'erasure', identifier: { type: 'email', value: 'lin@example.com' } }) });
+    const owed = await eventually(async () => {
+      const rows = (await app.strapi.db.query(ERASURE_NOTICE_UID).findMany({ where: { requestId: requested.body.id } })) as { confirmedAt: string | null }[];
+      const r = await admin<Receipt>(`/v1/privacy/requests/${requested.body.id}`);
+      const target = r.body.targets.find((t) => t.target === 'activation:strapi');
+      return rows.length === 1 && target?.status === 'delivered' ? rows : null;
+    });
+    expect(owed[0]?.confirmedAt).toBeNull();
+    await settings.update({ secretKey: SECRET_KEY });
+
+    const completed = await eventually(async () => {
+      const r = await admin<Receipt>(`/v1/privacy/requests/${requested.body.id}`);
+      return r.body.status === 'completed' ? r.body : null;
+    }, 30_000);
+    const target = completed.targets.find((t) => t.target === 'activation:strapi');
+    expect(target).toMatchObject({ status: 'confirmed', details: { users: 1, outboxEntries: 0 } });
+    expect(target?.attempts).toBeGreaterThanOrEqual(2);
+    // The first notice and Attune's resend (its own webhook-id), all settled by the one confirmation.
+    const rows = (await app.strapi.db.query(ERASURE_NOTICE_UID).findMany({ where: { requestId: requested.body.id } })) as { webhookId: string; confirmedAt: string | null }[];
+    expect(new Set(rows.map((r) => r.webhookId)).size).toBeGreaterThanOrEqual(2);
+    expect(rows.every((r) => r.confirmedAt !== null)).toBe(true);
+    expect(await outboxRowsOf(lin.documentId)).toBe(0);
   });
 
   it('with erasure.deleteUsers the account goes too, with every outbox row about it', async () => {

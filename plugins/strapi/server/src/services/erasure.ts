@@ -153,7 +153,8 @@ export function createErasureService(strapi: Core.Strapi, deps: { settings: Sett
       .then((c) => c.confirm(requestId, { ...row.details }))
       .then(async (outcome) => {
         // `unknown`: Attune no longer has the request or this target; nothing will ever be owed.
-        if (outcome.status !== 'failed') await notices().update({ where: { id: row.id }, data: { confirmedAt: new Date() } });
+        // Every notice of the request (a resend after a failed confirmation) is settled by one confirmation.
+        if (outcome.status !== 'failed') await notices().updateMany({ where: { requestId, confirmedAt: { $null: true } }, data: { confirmedAt: new Date() } });
       })
       .catch((e) => strapi.log.error(`[attune] erasure confirmation for ${requestId} failed: ${String(e)}`))
       .finally(() => inFlight.delete(String(row.id)));
