@@ -180,7 +180,11 @@ describe.each(STORES)('erasure reaches Vendure (Attune on $name)', (store) => {
     expect(await attuneCopy(customer)).toEqual({ groups: [], calls: 0, anonymous: [] });
     expect((await attuneCopy(other)).calls).toBe(1);
     expect((await shop.adminClient.query(ADMIN.customer, { id: customer.id })).customer.id).toBe(customer.id);
-    const notices = await shop.server.app.get(TransactionalConnection).rawConnection.getRepository(AttuneErasureNotice).find();
+    // The plugin records the confirmation once Attune's answer is back, a moment after the receipt completed.
+    const notices = await eventually(async () => {
+      const rows = await shop.server.app.get(TransactionalConnection).rawConnection.getRepository(AttuneErasureNotice).find();
+      return rows.every((n) => n.confirmedAt !== null) ? rows : null;
+    }, 10_000, 'the notice recorded as confirmed');
     expect(notices.map((n) => ({ requestId: n.requestId, confirmed: n.confirmedAt !== null }))).toEqual([{ requestId: receipt.id, confirmed: true }]);
   });
 
