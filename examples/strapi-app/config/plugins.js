@@ -12,6 +12,13 @@ module.exports = ({ env }) => ({
       writeKey: env('ATTUNE_WRITE_KEY', ''),
       hashSecret: env('ATTUNE_HASH_SECRET', 'attune-demo-hash-secret'),
       leaseTtlMs: env.int('ATTUNE_LEASE_TTL_MS', 5 * 60_000),
+      // Erasure notices: set the URL Attune reaches this app at and the plugin registers its activation.
+      erasure: {
+        endpointUrl: env('ATTUNE_ERASURE_URL', ''),
+        secret: env('ATTUNE_ERASURE_SECRET', ''),
+        deleteUsers: env.bool('ATTUNE_ERASURE_DELETE_USERS', false),
+        confirmBaseDelayMs: env.int('ATTUNE_ERASURE_CONFIRM_DELAY_MS', 1000),
+      },
       // Field customization as code; the settings page and the Content-Type Builder add to it.
       fields: {
         article: {

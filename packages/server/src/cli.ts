@@ -80,6 +80,8 @@ async function start(flags: StartFlags): Promise<void> {
     .filter((s) => s !== '');
   const secretKey = nonEmpty(env.ATTUNE_SECRET_KEY);
   const writeKey = nonEmpty(env.ATTUNE_WRITE_KEY);
+  const resendRaw = nonEmpty(env.ATTUNE_ERASURE_RESEND_MS);
+  const erasureResendMs = resendRaw ? integer('ATTUNE_ERASURE_RESEND_MS', 1000, 30 * 86_400_000)(resendRaw) : undefined;
 
   // Signals are handled from the first moment: one during start-up stops the server once it is up.
   let server: StartedServer | null = null;
@@ -122,6 +124,7 @@ async function start(flags: StartFlags): Promise<void> {
       ...(secretKey ? { secretKey } : {}),
       ...(writeKey ? { writeKey } : {}),
       ...(externalIds.length > 0 ? { externalIds } : {}),
+      ...(erasureResendMs !== undefined ? { privacy: { erasureResendMs } } : {}),
       logger,
     });
   } catch (error) {
@@ -409,7 +412,7 @@ function program(): Command {
 
   cli
     .command('start')
-    .description('start the API server (env: PORT, ATTUNE_DATA_DIR, DATABASE_URL, ATTUNE_SECRET_KEY, ATTUNE_WRITE_KEY, ATTUNE_EXTERNAL_IDS, LOG_LEVEL)')
+    .description('start the API server (env: PORT, ATTUNE_DATA_DIR, DATABASE_URL, ATTUNE_SECRET_KEY, ATTUNE_WRITE_KEY, ATTUNE_EXTERNAL_IDS, ATTUNE_ERASURE_RESEND_MS, LOG_LEVEL)')
     .option('-p, --port <port>', 'port to listen on (env PORT, default 4000)', integer('--port', 0, 65535))
     .option('--host <host>', 'address to bind (env HOST, default all interfaces)')
     .addOption(dataDir())

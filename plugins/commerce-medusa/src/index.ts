@@ -1,4 +1,5 @@
 export { type ActivationOutcome, handleActivation } from './activation.ts';
+export { type ErasureCounts, type ErasureOutcome, handleErasure } from './erasure.ts';
 export { onCustomerChanged, onOrderCanceled, onOrderPlaced, onPaymentRefunded, onShipmentCreated } from './events.ts';
 export { createCatalogExport, type ExportStream, MEDUSA_SCHEMAS, parseFieldRules, scheduleDue } from './exports.ts';
 export { importOrderHistory, type OrderHistoryImportOptions, type OrderHistoryImportResult } from './history.ts';

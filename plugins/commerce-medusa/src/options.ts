@@ -30,6 +30,15 @@ export const attuneMedusaOptionsSchema = z.object({
       groups: z.record(z.string(), z.string().min(1)).default({}),
       prefix: z.string().optional(),
       toleranceSec: z.number().int().min(1).default(300),
+      /** The activation's id at Attune: erasure confirmations name the target `activation:<id>`. */
+      id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'must be the activation id at Attune').default('medusa'),
+    })
+    .prefault({}),
+  erasure: z
+    .object({
+      /** Confirmation attempts before leaving it to Attune's resend of the notice. */
+      confirmAttempts: z.number().int().min(1).max(20).default(6),
+      confirmBaseDelayMs: z.number().int().min(10).default(1000),
     })
     .prefault({}),
 });

@@ -8,8 +8,8 @@ export const ACTIVATION_ROUTE = '/attune/activations';
 const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, VALIDATION: 400, NOT_FOUND: 404 };
 
 /**
- * Receives Attune's audience activation webhooks. The raw body (kept by the plugin's
- * middleware) is what the signature covers. A 2xx tells Attune the change is applied; any
+ * Receives Attune's activation webhooks: audience membership changes and erasure notices. The
+ * raw body (kept by the plugin's middleware) is what the signature covers. A 2xx tells Attune the change is applied; any
  * other answer makes it retry, so failures to reach Attune or the database answer 5xx.
  */
 @Controller('attune')

@@ -46,3 +46,28 @@ export class AttuneExportCursor {
   @Column('bigint')
   savedAt!: number;
 }
+
+/**
+ * Erasure notices handled, by `webhook-id`: a redelivery of one notice is answered without a
+ * second run, and confirmations still owed to Attune survive a restart. Holds no identifiers:
+ * the request id and what was deleted (counts) only.
+ */
+@Entity('attune_erasure_notice')
+export class AttuneErasureNotice {
+  @PrimaryColumn('varchar', { length: 300 })
+  webhookId!: string;
+
+  @Column('varchar', { length: 100, nullable: true })
+  requestId!: string | null;
+
+  /** What the erasure deleted here, JSON counts (shown on Attune's receipt). */
+  @Column('text')
+  details!: string;
+
+  @Column('bigint')
+  receivedAt!: number;
+
+  /** Epoch ms when Attune acknowledged the confirmation; null while it is owed. */
+  @Column('bigint', { nullable: true })
+  confirmedAt!: number | null;
+}

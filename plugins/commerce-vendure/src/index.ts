@@ -1,6 +1,7 @@
 export { ACTIVATION_ROUTE, AttuneActivationController } from './activation.controller.ts';
 export type { DeliveryResult } from './delivery.ts';
-export { AttuneExportCursor, AttuneOutboxEntry } from './entities.ts';
+export { AttuneErasureNotice, AttuneExportCursor, AttuneOutboxEntry } from './entities.ts';
+export type { ErasureCounts, ErasureOutcome } from './erasure.ts';
 export { type ExportStream, VENDURE_SCHEMAS } from './exports.ts';
 export type { OrderHistoryImportOptions, OrderHistoryImportResult } from './history.ts';
 export { type AttuneVendureOptions, attuneVendureOptionsSchema } from './options.ts';

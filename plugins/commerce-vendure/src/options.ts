@@ -53,6 +53,15 @@ export const attuneVendureOptionsSchema = z.object({
       /** Audiences not listed in `groups` go to a group named prefix + audience id; unset = ignored. */
       prefix: z.string().optional(),
       toleranceSec: z.number().int().min(1).default(300),
+      /** The activation's id at Attune: erasure confirmations name the target `activation:<id>`. */
+      id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'must be the activation id at Attune').default('vendure'),
+    })
+    .prefault({}),
+  erasure: z
+    .object({
+      /** Confirmation attempts before leaving it to Attune's resend of the notice. */
+      confirmAttempts: z.number().int().min(1).max(20).default(6),
+      confirmBaseDelayMs: z.number().int().min(10).default(1000),
     })
     .prefault({}),
 });

@@ -1,15 +1,15 @@
 import { PluginCommonModule, type Type, VendurePlugin } from '@vendure/core';
 import { z } from 'zod';
 import { ACTIVATION_ROUTE, AttuneActivationController, rawBodyMiddleware } from './activation.controller.ts';
-import { AttuneExportCursor, AttuneOutboxEntry } from './entities.ts';
+import { AttuneErasureNotice, AttuneExportCursor, AttuneOutboxEntry } from './entities.ts';
 import { ATTUNE_OPTIONS, type AttuneVendureOptions, attuneVendureOptionsSchema, type ResolvedOptions } from './options.ts';
 import { AttuneService } from './service.ts';
 import { ANONYMOUS_ID_FIELD } from './translate.ts';
 
 /**
  * Attune for Vendure: order, cart and customer events (through a transactional outbox),
- * scheduled product and customer export, order-history import, and audience activation
- * into customer groups.
+ * scheduled product and customer export, order-history import, audience activation
+ * into customer groups, and erasure notices (deletes what Attune put here, then confirms).
  *
  * ```ts
  * plugins: [AttunePlugin.init({ attuneUrl: 'http://localhost:4000', writeKey, secretKey, catalog: { schedule: '0 * * * *' } })]
@@ -17,7 +17,7 @@ import { ANONYMOUS_ID_FIELD } from './translate.ts';
  */
 @VendurePlugin({
   imports: [PluginCommonModule],
-  entities: [AttuneOutboxEntry, AttuneExportCursor],
+  entities: [AttuneOutboxEntry, AttuneExportCursor, AttuneErasureNotice],
   providers: [{ provide: ATTUNE_OPTIONS, useFactory: () => AttunePlugin.options }, AttuneService],
   controllers: [AttuneActivationController],
   exports: [AttuneService],

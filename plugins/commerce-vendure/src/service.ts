@@ -8,8 +8,9 @@ import {
   fetchPort,
   customerIdsOfProfile,
   type CommerceMapper,
+  createErasureConfirmer,
+  readErasureDelivery,
   readMembershipWebhook,
-  verifyWebhook,
   type WebhookHeaders,
 } from '@attune/core';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
@@ -28,6 +29,7 @@ import { Cron } from 'croner';
 import { registerEventHandlers } from './events.ts';
 import { type CatalogExport, createCatalogExport, parseFieldRules } from './exports.ts';
 import { createDelivery, type Delivery } from './delivery.ts';
+import { createErasure, type Erasure, type ErasureOutcome } from './erasure.ts';
 import { importOrderHistory, type OrderHistoryImportOptions } from './history.ts';
 import { ATTUNE_OPTIONS, type ResolvedOptions } from './options.ts';
 
@@ -52,6 +54,7 @@ export class AttuneService implements OnApplicationBootstrap, OnApplicationShutd
   readonly mapper: CommerceMapper;
   readonly delivery: Delivery;
   readonly catalog: CatalogExport;
+  readonly erasure: Erasure;
   private timer: ReturnType<typeof setInterval> | null = null;
   private flushing: Promise<unknown> | null = null;
   private cron: Cron | null = null;
@@ -69,6 +72,29 @@ export class AttuneService implements OnApplicationBootstrap, OnApplicationShutd
     this.mapper = createCommerceMapper({ source: options.source });
     this.delivery = createDelivery(connection, this.client, options.delivery);
     this.catalog = createCatalogExport({ connection, client: this.client, options, rules: parseFieldRules(options.catalog) });
+    const attuneLogger = {
+      debug: () => undefined,
+      info: (o: object, m?: string) => Logger.info(`${m} ${JSON.stringify(o)}`, loggerCtx),
+      warn: (o: object, m?: string) => Logger.warn(`${m} ${JSON.stringify(o)}`, loggerCtx),
+      error: (o: object, m?: string) => Logger.error(`${m} ${JSON.stringify(o)}`, loggerCtx),
+    };
+    this.erasure = createErasure({
+      connection,
+      groups,
+      adminContext: () => requestContexts.create({ apiType: 'admin' }),
+      confirmer: createErasureConfirmer({
+        url: options.attuneUrl,
+        secretKey: options.secretKey,
+        activationId: options.activation.id,
+        fetch: fetchPort(fetch, (ms) => AbortSignal.timeout(ms)),
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms).unref()),
+        logger: attuneLogger,
+        attempts: options.erasure.confirmAttempts,
+        baseDelayMs: options.erasure.confirmBaseDelayMs,
+      }),
+      options,
+      customerIdType: this.mapper.customerIdType,
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -77,6 +103,7 @@ export class AttuneService implements OnApplicationBootstrap, OnApplicationShutd
     if (!this.processContext.isServer) return;
     this.timer = setInterval(() => void this.flush(), this.options.delivery.pollMs);
     this.timer.unref();
+    void this.erasure.confirmOwed().catch((e) => Logger.error(`owed erasure confirmations: ${String(e)}`, loggerCtx));
     const { schedule, timezone } = this.options.catalog;
     if (schedule) {
       this.cron = new Cron(schedule, { protect: true, ...(timezone ? { timezone } : {}), catch: (e) => Logger.error(`scheduled export failed: ${String(e)}`, loggerCtx) }, async () => {
@@ -111,18 +138,22 @@ export class AttuneService implements OnApplicationBootstrap, OnApplicationShutd
     return importOrderHistory(this.connection, this.client, options);
   }
 
-  /** Verifies and applies one activation webhook delivery (the controller passes the raw body). */
-  async handleActivation(headers: WebhookHeaders, body: string): Promise<ActivationOutcome> {
+  /**
+   * Verifies one activation webhook delivery (the controller passes the raw body) and applies it:
+   * a membership change to a customer group, an erasure notice to everything Attune put here.
+   */
+  async handleActivation(headers: WebhookHeaders, body: string): Promise<ActivationOutcome | ErasureOutcome> {
     const { activation } = this.options;
     if (!activation.secret) throw new AttuneError('NOT_FOUND', 'activation webhooks are not enabled (activation.secret is not configured)');
     const key = Buffer.from(activation.secret.slice('whsec_'.length), 'base64');
-    verifyWebhook({
+    const erasure = readErasureDelivery({
       headers,
       body,
       now: Math.floor(Date.now() / 1000),
       toleranceSec: activation.toleranceSec,
       sign: (content) => createHmac('sha256', key).update(content).digest('base64'),
     });
+    if (erasure) return this.erasure.handle(erasure);
     const change = readMembershipWebhook(body);
     if (!change) return { status: 'ignored', reason: 'not a membership change' };
     const action = audienceGroupAction(change, activation);

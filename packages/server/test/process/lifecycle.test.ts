@@ -103,6 +103,12 @@ describe('attune start: shutdown', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('PORT must be a whole number from 0 to 65535');
   });
+
+  it('rejects an ATTUNE_ERASURE_RESEND_MS that is not a duration in ms', async () => {
+    const r = await runCli(['start'], { ATTUNE_ERASURE_RESEND_MS: '1h' }, 60_000);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('ATTUNE_ERASURE_RESEND_MS must be a whole number from 1000');
+  });
 });
 
 describe('attune start: keys', () => {

@@ -81,6 +81,28 @@ export const PluginConfigSchema = z.object({
     .default({}),
   /** How long an export lease lasts without renewal; another instance takes over after that. */
   leaseTtlMs: z.number().int().min(1000).default(5 * 60_000),
+  /** Erasure notices from Attune (POST /api/attune/erasure), see the README. */
+  erasure: z
+    .object({
+      /** The activation's id at Attune; confirmations name the receipt target `activation:<id>`. */
+      activationId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'letters, digits, dot, dash or underscore').default('strapi'),
+      /**
+       * The URL Attune reaches this endpoint at (`https://cms.example.com/api/attune/erasure`). Set, the
+       * plugin registers its activation on bootstrap (idempotent) and keeps the secret Attune shows once.
+       */
+      endpointUrl: z.union([z.literal(''), z.string().url('an absolute URL such as https://cms.example.com/api/attune/erasure')]).default(''),
+      /** The activation's `whsec_` secret, when the activation was registered by hand. */
+      secret: z.union([z.literal(''), z.string().startsWith('whsec_', 'the activation secret, starting with "whsec_"')]).default(''),
+      /**
+       * Also delete the users-permissions account of an erased person. Default false: the account is
+       * the app's own record (its sign-in), not a copy of Attune's data.
+       */
+      deleteUsers: z.boolean().default(false),
+      toleranceSec: z.number().int().min(1).default(300),
+      confirmAttempts: z.number().int().min(1).max(20).default(6),
+      confirmBaseDelayMs: z.number().int().min(10).default(1000),
+    })
+    .prefault({}),
 });
 export type PluginConfig = z.infer<typeof PluginConfigSchema>;
 

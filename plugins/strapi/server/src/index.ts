@@ -5,6 +5,7 @@ import contentTypes from './content-types/index.ts';
 import controllers from './controllers/index.ts';
 import { ACTION_DEFINITIONS } from './permissions.ts';
 import routes from './routes/index.ts';
+import { createErasureService, type ErasureService, rawBodyMiddleware } from './services/erasure.ts';
 import { createExporter, type Exporter } from './services/exporter.ts';
 import { createLeaseService, type LeaseService } from './services/lease.ts';
 import { registerDocumentOutbox, registerUserOutbox } from './services/outbox.ts';
@@ -32,12 +33,20 @@ export default {
         },
       }),
     schedule: ({ strapi }: { strapi: Core.Strapi }) => createSchedule(strapi),
+    erasure: ({ strapi }: { strapi: Core.Strapi }) =>
+      createErasureService(strapi, {
+        get settings() {
+          return strapi.plugin('attune').service('settings') as SettingsService;
+        },
+      }),
   },
 
   register({ strapi }: { strapi: Core.Strapi }) {
     // "Personalized slot": the binding of one slot variant to an audience or an experiment arm.
     strapi.customFields.register({ name: 'personalized-slot', plugin: 'attune', type: 'json' });
     registerDocumentOutbox(strapi);
+    // Before the app's body parser (config middlewares are added later, at bootstrap).
+    strapi.server.use(rawBodyMiddleware(strapi) as never);
   },
 
   async bootstrap({ strapi }: { strapi: Core.Strapi }) {
@@ -56,6 +65,22 @@ export default {
       }
     });
     await strapi.plugin('attune').service('schedule').reschedule();
+    // Registering with Attune must not hold up (or fail) the start, and Attune may start later: retried in the background.
+    const erasure = strapi.plugin('attune').service('erasure') as ErasureService;
+    void (async () => {
+      for (let attempt = 1; attempt <= 8; attempt++) {
+        try {
+          const r = await erasure.register();
+          if (r) strapi.log.info(`[attune] erasure activation: ${r.status}`);
+          return;
+        } catch (e) {
+          strapi.log.warn(`[attune] registering the erasure activation failed (attempt ${attempt} of 8): ${String(e)}`);
+          await new Promise((resolve) => setTimeout(resolve, Math.min(60_000, 1000 * 2 ** (attempt - 1))).unref());
+        }
+      }
+      strapi.log.error('[attune] the erasure activation is not registered: check engineUrl and secretKey, then restart');
+    })();
+    void erasure.confirmOwed().catch((e) => strapi.log.error(`[attune] owed erasure confirmations: ${String(e)}`));
   },
 
   destroy() {},

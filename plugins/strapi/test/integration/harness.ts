@@ -49,6 +49,8 @@ export interface BootOptions {
   admin?: boolean;
   /** Reuse a database file (restart after a kill); default a new one. */
   databaseFile?: string;
+  /** Listen on this port (default any free one), when the URL must be known before the boot. */
+  port?: number;
 }
 
 export interface BootedStrapi {
@@ -62,7 +64,9 @@ let built: Promise<string> | null = null;
 
 export async function bootStrapi(options: BootOptions = {}): Promise<BootedStrapi> {
   built ??= buildServer();
-  await built;
+  // Strapi writes the merged plugin config onto the plugin module's export: a second boot in this
+  // process must load the module afresh, or it keeps the first boot's config (engine URL, keys).
+  delete appRequire.cache[await built];
   const dir = mkdtempSync(join(tmpdir(), 'attune-strapi-'));
   const databaseFile = options.databaseFile ?? join(dir, 'data.db');
   const env: Record<string, string> = {
@@ -84,7 +88,7 @@ export async function bootStrapi(options: BootOptions = {}): Promise<BootedStrap
   const context = await compileStrapi({ appDir: APP_DIR });
   const strapi = await createStrapi({ ...context, autoReload: false, serveAdminPanel: options.admin === true }).load();
   strapi.server.mount();
-  await new Promise<void>((resolve) => strapi.server.httpServer.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => strapi.server.httpServer.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (strapi.server.httpServer.address() as AddressInfo).port;
   for (const [k, v] of Object.entries(previous)) {
     if (v === undefined) delete process.env[k];

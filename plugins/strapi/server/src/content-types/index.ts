@@ -65,8 +65,28 @@ const lease = {
   },
 };
 
+/** Erasure notices handled, by webhook-id: no identifiers, only the request id and what was deleted. */
+const erasureNotice = {
+  schema: {
+    kind: 'collectionType',
+    collectionName: 'attune_erasure_notices',
+    info: { singularName: 'erasure-notice', pluralName: 'erasure-notices', displayName: 'Attune erasure notice' },
+    options: { draftAndPublish: false },
+    pluginOptions: hidden,
+    attributes: {
+      webhookId: { type: 'string', required: true, unique: true },
+      requestId: { type: 'string' },
+      details: { type: 'json' },
+      receivedAt: { type: 'datetime', required: true },
+      // Null while the confirmation to Attune is owed.
+      confirmedAt: { type: 'datetime' },
+    },
+  },
+};
+
 export const OUTBOX_UID = 'plugin::attune.outbox-entry';
 export const RUN_UID = 'plugin::attune.export-run';
 export const LEASE_UID = 'plugin::attune.lease';
+export const ERASURE_NOTICE_UID = 'plugin::attune.erasure-notice';
 
-export default { 'outbox-entry': outbox, 'export-run': run, lease };
+export default { 'outbox-entry': outbox, 'export-run': run, lease, 'erasure-notice': erasureNotice };

@@ -1,7 +1,8 @@
-import { wilsonInterval } from '@attune/core';
+import { isAttuneError, wilsonInterval } from '@attune/core';
 import type { Core } from '@strapi/strapi';
 import { SECTIONS, type Section } from '../config.ts';
 import { createEngineClient, EngineError } from '../services/engine.ts';
+import type { ErasureService } from '../services/erasure.ts';
 import type { Exporter } from '../services/exporter.ts';
 import { previewDocument } from '../services/preview.ts';
 import { SettingsError, type SettingsService } from '../services/settings.ts';
@@ -146,4 +147,22 @@ const marketing = ({ strapi }: { strapi: Core.Strapi }) => {
   };
 };
 
-export default { settings, exports: exportsController, marketing };
+const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, VALIDATION: 400, NOT_FOUND: 404 };
+
+const erasure = ({ strapi }: { strapi: Core.Strapi }) => ({
+  /** Attune's erasure notice: 200 once this app's copy is deleted (the confirmation follows); 401 for a bad signature. */
+  receive: async (ctx: Ctx & { state: { attuneRawBody?: string }; get(name: string): string }) => {
+    try {
+      ctx.body = await (strapi.plugin('attune').service('erasure') as ErasureService).handle(
+        { id: ctx.get('webhook-id') || undefined, timestamp: ctx.get('webhook-timestamp') || undefined, signature: ctx.get('webhook-signature') || undefined },
+        ctx.state.attuneRawBody ?? '',
+      );
+    } catch (e) {
+      if (!isAttuneError(e) || !STATUS[e.code]) throw e;
+      ctx.status = STATUS[e.code] as number;
+      ctx.body = { error: { status: ctx.status, name: e.code, message: e.message } };
+    }
+  },
+});
+
+export default { settings, exports: exportsController, marketing, erasure };

@@ -25,4 +25,13 @@ const admin = {
   ],
 };
 
-export default { admin };
+/**
+ * Content API routes, served under /api/attune. The erasure endpoint is Attune's to call: no
+ * Strapi user, the Standard Webhooks signature with the activation secret authenticates it.
+ */
+const contentApi = {
+  type: 'content-api',
+  routes: [{ method: 'POST', path: '/erasure', handler: 'erasure.receive', config: { auth: false, policies: [] } }],
+};
+
+export default { admin, 'content-api': contentApi };

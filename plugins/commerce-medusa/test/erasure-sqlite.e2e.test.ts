@@ -1,0 +1,7 @@
+import { join } from 'node:path';
+import { medusaIntegrationTestRunner } from '@medusajs/test-utils';
+import { erasureTests, startErasureAttune } from './erasure-suite.ts';
+
+// Erasure reaches Medusa, with Attune on SQLite (a real `attune start` process).
+const attune = await startErasureAttune('sqlite');
+medusaIntegrationTestRunner({ cwd: join(import.meta.dirname, 'app'), testSuite: erasureTests(attune) });
