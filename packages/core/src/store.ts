@@ -3,7 +3,7 @@ import type { OutboxStore, OutboxWrite } from './outbox.ts';
 import type { CatalogItem } from './protocol/catalog.ts';
 import type { Message } from './protocol/segment.ts';
 import type { JsonValue } from './conditions/types.ts';
-import type { AccountRecord, ProfileRecord } from './profiles/types.ts';
+import type { AccountRecord, ProfileData, ProfileRecord } from './profiles/types.ts';
 import type { PairKind, RecommendWrites } from './recommend/deltas.ts';
 
 /** An identifier of a person: `{ type: 'email', value: 'ada@example.com' }`. */
@@ -176,7 +176,10 @@ export interface StoreTx {
   suppressed(keys: string[], now: number): Promise<Set<string>>;
   /** CounterSnapshot.rows for some profiles, read in this transaction (after their rows are locked). */
   counterRows(specs: CounterScanSpec[], profileIds: string[]): Promise<CounterRow[]>;
-  /** The current version token of each profile (as CounterSnapshot.profiles gives them), for profiles that exist. */
+  /**
+   * Locks profiles (as getProfiles does) and returns the current version token of each that
+   * exists, as CounterSnapshot.profiles gives them.
+   */
   profileVersions(profileIds: string[]): Promise<Map<string, string>>;
   /** Deletes these events (retention); returns how many existed. */
   deleteEvents(keys: Array<{ profileId: string; messageId: string }>): Promise<number>;
@@ -384,9 +387,15 @@ export interface CounterRow {
   properties: Record<string, JsonValue>;
 }
 
-/** A live profile as of a snapshot, with an opaque token that changes whenever its row is written. */
+/**
+ * A live profile as of a snapshot: its key columns and stored document (profileFromData makes
+ * the record), with an opaque token that changes whenever its row is written.
+ */
 export interface VersionedProfile {
-  profile: ProfileRecord;
+  id: string;
+  createdAt: number;
+  updatedAt: number;
+  data: Partial<ProfileData>;
   version: string;
 }
 
@@ -400,8 +409,13 @@ export interface CounterSnapshot {
    * filters), ordered by profile id, then time, then message id; in batches.
    */
   rows(): AsyncIterable<CounterRow[]>;
-  /** Profiles not merged away, by id; in batches. */
-  profiles(): AsyncIterable<VersionedProfile[]>;
+  /**
+   * Profiles not merged away, by id; in batches. With `withState`, only those whose document may
+   * hold counters, memberships or a scheduled check (a store may return more, never fewer).
+   */
+  profiles(options: { withState: boolean }): AsyncIterable<VersionedProfile[]>;
+  /** These profiles (ids in ascending order), those not merged away. */
+  profilesById(ids: string[]): Promise<VersionedProfile[]>;
   close(): Promise<void>;
 }
 

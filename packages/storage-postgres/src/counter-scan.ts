@@ -1,6 +1,6 @@
-import type { CounterRow, CounterScanSpec, CounterSnapshot, JsonValue } from '@attune/core';
+import type { CounterRow, CounterScanSpec, CounterSnapshot, JsonValue, ProfileData, VersionedProfile } from '@attune/core';
 import type { PoolClient } from 'pg';
-import { type Row, toProfile } from './rows.ts';
+import type { Row } from './rows.ts';
 
 /** Rows and profiles handed to the core per batch. */
 const BATCH = 2000;
@@ -68,34 +68,74 @@ export async function counterRowsOf(client: PoolClient, specs: CounterScanSpec[]
   return rows.map((r) => toCounterRow(r, q.heads));
 }
 
+const PROFILE_COLUMNS = 'id, created_at, updated_at, data, xmin::text AS version';
+
+/** Whether a profile document may hold counters, memberships or a scheduled check. */
+const MAY_HOLD_STATE = `(data->'counters' <> '{}'::jsonb OR data->'audiences' <> '{}'::jsonb OR coalesce(data->'nextCheckAt', 'null'::jsonb) <> 'null'::jsonb)`;
+
+const versioned = (r: Row): VersionedProfile => ({
+  id: r.id as string,
+  createdAt: r.created_at as number,
+  updatedAt: r.updated_at as number,
+  data: r.data as Partial<ProfileData>,
+  version: r.version as string,
+});
+
 /**
- * A consistent read for a set-based recompute: one REPEATABLE READ transaction on its own
- * connection. The events are read with one plain query (PostgreSQL may run it in parallel, which
- * it never does for a cursor); the profiles through a cursor. A profile's version is its row's
- * xmin: any write of the row after the snapshot gives it another.
+ * A consistent read for a set-based recompute: a REPEATABLE READ transaction holds the snapshot
+ * and pages the profiles through a cursor; the events are read once with a plain query
+ * (PostgreSQL may run it in parallel, which it never does for a cursor) on a second connection
+ * that imports the same snapshot and ends at once, so no lock on `events` outlives the read (the
+ * recompute appends membership events, which may have to create a partition). A profile's
+ * version is its row's xmin: any write of the row after the snapshot gives it another.
  */
-export async function openCounterSnapshot(client: PoolClient, specs: CounterScanSpec[]): Promise<CounterSnapshot> {
-  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-  await client.query(
-    `DECLARE attune_recompute_profiles NO SCROLL CURSOR FOR
-       SELECT id, merged_into, created_at, updated_at, data, xmin::text AS version FROM profiles WHERE merged_into IS NULL ORDER BY id`,
-  );
+export async function openCounterSnapshot(connect: () => Promise<PoolClient>, specs: CounterScanSpec[]): Promise<CounterSnapshot> {
+  const client = await connect();
+  let snapshotId: string;
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    snapshotId = (await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]?.id as string;
+  } catch (error) {
+    client.release(error instanceof Error ? error : true);
+    throw error;
+  }
   const q = counterQuery(specs);
   return {
     async *rows() {
-      const { rows } = await client.query<unknown[]>({
-        text: `SELECT profile_id, name, ts${q.columns} FROM events WHERE ${q.where} ORDER BY profile_id, ts, message_id`,
-        values: q.params,
-        rowMode: 'array',
-      });
+      const reader = await connect();
+      let rows: unknown[][];
+      try {
+        await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        await reader.query(`SET TRANSACTION SNAPSHOT '${snapshotId.replace(/'/g, "''")}'`);
+        ({ rows } = await reader.query<unknown[]>({
+          text: `SELECT profile_id, name, ts${q.columns} FROM events WHERE ${q.where} ORDER BY profile_id, ts, message_id`,
+          values: q.params,
+          rowMode: 'array',
+        }));
+        await reader.query('COMMIT');
+        reader.release();
+      } catch (error) {
+        reader.release(error instanceof Error ? error : true);
+        throw error;
+      }
       for (let i = 0; i < rows.length; i += BATCH) yield rows.slice(i, i + BATCH).map((r) => toCounterRow(r, q.heads));
     },
-    async *profiles() {
+    async *profiles({ withState }) {
+      await client.query(
+        `DECLARE attune_recompute_profiles NO SCROLL CURSOR FOR
+           SELECT ${PROFILE_COLUMNS} FROM profiles WHERE merged_into IS NULL${withState ? ` AND ${MAY_HOLD_STATE}` : ''} ORDER BY id`,
+      );
       for (;;) {
         const { rows } = await client.query<Row>(`FETCH ${BATCH} FROM attune_recompute_profiles`);
-        if (rows.length === 0) return;
-        yield rows.map((r) => ({ profile: toProfile(r), version: r.version as string }));
+        if (rows.length === 0) break;
+        yield rows.map(versioned);
       }
+      await client.query('CLOSE attune_recompute_profiles');
+    },
+    async profilesById(ids) {
+      if (ids.length === 0) return [];
+      const { rows } = await client.query<Row>(`SELECT ${PROFILE_COLUMNS} FROM profiles WHERE id = ANY($1::text[]) AND merged_into IS NULL ORDER BY id`, [ids]);
+      return rows.map(versioned);
     },
     async close() {
       try {

@@ -248,14 +248,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       const { rows } = await query<Row>('SELECT * FROM accounts WHERE id = $1', [id]);
       return rows[0] ? toAccount(rows[0]) : null;
     },
-    async counterSnapshot(specs) {
-      const client = await connect();
-      try {
-        return await openCounterSnapshot(client, specs);
-      } catch (error) {
-        client.release(error instanceof Error ? error : true);
-        throw error;
-      }
+    counterSnapshot(specs) {
+      return openCounterSnapshot(connect, specs);
     },
     async profileIds(after, limit) {
       const { rows } = await query<{ id: string }>(

@@ -79,7 +79,10 @@ export function createPostgresTx(client: PoolClient, locks: IdentityLocks, parti
     },
     async profileVersions(profileIds) {
       if (profileIds.length === 0) return new Map();
-      const { rows } = await client.query<{ id: string; version: string }>('SELECT id, xmin::text AS version FROM profiles WHERE id = ANY($1::text[])', [[...new Set(profileIds)]]);
+      const { rows } = await client.query<{ id: string; version: string }>(
+        'SELECT id, xmin::text AS version FROM profiles WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
+        [[...new Set(profileIds)]],
+      );
       return new Map(rows.map((r) => [r.id, r.version]));
     },
     async putProfiles(profiles) {

@@ -1,4 +1,4 @@
-import type { CounterRow, CounterScanSpec, CounterSnapshot, JsonValue, ProfileRecord, VersionedProfile } from '@attune/core';
+import type { CounterRow, CounterScanSpec, CounterSnapshot, JsonValue, VersionedProfile } from '@attune/core';
 import Database from 'better-sqlite3';
 
 /** Rows and profiles handed to the core per batch. */
@@ -74,6 +74,15 @@ export function toCounterRow(raw: unknown[], heads: string[] | null): CounterRow
   return { profileId: raw[0] as string, name: raw[1] as string, ts: raw[2] as number, properties };
 }
 
+/**
+ * Whether a profile document (JSON text, as putProfiles writes it) may hold counters, memberships
+ * or a scheduled check: a cheap text search first, the JSON read only where it finds something.
+ */
+const MAY_HOLD_STATE = `(
+  (instr(data, '"counters":{"') > 0 AND json_extract(data, '$.counters') <> '{}')
+  OR (instr(data, '"audiences":{"') > 0 AND json_extract(data, '$.audiences') <> '{}')
+  OR (instr(data, '"nextCheckAt":') > 0 AND json_extract(data, '$.nextCheckAt') IS NOT NULL))`;
+
 /** The version token of a profile row: any write changes its document. */
 export function profileVersion(mergedInto: string | null, data: string): string {
   return mergedInto === null ? data : `merged:${mergedInto}`;
@@ -108,21 +117,28 @@ export function openCounterSnapshot(
   db: Database.Database,
   filename: string,
   specs: CounterScanSpec[],
-  toProfile: (row: Record<string, unknown>) => ProfileRecord,
 ): CounterSnapshot {
   const q = counterQuery(specs);
   const rowsSql = `SELECT profile_id, name, ts${q.columns} FROM events WHERE ${q.where} ORDER BY profile_id, ts, message_id`;
-  const profilesSql = 'SELECT id, merged_into, created_at, updated_at, data FROM profiles WHERE merged_into IS NULL ORDER BY id';
+  const profilesSql = (withState: boolean) =>
+    `SELECT id, created_at, updated_at, data FROM profiles WHERE merged_into IS NULL${withState ? ` AND ${MAY_HOLD_STATE}` : ''} ORDER BY id`;
+  const byIdSql = 'SELECT id, created_at, updated_at, data FROM profiles WHERE id = ? AND merged_into IS NULL';
   const versioned = (row: Record<string, unknown>): VersionedProfile => ({
-    profile: toProfile(row),
+    id: row.id as string,
+    createdAt: row.created_at as number,
+    updatedAt: row.updated_at as number,
+    data: JSON.parse(row.data as string),
     version: profileVersion(null, row.data as string),
   });
   if (filename === ':memory:') {
-    const profiles = db.prepare(profilesSql).all() as Array<Record<string, unknown>>;
+    // Both results now, before anything else writes: that is the snapshot.
+    const profiles = { all: db.prepare(profilesSql(false)).all(), withState: db.prepare(profilesSql(true)).all() } as Record<string, Array<Record<string, unknown>>>;
+    const byId = new Map((profiles.all ?? []).map((r) => [r.id as string, r]));
     const rows = db.prepare(rowsSql).raw().all(...q.columnParams, ...q.params) as unknown[][];
     return {
       rows: () => lift(batches(rows, (r) => toCounterRow(r, q.heads))),
-      profiles: () => lift(batches(profiles, versioned)),
+      profiles: ({ withState }) => lift(batches((withState ? profiles.withState : profiles.all) ?? [], versioned)),
+      profilesById: async (ids) => ids.flatMap((id) => (byId.has(id) ? [versioned(byId.get(id) as Record<string, unknown>)] : [])),
       close: async () => undefined,
     };
   }
@@ -130,9 +146,18 @@ export function openCounterSnapshot(
   reader.pragma('cache_size = -65536');
   reader.pragma('temp_store = MEMORY');
   reader.exec('BEGIN');
+  // The snapshot starts at the first read: take it now, when the caller asked for it.
+  reader.prepare('SELECT count(*) FROM sqlite_master').get();
   return {
     rows: () => lift(batches(reader.prepare(rowsSql).raw().iterate(...q.columnParams, ...q.params) as Iterable<unknown[]>, (r) => toCounterRow(r, q.heads))),
-    profiles: () => lift(batches(reader.prepare(profilesSql).iterate() as Iterable<Record<string, unknown>>, versioned)),
+    profiles: ({ withState }) => lift(batches(reader.prepare(profilesSql(withState)).iterate() as Iterable<Record<string, unknown>>, versioned)),
+    async profilesById(ids) {
+      const s = reader.prepare(byIdSql);
+      return ids.flatMap((id) => {
+        const row = s.get(id) as Record<string, unknown> | undefined;
+        return row ? [versioned(row)] : [];
+      });
+    },
     async close() {
       if (reader.inTransaction) reader.exec('COMMIT');
       reader.close();

@@ -152,6 +152,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return [...new Set(profileIds)].sort().flatMap((id) => (s.all(...q.columnParams, id, ...q.params) as unknown[][]).map((r) => toCounterRow(r, q.heads)));
     },
     async profileVersions(profileIds) {
+      // The transaction holds SQLite's write lock: the rows cannot change until it ends.
       const out = new Map<string, string>();
       const s = st().getProfile;
       for (const id of profileIds) {
@@ -411,7 +412,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return row ? toAccount(row) : null;
     },
     async counterSnapshot(specs) {
-      return openCounterSnapshot(db, options.filename, specs, toProfile);
+      return openCounterSnapshot(db, options.filename, specs);
     },
     async profileIds(after, limit) {
       return (st().profileIds.all(after ?? '', limit) as Array<{ id: string }>).map((r) => r.id);

@@ -1,8 +1,8 @@
 import type { CounterSpec } from '../conditions/analyze.ts';
 import { filterMatches } from '../conditions/evaluate.ts';
 import type { Filter } from '../conditions/types.ts';
-import type { CounterState, ProfileRecord } from '../profiles/types.ts';
-import type { CounterRow, CounterScanSpec, PushedFilter, Store, VersionedProfile } from '../store.ts';
+import { type CounterState, newProfile, type ProfileData, profileFromData, type ProfileRecord } from '../profiles/types.ts';
+import type { CounterRow, CounterScanSpec, CounterSnapshot, PushedFilter, Store, VersionedProfile } from '../store.ts';
 import { applyAudiences, persistAudienceWrites } from './apply.ts';
 import type { CompiledAudiences } from './compiled.ts';
 import { MAX_COUNTER_ENTRIES, project, prune } from './counters.ts';
@@ -115,39 +115,119 @@ function reevaluate(profile: ProfileRecord, counters: Record<string, CounterStat
   return { changed, next };
 }
 
-/** Walks an ordered stream of batches, handing out the rows of one profile at a time. */
-class RowCursor {
-  private batch: CounterRow[] = [];
+/** A stored profile document with no counters, no membership and no scheduled check. */
+function isBlank(data: Partial<ProfileData>): boolean {
+  if (data.nextCheckAt !== undefined && data.nextCheckAt !== null) return false;
+  for (const _ in data.counters ?? {}) return false;
+  for (const _ in data.audiences ?? {}) return false;
+  return true;
+}
+
+/**
+ * Whether a blank profile with no counter events stays as it is: true when every audience reads
+ * only event counters (so all such profiles get the same answer) and that answer changes nothing.
+ * Then the recompute need not even build those profiles.
+ */
+function blankStaysBlank(target: CompiledAudiences, now: number): boolean {
+  for (const d of target.deps.values()) if (d.traits || d.computed || d.context || d.always) return false;
+  return !reevaluate({ ...newProfile('', now), nextCheckAt: null }, {}, target, now).changed;
+}
+
+/** Pulls items one at a time from a stream of batches, with a look at the next one. */
+class Peek<T> {
+  private batch: T[] = [];
   private at = 0;
   private done = false;
-  constructor(private readonly source: AsyncIterator<CounterRow[]>) {}
+  constructor(private readonly source: AsyncIterator<T[]>) {}
 
-  /** The rows of `profileId`; rows of smaller ids (profiles merged away or gone) are skipped. */
-  async rowsOf(profileId: string): Promise<CounterRow[]> {
-    const out: CounterRow[] = [];
-    for (;;) {
-      if (this.at >= this.batch.length) {
-        if (this.done) return out;
-        const next = await this.source.next();
-        if (next.done) {
-          this.done = true;
-          return out;
-        }
-        this.batch = next.value;
-        this.at = 0;
-        continue;
+  async peek(): Promise<T | undefined> {
+    while (this.at >= this.batch.length) {
+      if (this.done) return undefined;
+      const next = await this.source.next();
+      if (next.done) {
+        this.done = true;
+        return undefined;
       }
-      const row = this.batch[this.at] as CounterRow;
-      if (row.profileId > profileId) return out;
-      if (row.profileId === profileId) out.push(row);
-      this.at++;
+      this.batch = next.value;
+      this.at = 0;
     }
+    return this.batch[this.at];
+  }
+
+  take(): void {
+    this.at++;
   }
 }
 
+/** The rows of one profile, in order. */
+interface RowGroup {
+  profileId: string;
+  rows: CounterRow[];
+}
+
+async function* groups(rows: AsyncIterable<CounterRow[]>): AsyncGenerator<RowGroup[]> {
+  let current: RowGroup | null = null;
+  for await (const batch of rows) {
+    const out: RowGroup[] = [];
+    for (const row of batch) {
+      if (current === null || current.profileId !== row.profileId) {
+        if (current !== null) out.push(current);
+        current = { profileId: row.profileId, rows: [] };
+      }
+      current.rows.push(row);
+    }
+    if (out.length > 0) yield out;
+  }
+  if (current !== null) yield [current];
+}
+
+/**
+ * The live profiles the recompute must look at, each with its counter rows, in id order. When
+ * blank profiles without counter events stay as they are, only profiles that may hold some
+ * state and profiles with counter events are read (the latter by id, in batches); otherwise all.
+ */
+async function* candidates(snapshot: CounterSnapshot, skipBlank: boolean): AsyncGenerator<Array<{ v: VersionedProfile; rows: CounterRow[] }>> {
+  const rows = new Peek(groups(snapshot.rows())[Symbol.asyncIterator]());
+  const profiles = new Peek(snapshot.profiles({ withState: skipBlank })[Symbol.asyncIterator]());
+  let out: Array<{ v: VersionedProfile; rows: CounterRow[] }> = [];
+  let lookup: RowGroup[] = [];
+  const flushLookup = async () => {
+    if (lookup.length === 0) return;
+    const byId = new Map(lookup.map((g) => [g.profileId, g.rows]));
+    for (const v of await snapshot.profilesById([...byId.keys()])) out.push({ v, rows: byId.get(v.id) ?? [] });
+    lookup = [];
+  };
+  for (;;) {
+    const p = await profiles.peek();
+    const g = await rows.peek();
+    if (p === undefined && g === undefined) break;
+    if (p !== undefined && (g === undefined || p.id <= g.profileId)) {
+      profiles.take();
+      const own = g !== undefined && g.profileId === p.id;
+      if (own) rows.take();
+      out.push({ v: p, rows: own ? g.rows : [] });
+    } else if (g !== undefined) {
+      rows.take();
+      // Events of a profile with no state (or, reading all profiles, of one merged away or gone).
+      if (skipBlank) lookup.push(g);
+    }
+    if (lookup.length >= BATCH_LOOKUP) await flushLookup();
+    if (out.length >= BATCH_LOOKUP) {
+      yield out;
+      out = [];
+    }
+  }
+  await flushLookup();
+  if (out.length > 0) yield out;
+}
+
+const BATCH_LOOKUP = 2000;
+
 interface Pending {
-  id: string;
+  /** As of the snapshot. */
+  profile: ProfileRecord;
   version: string;
+  /** What to store: the rebuilt counters, or the stored ones when they say the same. */
   counters: Record<string, CounterState>;
 }
 
@@ -157,19 +237,23 @@ interface Pending {
  * snapshot, and only profiles whose counters or membership change are locked and written,
  * in large batches. A profile written since the snapshot (an event ingested meanwhile, a
  * merge) has its counter events read again under its lock, so nothing ingested during the
- * recompute is lost or counted twice. `progress` is told how many profiles were checked.
+ * recompute is lost or counted twice. `progress` is told how many profiles were checked
+ * (profiles skipped as blank count at the end).
  */
 export async function recomputeSetBased(store: Store, target: CompiledAudiences, now: number, progress: (checked: number) => void): Promise<void> {
   const scan = counterScanOf(target.specs, now);
+  const skipBlank = blankStaysBlank(target, now);
   const snapshot = await store.counterSnapshot(scan);
   try {
-    const rows = new RowCursor(snapshot.rows()[Symbol.asyncIterator]());
     let pending: Pending[] = [];
     let checked = 0;
-    for await (const batch of snapshot.profiles()) {
-      for (const { profile, version } of batch as VersionedProfile[]) {
-        const counters = countersFromRows(await rows.rowsOf(profile.id), target.specs, scan, now);
-        if (reevaluate(profile, counters, target, now).changed) pending.push({ id: profile.id, version, counters });
+    for await (const batch of candidates(snapshot, skipBlank)) {
+      for (const { v, rows } of batch) {
+        if (skipBlank && rows.length === 0 && isBlank(v.data)) continue;
+        const profile = profileFromData({ id: v.id, mergedInto: null, createdAt: v.createdAt, updatedAt: v.updatedAt }, v.data);
+        const counters = countersFromRows(rows, target.specs, scan, now);
+        const { changed, next } = reevaluate(profile, counters, target, now);
+        if (changed) pending.push({ profile: { ...profile, nextCheckAt: profile.nextCheckAt ?? null }, version: v.version, counters: next.counters });
       }
       checked += batch.length;
       if (pending.length >= APPLY_CHUNK) {
@@ -185,22 +269,24 @@ export async function recomputeSetBased(store: Store, target: CompiledAudiences,
 }
 
 async function applyChanges(store: Store, pending: Pending[], target: CompiledAudiences, scan: CounterScanSpec[], now: number): Promise<void> {
-  const ids = pending.map((p) => p.id);
   await store.transaction(async (tx) => {
-    const profiles = await tx.getProfiles(ids);
-    const versions = await tx.profileVersions(ids);
-    // Written since the snapshot: read their counter events again, now that they are locked.
-    const stale = pending.filter((p) => versions.get(p.id) !== p.version && profiles.get(p.id)?.mergedInto === null).map((p) => p.id);
-    const fresh = new Map<string, CounterRow[]>(stale.map((id) => [id, []]));
-    if (stale.length > 0) for (const row of await tx.counterRows(scan, stale)) fresh.get(row.profileId)?.push(row);
+    const versions = await tx.profileVersions(pending.map((p) => p.profile.id));
+    // Written since the snapshot (or gone): read again, now that the rows are locked, with their counter events.
+    const stale = new Set(pending.filter((p) => versions.get(p.profile.id) !== p.version).map((p) => p.profile.id));
+    const current = stale.size > 0 ? await tx.getProfiles([...stale]) : new Map<string, ProfileRecord>();
+    const live = [...stale].filter((id) => current.get(id)?.mergedInto === null);
+    const fresh = new Map<string, CounterRow[]>(live.map((id) => [id, []]));
+    if (live.length > 0) for (const row of await tx.counterRows(scan, live)) fresh.get(row.profileId)?.push(row);
     const changed: ProfileRecord[] = [];
     for (const p of pending) {
-      const profile = profiles.get(p.id);
-      // Merged away since the snapshot: the merge already took it out of its audiences.
-      if (!profile || profile.mergedInto !== null) continue;
-      const rows = fresh.get(p.id);
-      const counters = rows ? countersFromRows(rows, target.specs, scan, now) : p.counters;
-      const { changed: differs, next } = reevaluate(profile, counters, target, now);
+      const rows = fresh.get(p.profile.id);
+      if (rows === undefined) {
+        // Unchanged since the snapshot: what the scan found stands.
+        if (!stale.has(p.profile.id)) changed.push({ ...p.profile, counters: p.counters });
+        continue; // else merged away or erased meanwhile: the merge took it out of its audiences
+      }
+      const profile = current.get(p.profile.id) as ProfileRecord;
+      const { changed: differs, next } = reevaluate(profile, countersFromRows(rows, target.specs, scan, now), target, now);
       if (differs) changed.push({ ...profile, counters: next.counters, nextCheckAt: profile.nextCheckAt ?? null });
     }
     const writes = applyAudiences(changed, target, now);

@@ -292,8 +292,10 @@ export function createAudienceService({ store, clock, logger }: ServiceOptions):
             // Context audiences need each profile's latest request context: only the history path rebuilds it.
             if (!target.usesContext) {
               await recomputeSetBased(store, target, clock.now(), (checked) => {
-                status = { ...status, processed: checked };
+                status = { ...status, processed: Math.min(checked, status.total) };
               });
+              // Profiles left out as blank were decided without being read.
+              status = { ...status, processed: status.total };
             } else await recomputeFromHistory(target);
             status = { ...status, state: 'done', finishedAt: iso(clock.now()) };
           } catch (error) {
