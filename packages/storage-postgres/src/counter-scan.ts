@@ -107,6 +107,8 @@ export async function openCounterSnapshot(connect: () => Promise<PoolClient>, sp
       try {
         await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         await reader.query(`SET TRANSACTION SNAPSHOT '${snapshotId.replace(/'/g, "''")}'`);
+        // One sort of every matching event: let it stay in memory.
+        await reader.query("SET LOCAL work_mem = '128MB'");
         ({ rows } = await reader.query<unknown[]>({
           text: `SELECT profile_id, name, ts${q.columns} FROM events WHERE ${q.where} ORDER BY profile_id, ts, message_id`,
           values: q.params,
