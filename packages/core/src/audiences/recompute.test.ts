@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeConditions } from '../conditions/analyze.ts';
+import type { Filter } from '../conditions/types.ts';
 import type { CounterState } from '../profiles/types.ts';
 import type { CounterRow } from '../store.ts';
 import { MAX_COUNTER_ENTRIES, recordInCounters } from './counters.ts';
@@ -26,7 +27,7 @@ describe('set-based recompute, in core', () => {
       { property: 'price', op: 'gt', value: '10' },
       { property: 'item.brand', op: 'eq', value: 'x' },
       { property: 'size-eu', op: 'eq', value: 1 },
-    ] as const) {
+    ] satisfies Filter[]) {
       expect(pushedFilter(f)).toBeNull();
     }
   });
