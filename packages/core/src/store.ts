@@ -1,6 +1,7 @@
+import type { JsonValue } from './conditions/types.ts';
 import type { StatDelta } from './decisions/exposures.ts';
 import type { OutboxStore, OutboxWrite } from './outbox.ts';
-import type { AccountRecord, ProfileRecord } from './profiles/types.ts';
+import type { AccountRecord, ProfileData, ProfileRecord } from './profiles/types.ts';
 import type { CatalogItem } from './protocol/catalog.ts';
 import type { Message } from './protocol/segment.ts';
 import type { PairKind, RecommendWrites } from './recommend/deltas.ts';
@@ -185,6 +186,13 @@ export interface StoreTx {
   eraseProfile(profileId: string): Promise<ErasedProfile>;
   /** Of these suppression keys (privacy/gate.ts), those suppressed at `now`. */
   suppressed(keys: string[], now: number): Promise<Set<string>>;
+  /** CounterSnapshot.rows for some profiles, read in this transaction (after their rows are locked). */
+  counterRows(specs: CounterScanSpec[], profileIds: string[]): Promise<CounterRow[]>;
+  /**
+   * Locks profiles (as getProfiles does) and returns the current version token of each that
+   * exists, as CounterSnapshot.profiles gives them.
+   */
+  profileVersions(profileIds: string[]): Promise<Map<string, string>>;
   /** Deletes these events (retention); returns how many existed. */
   deleteEvents(keys: Array<{ profileId: string; messageId: string }>): Promise<number>;
   /** Suppresses keys until the given time (a later time wins over an earlier one). */
@@ -392,6 +400,69 @@ export interface AuditLogStore {
   list(query: AuditLogQuery): Promise<AuditLogRecord[]>;
 }
 
+/**
+ * A filter on a top-level event property (a plain identifier) that a store turns into SQL.
+ * A store may let through events the filter rejects (the core checks every filter again),
+ * never drop one it accepts.
+ */
+export type PushedFilter =
+  | { property: string; op: 'eq'; values: Array<string | number> }
+  | { property: string; op: 'exists' }
+  | { property: string; op: 'gt' | 'gte' | 'lt' | 'lte'; value: number };
+
+/** One audience counter question asked of the stored events (audiences/recompute.ts builds them). */
+export interface CounterScanSpec {
+  /** Event name. */
+  event: string;
+  /** Only events after this time (exclusive), the start of the counter's longest window; null: all. */
+  after: number | null;
+  /** Filters the store applies in SQL. */
+  where: PushedFilter[];
+  /** Top-level property names whose values each returned event must carry. */
+  properties: string[];
+}
+
+/** A stored track, page or screen event some counter spec may count. */
+export interface CounterRow {
+  profileId: string;
+  name: string;
+  ts: number;
+  /** At least the properties the specs asked for (missing ones absent), as stored. */
+  properties: Record<string, JsonValue>;
+}
+
+/**
+ * A live profile as of a snapshot: its key columns and stored document (profileFromData makes
+ * the record), with an opaque token that changes whenever its row is written.
+ */
+export interface VersionedProfile {
+  id: string;
+  createdAt: number;
+  updatedAt: number;
+  data: Partial<ProfileData>;
+  version: string;
+}
+
+/**
+ * A consistent read of the counter events and the live profiles at one moment, for a
+ * set-based audience recompute. Both iterate in profile id order.
+ */
+export interface CounterSnapshot {
+  /**
+   * Track, page and screen events matching some spec (event name, time after `after`, pushed
+   * filters), ordered by profile id, then time, then message id; in batches.
+   */
+  rows(): AsyncIterable<CounterRow[]>;
+  /**
+   * Profiles not merged away, by id; in batches. With `withState`, only those whose document may
+   * hold counters, memberships or a scheduled check (a store may return more, never fewer).
+   */
+  profiles(options: { withState: boolean }): AsyncIterable<VersionedProfile[]>;
+  /** These profiles (ids in ascending order), those not merged away. */
+  profilesById(ids: string[]): Promise<VersionedProfile[]>;
+  close(): Promise<void>;
+}
+
 /** The storage port. Both stores pass the conformance suite in `@attune/test-utils`. */
 export interface Store {
   readonly kind: string;
@@ -414,6 +485,8 @@ export interface Store {
    * (null: all): one read per chunk of profiles when audiences are recomputed or previewed.
    */
   historyOf(profileIds: string[], names: string[] | null): Promise<Map<string, StoredEvent[]>>;
+  /** Opens a consistent read of the events counter specs count and of the live profiles (see CounterSnapshot). */
+  counterSnapshot(specs: CounterScanSpec[]): Promise<CounterSnapshot>;
   /** Ids of profiles not merged away, in id order, after `after`: for recomputing audiences. */
   profileIds(after: string | null, limit: number): Promise<string[]>;
   /** Profiles whose audience check is due at `now` or before, earliest first. */

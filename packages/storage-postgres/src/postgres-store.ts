@@ -19,6 +19,7 @@ import {
   statFromRow,
 } from '@attune/core';
 import pg from 'pg';
+import { openCounterSnapshot } from './counter-scan.ts';
 import { advisoryKey, hash32, IdentityLocks } from './identity-locks.ts';
 import { quoteIdent, runMigrations } from './migrations.ts';
 import { MissingPartitions, Partitions } from './partitions.ts';
@@ -246,6 +247,9 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     async getAccount(id) {
       const { rows } = await query<Row>('SELECT * FROM accounts WHERE id = $1', [id]);
       return rows[0] ? toAccount(rows[0]) : null;
+    },
+    counterSnapshot(specs) {
+      return openCounterSnapshot(connect, specs);
     },
     async profileIds(after, limit) {
       const { rows } = await query<{ id: string }>(

@@ -1,5 +1,6 @@
 import { type AccountRecord, type ErasedProfile, type ProfileRecord, type StoreTx, sumStatDeltas } from '@attune/core';
 import type { PoolClient } from 'pg';
+import { counterRowsOf } from './counter-scan.ts';
 import type { IdentityLocks } from './identity-locks.ts';
 import { MissingPartitions, type Partitions } from './partitions.ts';
 import { identityString, profileData, type Row, toAccount, toProfile } from './rows.ts';
@@ -72,6 +73,17 @@ export function createPostgresTx(client: PoolClient, locks: IdentityLocks, parti
       );
       for (const r of rows) out.set(r.id as string, toProfile(r));
       return out;
+    },
+    counterRows(specs, profileIds) {
+      return counterRowsOf(client, specs, profileIds);
+    },
+    async profileVersions(profileIds) {
+      if (profileIds.length === 0) return new Map();
+      const { rows } = await client.query<{ id: string; version: string }>(
+        'SELECT id, xmin::text AS version FROM profiles WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
+        [[...new Set(profileIds)]],
+      );
+      return new Map(rows.map((r) => [r.id, r.version]));
     },
     async putProfiles(profiles) {
       if (profiles.length === 0) return;

@@ -31,6 +31,7 @@ import {
   sumStatDeltas,
 } from '@attune/core';
 import Database from 'better-sqlite3';
+import { counterQuery, openCounterSnapshot, profileVersion, toCounterRow } from './counter-scan.ts';
 import { MIGRATIONS } from './schema.ts';
 
 export interface SqliteStoreOptions {
@@ -109,6 +110,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return s;
   };
 
+  const counterStatements = new Map<string, Database.Statement>();
+  const counterStatement = (sql: string): Database.Statement => {
+    let s = counterStatements.get(sql);
+    if (!s) {
+      s = db.prepare(sql).raw();
+      counterStatements.set(sql, s);
+    }
+    return s;
+  };
+
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
 
@@ -147,6 +158,21 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       for (const id of ids) {
         const row = s.get(id) as Row | undefined;
         if (row) out.set(id, toProfile(row));
+      }
+      return out;
+    },
+    async counterRows(specs, profileIds) {
+      const q = counterQuery(specs);
+      const s = counterStatement(`SELECT profile_id, name, ts${q.columns} FROM events WHERE profile_id = ? AND ${q.where} ORDER BY ts, message_id`);
+      return [...new Set(profileIds)].sort().flatMap((id) => (s.all(...q.columnParams, id, ...q.params) as unknown[][]).map((r) => toCounterRow(r, q.heads)));
+    },
+    async profileVersions(profileIds) {
+      // The transaction holds SQLite's write lock: the rows cannot change until it ends.
+      const out = new Map<string, string>();
+      const s = st().getProfile;
+      for (const id of profileIds) {
+        const row = s.get(id) as Row | undefined;
+        if (row) out.set(id, profileVersion((row.merged_into as string | null) ?? null, row.data as string));
       }
       return out;
     },
@@ -416,6 +442,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async getAccount(id) {
       const row = st().getAccount.get(id) as Row | undefined;
       return row ? toAccount(row) : null;
+    },
+    async counterSnapshot(specs) {
+      return openCounterSnapshot(db, options.filename, specs);
     },
     async profileIds(after, limit) {
       return (st().profileIds.all(after ?? '', limit) as Array<{ id: string }>).map((r) => r.id);

@@ -10,6 +10,7 @@ import { describeOutbox } from './outbox-suite.ts';
 import { describePartialEvaluation } from './partial-eval-suite.ts';
 import { describePrivacy } from './privacy-suite.ts';
 import { describeRecommendations } from './recommend-suite.ts';
+import { describeRecompute } from './recompute-suite.ts';
 import { describeStorePort, type StoreContext } from './store-port-suite.ts';
 
 export interface TestStore {
@@ -53,6 +54,7 @@ export function runStoreConformance(name: string, makeStore: MakeStore): void {
     describePrivacy(ctx);
     describeDecisionCache(ctx);
     describePartialEvaluation(ctx);
+    describeRecompute(ctx);
     describeRecommendations(ctx);
   });
 }

@@ -14,6 +14,7 @@ import type { ConfigDocument, Store, StoredEvent } from '../store.ts';
 import { applyAudiences, persistAudienceWrites } from './apply.ts';
 import { type AudienceDefinition, type CompiledAudiences, compileAudiences, NO_AUDIENCES } from './compiled.ts';
 import { prune, recordInCounters } from './counters.ts';
+import { recomputeSetBased } from './recompute.ts';
 
 export const SEGMENT_GROUP_KIND = 'segment-group';
 export const AUDIENCE_KIND = 'audience';
@@ -151,6 +152,38 @@ export function createAudienceService({ store, clock, logger }: ServiceOptions):
     return store.historyOf(ids, names);
   }
 
+  /** Today's chunked path: each chunk's profiles locked, their whole history read and replayed into counters. */
+  async function recomputeFromHistory(target: CompiledAudiences): Promise<void> {
+    let after: string | null = null;
+    for (;;) {
+      const ids = await store.profileIds(after, CHUNK);
+      if (ids.length === 0) break;
+      after = ids[ids.length - 1] as string;
+      await store.transaction(async (tx) => {
+        const profiles = await tx.getProfiles(ids);
+        const now = clock.now();
+        // The profile rows are locked: no event of theirs can commit while their history is read.
+        const histories = await historyOf([...profiles.keys()], target);
+        for (const p of profiles.values()) {
+          p.counters = {};
+          for (const e of histories.get(p.id) ?? []) {
+            if (e.type !== 'track' && e.type !== 'page' && e.type !== 'screen') continue;
+            const ctx = e.message.context;
+            if (target.usesContext && (ctx.page !== undefined || ctx.campaign !== undefined || ctx.location !== undefined)) {
+              p.lastContext = requestContextOf(ctx);
+            }
+            const properties = ((e.message as { properties?: Record<string, unknown> }).properties ?? {}) as Record<string, unknown>;
+            recordInCounters(p.counters, target.specs, { name: e.name || eventName(e.message), timestamp: e.timestamp, properties }, now);
+          }
+        }
+        const writes = applyAudiences(profiles.values(), target, now);
+        await tx.putProfiles([...profiles.values()]);
+        await persistAudienceWrites(tx, writes, { events: true });
+      });
+      status = { ...status, processed: status.processed + ids.length };
+    }
+  }
+
   const service: AudienceService = {
     compiled: () => compiled,
     reload,
@@ -256,34 +289,14 @@ export function createAudienceService({ store, clock, logger }: ServiceOptions):
           const target = compiled;
           status = { state: 'running', processed: 0, total: await store.countProfiles(), version: target.version, startedAt: iso(clock.now()), finishedAt: null };
           try {
-            let after: string | null = null;
-            for (;;) {
-              const ids = await store.profileIds(after, CHUNK);
-              if (ids.length === 0) break;
-              after = ids[ids.length - 1] as string;
-              await store.transaction(async (tx) => {
-                const profiles = await tx.getProfiles(ids);
-                const now = clock.now();
-                // The profile rows are locked: no event of theirs can commit while their history is read.
-                const histories = await historyOf([...profiles.keys()], target);
-                for (const p of profiles.values()) {
-                  p.counters = {};
-                  for (const e of histories.get(p.id) ?? []) {
-                    if (e.type !== 'track' && e.type !== 'page' && e.type !== 'screen') continue;
-                    const ctx = e.message.context;
-                    if (target.usesContext && (ctx.page !== undefined || ctx.campaign !== undefined || ctx.location !== undefined)) {
-                      p.lastContext = requestContextOf(ctx);
-                    }
-                    const properties = ((e.message as { properties?: Record<string, unknown> }).properties ?? {}) as Record<string, unknown>;
-                    recordInCounters(p.counters, target.specs, { name: e.name || eventName(e.message), timestamp: e.timestamp, properties }, now);
-                  }
-                }
-                const writes = applyAudiences(profiles.values(), target, now);
-                await tx.putProfiles([...profiles.values()]);
-                await persistAudienceWrites(tx, writes, { events: true });
+            // Context audiences need each profile's latest request context: only the history path rebuilds it.
+            if (!target.usesContext) {
+              await recomputeSetBased(store, target, clock.now(), (checked) => {
+                status = { ...status, processed: Math.min(checked, status.total) };
               });
-              status = { ...status, processed: status.processed + ids.length };
-            }
+              // Profiles left out as blank were decided without being read.
+              status = { ...status, processed: status.total };
+            } else await recomputeFromHistory(target);
             status = { ...status, state: 'done', finishedAt: iso(clock.now()) };
           } catch (error) {
             logger.error({ err: String(error) }, 'audience recompute failed');

@@ -1,0 +1,296 @@
+import type { CounterSpec } from '../conditions/analyze.ts';
+import { filterMatches } from '../conditions/evaluate.ts';
+import type { Filter } from '../conditions/types.ts';
+import { type CounterState, newProfile, type ProfileData, profileFromData, type ProfileRecord } from '../profiles/types.ts';
+import type { CounterRow, CounterScanSpec, CounterSnapshot, PushedFilter, Store, VersionedProfile } from '../store.ts';
+import { applyAudiences, persistAudienceWrites } from './apply.ts';
+import type { CompiledAudiences } from './compiled.ts';
+import { MAX_COUNTER_ENTRIES, project, prune } from './counters.ts';
+
+/** Profiles whose counters or membership change, written per transaction. */
+const APPLY_CHUNK = 2000;
+
+/** Property names a store may name in SQL (JSON paths, jsonb keys) without quoting. */
+const PLAIN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The part of a filter a store can apply in SQL, or null (the core alone checks it). */
+export function pushedFilter(f: Filter): PushedFilter | null {
+  if (!PLAIN.test(f.property)) return null;
+  const scalar = (v: unknown): v is string | number => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+  switch (f.op) {
+    case 'eq':
+      return scalar(f.value) ? { property: f.property, op: 'eq', values: [f.value] } : null;
+    case 'in':
+      return Array.isArray(f.value) && f.value.length > 0 && f.value.every(scalar) ? { property: f.property, op: 'eq', values: f.value as Array<string | number> } : null;
+    case 'exists':
+      return f.value === false ? null : { property: f.property, op: 'exists' };
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte':
+      return typeof f.value === 'number' && Number.isFinite(f.value) ? { property: f.property, op: f.op, value: f.value } : null;
+    default:
+      return null;
+  }
+}
+
+/** The store-side form of the counter specs at `now`: one scan spec per counter spec, same order. */
+export function counterScanOf(specs: ReadonlyArray<CounterSpec>, now: number): CounterScanSpec[] {
+  return specs.map((spec) => {
+    const heads = new Set<string>();
+    for (const f of spec.where) heads.add(f.property.split('.')[0] as string);
+    for (const p of spec.paths) heads.add(p.split('.')[0] as string);
+    return {
+      event: spec.event,
+      after: spec.windowMs === null ? null : now - spec.windowMs,
+      where: spec.where.map(pushedFilter).filter((f): f is PushedFilter => f !== null),
+      properties: [...heads].sort(),
+    };
+  });
+}
+
+/**
+ * The counters incremental ingestion would hold at `now` for a profile with these events
+ * (ordered by time, then message id, as recomputing from history adds them): per spec the
+ * matching events inside its longest window, the newest MAX_COUNTER_ENTRIES, with the rest
+ * counted as dropped. A spec no event matches has no state (ingestion may keep an empty one).
+ */
+export function countersFromRows(rows: ReadonlyArray<CounterRow>, specs: ReadonlyArray<CounterSpec>, scan: ReadonlyArray<CounterScanSpec>, now: number): Record<string, CounterState> {
+  const counters: Record<string, CounterState> = {};
+  if (rows.length === 0) return counters;
+  specs.forEach((spec, i) => {
+    const after = (scan[i] as CounterScanSpec).after;
+    const entries: CounterState['entries'] = [];
+    for (const row of rows) {
+      if (row.name !== spec.event || (after !== null && row.ts <= after)) continue;
+      if (!spec.where.every((f) => filterMatches(row.properties, f))) continue;
+      const entry: CounterState['entries'][number] = { t: row.ts };
+      if (spec.paths.length > 0) entry.p = project(row.properties, spec.paths);
+      entries.push(entry);
+    }
+    if (entries.length === 0) return;
+    const extra = entries.length - MAX_COUNTER_ENTRIES;
+    const state: CounterState = extra > 0 ? { entries: entries.slice(extra), dropped: extra } : { entries };
+    Object.defineProperty(counters, spec.key, { value: state, enumerable: true, writable: true, configurable: true });
+  });
+  return counters;
+}
+
+/**
+ * Whether a profile's stored counters say what `fresh` says at `now`: entries that left their
+ * window are ignored (ingestion drops them at the profile's next event), an empty state is
+ * the same as none, and counters of questions no audience asks any more differ.
+ */
+export function sameCounters(stored: Record<string, CounterState>, fresh: Record<string, CounterState>, specs: ReadonlyArray<CounterSpec>, now: number): boolean {
+  const asked = new Set(specs.map((s) => s.key));
+  for (const key of Object.keys(stored)) if (!asked.has(key)) return false;
+  for (const spec of specs) {
+    const a = stored[spec.key];
+    const b = fresh[spec.key];
+    let entries = a?.entries ?? [];
+    if (spec.windowMs !== null) {
+      const cutoff = now - spec.windowMs;
+      let drop = 0;
+      while (drop < entries.length && (entries[drop] as { t: number }).t <= cutoff) drop++;
+      entries = entries.slice(drop);
+    }
+    const other = b?.entries ?? [];
+    if (entries.length !== other.length || (a?.dropped ?? 0) !== (b?.dropped ?? 0)) return false;
+    for (let i = 0; i < entries.length; i++) {
+      const x = entries[i] as { t: number; p?: Record<string, unknown> };
+      const y = other[i] as { t: number; p?: Record<string, unknown> };
+      if (x.t !== y.t) return false;
+      if ((x.p !== undefined || y.p !== undefined) && JSON.stringify(x.p ?? {}) !== JSON.stringify(y.p ?? {})) return false;
+    }
+  }
+  return true;
+}
+
+/** A profile with rebuilt counters, re-evaluated: whether anything must be written, and what. */
+function reevaluate(profile: ProfileRecord, counters: Record<string, CounterState>, target: CompiledAudiences, now: number) {
+  const countersChanged = !sameCounters(profile.counters, counters, target.specs, now);
+  const next: ProfileRecord = { ...profile, counters: countersChanged ? counters : profile.counters, audiences: { ...profile.audiences }, nextCheckAt: profile.nextCheckAt ?? null };
+  const writes = applyAudiences([next], target, now);
+  const changed = countersChanged || writes.memberships.length > 0 || writes.checks.length > 0 || writes.outbox.length > 0;
+  return { changed, next };
+}
+
+/** A stored profile document with no counters, no membership and no scheduled check. */
+function isBlank(data: Partial<ProfileData>): boolean {
+  if (data.nextCheckAt !== undefined && data.nextCheckAt !== null) return false;
+  for (const _ in data.counters ?? {}) return false;
+  for (const _ in data.audiences ?? {}) return false;
+  return true;
+}
+
+/**
+ * Whether a blank profile with no counter events stays as it is: true when every audience reads
+ * only event counters (so all such profiles get the same answer) and that answer changes nothing.
+ * Then the recompute need not even build those profiles.
+ */
+function blankStaysBlank(target: CompiledAudiences, now: number): boolean {
+  for (const d of target.deps.values()) if (d.traits || d.computed || d.context || d.always) return false;
+  return !reevaluate({ ...newProfile('', now), nextCheckAt: null }, {}, target, now).changed;
+}
+
+/** Pulls items one at a time from a stream of batches, with a look at the next one. */
+class Peek<T> {
+  private batch: T[] = [];
+  private at = 0;
+  private done = false;
+  constructor(private readonly source: AsyncIterator<T[]>) {}
+
+  async peek(): Promise<T | undefined> {
+    while (this.at >= this.batch.length) {
+      if (this.done) return undefined;
+      const next = await this.source.next();
+      if (next.done) {
+        this.done = true;
+        return undefined;
+      }
+      this.batch = next.value;
+      this.at = 0;
+    }
+    return this.batch[this.at];
+  }
+
+  take(): void {
+    this.at++;
+  }
+}
+
+/** The rows of one profile, in order. */
+interface RowGroup {
+  profileId: string;
+  rows: CounterRow[];
+}
+
+async function* groups(rows: AsyncIterable<CounterRow[]>): AsyncGenerator<RowGroup[]> {
+  let current: RowGroup | null = null;
+  for await (const batch of rows) {
+    const out: RowGroup[] = [];
+    for (const row of batch) {
+      if (current === null || current.profileId !== row.profileId) {
+        if (current !== null) out.push(current);
+        current = { profileId: row.profileId, rows: [] };
+      }
+      current.rows.push(row);
+    }
+    if (out.length > 0) yield out;
+  }
+  if (current !== null) yield [current];
+}
+
+/**
+ * The live profiles the recompute must look at, each with its counter rows, in id order. When
+ * blank profiles without counter events stay as they are, only profiles that may hold some
+ * state and profiles with counter events are read (the latter by id, in batches); otherwise all.
+ */
+async function* candidates(snapshot: CounterSnapshot, skipBlank: boolean): AsyncGenerator<Array<{ v: VersionedProfile; rows: CounterRow[] }>> {
+  const rows = new Peek(groups(snapshot.rows())[Symbol.asyncIterator]());
+  const profiles = new Peek(snapshot.profiles({ withState: skipBlank })[Symbol.asyncIterator]());
+  let out: Array<{ v: VersionedProfile; rows: CounterRow[] }> = [];
+  let lookup: RowGroup[] = [];
+  const flushLookup = async () => {
+    if (lookup.length === 0) return;
+    const byId = new Map(lookup.map((g) => [g.profileId, g.rows]));
+    for (const v of await snapshot.profilesById([...byId.keys()])) out.push({ v, rows: byId.get(v.id) ?? [] });
+    lookup = [];
+  };
+  for (;;) {
+    const p = await profiles.peek();
+    const g = await rows.peek();
+    if (p === undefined && g === undefined) break;
+    if (p !== undefined && (g === undefined || p.id <= g.profileId)) {
+      profiles.take();
+      const own = g !== undefined && g.profileId === p.id;
+      if (own) rows.take();
+      out.push({ v: p, rows: own ? g.rows : [] });
+    } else if (g !== undefined) {
+      rows.take();
+      // Events of a profile with no state (or, reading all profiles, of one merged away or gone).
+      if (skipBlank) lookup.push(g);
+    }
+    if (lookup.length >= BATCH_LOOKUP) await flushLookup();
+    if (out.length >= BATCH_LOOKUP) {
+      yield out;
+      out = [];
+    }
+  }
+  await flushLookup();
+  if (out.length > 0) yield out;
+}
+
+const BATCH_LOOKUP = 2000;
+
+interface Pending {
+  /** As of the snapshot. */
+  profile: ProfileRecord;
+  version: string;
+  /** What to store: the rebuilt counters, or the stored ones when they say the same. */
+  counters: Record<string, CounterState>;
+}
+
+/**
+ * Rebuilds every live profile's counters and membership set-based: the store scans the
+ * events once for the counter specs (filters in SQL), the profiles are read from the same
+ * snapshot, and only profiles whose counters or membership change are locked and written,
+ * in large batches. A profile written since the snapshot (an event ingested meanwhile, a
+ * merge) has its counter events read again under its lock, so nothing ingested during the
+ * recompute is lost or counted twice. `progress` is told how many profiles were checked
+ * (profiles skipped as blank count at the end).
+ */
+export async function recomputeSetBased(store: Store, target: CompiledAudiences, now: number, progress: (checked: number) => void): Promise<void> {
+  const scan = counterScanOf(target.specs, now);
+  const skipBlank = blankStaysBlank(target, now);
+  const snapshot = await store.counterSnapshot(scan);
+  try {
+    let pending: Pending[] = [];
+    let checked = 0;
+    for await (const batch of candidates(snapshot, skipBlank)) {
+      for (const { v, rows } of batch) {
+        if (skipBlank && rows.length === 0 && isBlank(v.data)) continue;
+        const profile = profileFromData({ id: v.id, mergedInto: null, createdAt: v.createdAt, updatedAt: v.updatedAt }, v.data);
+        const counters = countersFromRows(rows, target.specs, scan, now);
+        const { changed, next } = reevaluate(profile, counters, target, now);
+        if (changed) pending.push({ profile: { ...profile, nextCheckAt: profile.nextCheckAt ?? null }, version: v.version, counters: next.counters });
+      }
+      checked += batch.length;
+      if (pending.length >= APPLY_CHUNK) {
+        await applyChanges(store, pending, target, scan, now);
+        pending = [];
+      }
+      progress(checked);
+    }
+    if (pending.length > 0) await applyChanges(store, pending, target, scan, now);
+  } finally {
+    await snapshot.close();
+  }
+}
+
+async function applyChanges(store: Store, pending: Pending[], target: CompiledAudiences, scan: CounterScanSpec[], now: number): Promise<void> {
+  await store.transaction(async (tx) => {
+    const versions = await tx.profileVersions(pending.map((p) => p.profile.id));
+    // Written since the snapshot (or gone): read again, now that the rows are locked, with their counter events.
+    const stale = new Set(pending.filter((p) => versions.get(p.profile.id) !== p.version).map((p) => p.profile.id));
+    const current = stale.size > 0 ? await tx.getProfiles([...stale]) : new Map<string, ProfileRecord>();
+    const live = [...stale].filter((id) => current.get(id)?.mergedInto === null);
+    const fresh = new Map<string, CounterRow[]>(live.map((id) => [id, []]));
+    if (live.length > 0) for (const row of await tx.counterRows(scan, live)) fresh.get(row.profileId)?.push(row);
+    const changed: ProfileRecord[] = [];
+    for (const p of pending) {
+      const rows = fresh.get(p.profile.id);
+      if (rows === undefined) {
+        // Unchanged since the snapshot: what the scan found stands.
+        if (!stale.has(p.profile.id)) changed.push({ ...p.profile, counters: p.counters });
+        continue; // else merged away or erased meanwhile: the merge took it out of its audiences
+      }
+      const profile = current.get(p.profile.id) as ProfileRecord;
+      const { changed: differs, next } = reevaluate(profile, countersFromRows(rows, target.specs, scan, now), target, now);
+      if (differs) changed.push({ ...profile, counters: next.counters, nextCheckAt: profile.nextCheckAt ?? null });
+    }
+    const writes = applyAudiences(changed, target, now);
+    await tx.putProfiles(changed);
+    await persistAudienceWrites(tx, writes, { events: true });
+  });
+}
