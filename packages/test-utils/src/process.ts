@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -209,4 +210,13 @@ export async function postBatch(url: string, writeKey: string, batch: unknown[])
 export async function adminGet<T = Record<string, unknown>>(url: string, path: string, secretKey = SECRET_KEY): Promise<{ status: number; body: T }> {
   const res = await fetch(url + path, { headers: { authorization: bearerAuth(secretKey) } });
   return { status: res.status, body: (await res.json()) as T };
+}
+
+/**
+ * A Standard-Webhooks signature (`v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, keyed by the
+ * `whsec_` secret), for tests that send an adapter a notice of their own.
+ */
+export function signWebhook(secret: string, id: string, timestamp: number, body: string): string {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }

@@ -11,10 +11,10 @@ import {
   type Filter,
   filterMatches,
   type Message,
+  newProfile,
   recordInCounters,
   type Store,
   type StoredEvent,
-  newProfile,
   type Window,
 } from '@attune/core';
 import { describe, expect, it } from 'vitest';

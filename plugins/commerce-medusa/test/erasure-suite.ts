@@ -4,7 +4,6 @@
  * plugin's activation endpoint, which removes what Attune put in Medusa and confirms. Run once
  * per Attune store (erasure-*.e2e.test.ts).
  */
-import { createHmac } from 'node:crypto';
 import type { MedusaContainer } from '@medusajs/framework/types';
 import { Modules } from '@medusajs/framework/utils';
 import {
@@ -18,14 +17,10 @@ import {
   createSalesChannelsWorkflow,
 } from '@medusajs/medusa/core-flows';
 import { createTestPostgresDatabase } from '@attune/test-utils';
-import { type CliProcess, eventually, freePort, killAll, removeDir, SECRET_KEY, startCli, tempDataDir, WRITE_KEY } from '@attune/test-utils/process';
+import { type CliProcess, eventually, freePort, killAll, removeDir, SECRET_KEY, startCli, tempDataDir, WRITE_KEY, signWebhook } from '@attune/test-utils/process';
+import type { PrivacyRequest as Receipt } from '@attune/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
-interface Receipt {
-  id: string;
-  status: string;
-  targets: Array<{ target: string; status: string; details?: Record<string, unknown> }>;
-}
 interface Profile {
   id: string;
   identities: Array<{ type: string; value: string }>;
@@ -77,9 +72,6 @@ export async function startErasureAttune(store: 'sqlite' | 'postgres'): Promise<
   };
 }
 
-function sign(secret: string, id: string, timestamp: number, body: string): string {
-  return `v1,${createHmac('sha256', Buffer.from(secret.replace(/^whsec_/, ''), 'base64')).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
-}
 
 async function seedShop(container: MedusaContainer) {
   const { result: [region] } = await createRegionsWorkflow(container).run({ input: { regions: [{ name: 'Europe', currency_code: 'eur', countries: ['at'], payment_providers: ['pp_system_default'] }] } });
@@ -128,7 +120,7 @@ export function erasureTests(attune: ErasureAttune) {
     };
     const signedPost = (body: string, webhookId: string, secret = attune.secret) => {
       const ts = Math.floor(Date.now() / 1000);
-      return fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', 'webhook-id': webhookId, 'webhook-timestamp': String(ts), 'webhook-signature': sign(secret, webhookId, ts, body) }, body });
+      return fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', 'webhook-id': webhookId, 'webhook-timestamp': String(ts), 'webhook-signature': signWebhook(secret, webhookId, ts, body) }, body });
     };
 
     beforeAll(async () => {

@@ -4,24 +4,14 @@
  * erasure requested at Attune reaches the plugin's activation endpoint, which removes what Attune
  * put in Vendure and confirms; the receipt shows the store and the activation confirmed.
  */
-import { createHmac } from 'node:crypto';
 import { createTestPostgresDatabase, type TestPostgresDatabase } from '@attune/test-utils';
-import { type CliProcess, killAll, removeDir, SECRET_KEY, startCli, tempDataDir, WRITE_KEY } from '@attune/test-utils/process';
+import { type CliProcess, killAll, removeDir, SECRET_KEY, startCli, tempDataDir, WRITE_KEY, signWebhook } from '@attune/test-utils/process';
 import { Order, TransactionalConnection } from '@vendure/core';
+import type { PrivacyRequest as Receipt } from '@attune/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AttuneErasureNotice, AttuneOutboxEntry, AttuneService } from '../src/index.ts';
 import { ADMIN, dbId, eventually, freePort, placeOrder, type Shop, startVendure, stopVendure } from './harness.ts';
 
-interface Target {
-  target: string;
-  status: string;
-  details?: Record<string, unknown>;
-}
-interface Receipt {
-  id: string;
-  status: string;
-  targets: Target[];
-}
 interface Profile {
   id: string;
   identities: Array<{ type: string; value: string }>;
@@ -46,10 +36,6 @@ const STORES: StoreSetup[] = [
   },
 ];
 
-function sign(secret: string, id: string, timestamp: number, body: string): string {
-  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
-  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
-}
 
 describe.each(STORES)('erasure reaches Vendure (Attune on $name)', (store) => {
   let attune: CliProcess;
@@ -76,7 +62,7 @@ describe.each(STORES)('erasure reaches Vendure (Attune on $name)', (store) => {
     fetch(`http://127.0.0.1:${shop.port}/attune/activations`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
   const signedPost = (body: string, webhookId: string, secret = activationSecret) => {
     const ts = Math.floor(Date.now() / 1000);
-    return post(body, { 'webhook-id': webhookId, 'webhook-timestamp': String(ts), 'webhook-signature': sign(secret, webhookId, ts, body) });
+    return post(body, { 'webhook-id': webhookId, 'webhook-timestamp': String(ts), 'webhook-signature': signWebhook(secret, webhookId, ts, body) });
   };
   /** What Vendure holds of a customer that came from Attune. */
   const attuneCopy = async (c: { id: string; emailAddress: string }) => {

@@ -4,25 +4,14 @@
  * the plugin registers its activation on bootstrap, a users export puts a user in Attune, and an
  * erasure requested at Attune reaches the plugin, which deletes its copy and confirms.
  */
-import { createHmac } from 'node:crypto';
 import { createTestPostgresDatabase } from '@attune/test-utils';
-import { type CliProcess, eventually, freePort, killAll, postBatch, removeDir, SECRET_KEY, startCli, tempDataDir, WRITE_KEY } from '@attune/test-utils/process';
+import { type CliProcess, eventually, freePort, killAll, postBatch, removeDir, SECRET_KEY, startCli, tempDataDir, WRITE_KEY, signWebhook } from '@attune/test-utils/process';
+import type { PrivacyRequest as Receipt } from '@attune/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERASURE_NOTICE_UID, OUTBOX_UID } from '../../server/src/content-types/index.ts';
 import { USER_UID } from '../../server/src/services/schemas.ts';
 import { type BootedStrapi, bootStrapi, invokeJob } from './harness.ts';
 
-interface Target {
-  target: string;
-  status: string;
-  attempts?: number;
-  details?: Record<string, unknown>;
-}
-interface Receipt {
-  id: string;
-  status: string;
-  targets: Target[];
-}
 interface Profile {
   id: string;
   identities: Array<{ type: string; value: string }>;
@@ -45,9 +34,6 @@ const STORES = [
   },
 ];
 
-function sign(secret: string, id: string, timestamp: number, body: string): string {
-  return `v1,${createHmac('sha256', Buffer.from(secret.replace(/^whsec_/, ''), 'base64')).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
-}
 
 describe.each(STORES)('erasure reaches Strapi (Attune on $name)', (store) => {
   let attune: CliProcess;
@@ -68,7 +54,7 @@ describe.each(STORES)('erasure reaches Strapi (Attune on $name)', (store) => {
   const secret = async () => ((await app.strapi.store({ type: 'plugin', name: 'attune', key: 'erasure' }).get({})) as { secret: string }).secret;
   const signedPost = async (body: string, webhookId: string, key?: string) => {
     const ts = Math.floor(Date.now() / 1000);
-    return fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', 'webhook-id': webhookId, 'webhook-timestamp': String(ts), 'webhook-signature': sign(key ?? (await secret()), webhookId, ts, body) }, body });
+    return fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', 'webhook-id': webhookId, 'webhook-timestamp': String(ts), 'webhook-signature': signWebhook(key ?? (await secret()), webhookId, ts, body) }, body });
   };
   const outboxRowsOf = async (documentId: string) => (await app.strapi.db.query(OUTBOX_UID).findMany({ where: { target: USER_UID, entryId: documentId } })).length;
   const register = async (username: string, email: string) => {
