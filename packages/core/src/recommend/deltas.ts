@@ -55,70 +55,63 @@ export class RecommendDeltas {
   }
 
   item(ref: ProductRef, day: number, counter: ItemCounter): void {
-    let it = this.items.get(ref.id);
-    if (!it) {
-      it = { id: ref.id, views: 0, carts: 0, purchases: 0 };
-      this.items.set(ref.id, it);
-    }
-    if (ref.category !== undefined) it.category = ref.category;
-    if (ref.brand !== undefined) it.brand = ref.brand;
-    if (ref.price !== undefined) it.price = ref.price;
-    if (ref.name !== undefined) it.name = ref.name;
+    const it = this.itemRow(ref);
     it[counter] += 1;
-    const key = `${day}\u0000${ref.id}`;
-    let d = this.days.get(key);
-    if (!d) {
-      d = { id: ref.id, day, views: 0, carts: 0, purchases: 0 };
-      this.days.set(key, d);
-    }
-    d[counter] += 1;
+    this.dayRow(ref.id, day)[counter] += 1;
   }
 
-  /** Adds rows written by another transaction (a queued `RecommendWrites`). */
+  /** Adds rows written by another transaction (a queued `RecommendWrites`), in commit order. */
   add(w: RecommendWrites): void {
     for (const i of w.items) {
-      let it = this.items.get(i.id);
-      if (!it) {
-        it = { id: i.id, views: 0, carts: 0, purchases: 0 };
-        this.items.set(i.id, it);
-      }
-      // Queued writes are added in commit order: the latest attributes win.
-      if (i.category !== undefined) it.category = i.category;
-      if (i.brand !== undefined) it.brand = i.brand;
-      if (i.price !== undefined) it.price = i.price;
-      if (i.name !== undefined) it.name = i.name;
+      const it = this.itemRow(i);
       it.views += i.views;
       it.carts += i.carts;
       it.purchases += i.purchases;
     }
     for (const d of w.days) {
-      const key = `${d.day}\u0000${d.id}`;
-      const have = this.days.get(key);
-      if (have) {
-        have.views += d.views;
-        have.carts += d.carts;
-        have.purchases += d.purchases;
-      } else this.days.set(key, { ...d });
+      const row = this.dayRow(d.id, d.day);
+      row.views += d.views;
+      row.carts += d.carts;
+      row.purchases += d.purchases;
     }
-    for (const p of w.pairs) {
-      const key = `${p.kind}\u0000${p.a}\u0000${p.b}`;
-      const have = this.pairs.get(key);
-      if (have) have.n += p.n;
-      else this.pairs.set(key, { ...p });
-    }
+    for (const p of w.pairs) this.addPair(p.kind, p.a, p.b, p.n);
   }
 
   pair(kind: PairKind, a: string, b: string): void {
     if (a === b) return;
-    this.addPair(kind, a, b);
-    this.addPair(kind, b, a);
+    this.addPair(kind, a, b, 1);
+    this.addPair(kind, b, a, 1);
   }
 
-  private addPair(kind: PairKind, a: string, b: string): void {
+  /** The item's row, with the attributes `from` carries (the latest seen wins). */
+  private itemRow(from: { id: string; category?: string | undefined; brand?: string | undefined; price?: number | undefined; name?: string | undefined }): ItemDelta {
+    let it = this.items.get(from.id);
+    if (!it) {
+      it = { id: from.id, views: 0, carts: 0, purchases: 0 };
+      this.items.set(from.id, it);
+    }
+    if (from.category !== undefined) it.category = from.category;
+    if (from.brand !== undefined) it.brand = from.brand;
+    if (from.price !== undefined) it.price = from.price;
+    if (from.name !== undefined) it.name = from.name;
+    return it;
+  }
+
+  private dayRow(id: string, day: number): ItemDayDelta {
+    const key = `${day}\u0000${id}`;
+    let d = this.days.get(key);
+    if (!d) {
+      d = { id, day, views: 0, carts: 0, purchases: 0 };
+      this.days.set(key, d);
+    }
+    return d;
+  }
+
+  private addPair(kind: PairKind, a: string, b: string, n: number): void {
     const key = `${kind}\u0000${a}\u0000${b}`;
     const p = this.pairs.get(key);
-    if (p) p.n += 1;
-    else this.pairs.set(key, { kind, a, b, n: 1 });
+    if (p) p.n += n;
+    else this.pairs.set(key, { kind, a, b, n });
   }
 
   /** Rows in key order, so concurrent writers lock rows in the same order. */
