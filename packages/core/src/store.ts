@@ -368,6 +368,19 @@ export function decisionProfileFromRow(row: Record<string, unknown>, parse: (col
   };
 }
 
+/** The decision profile of a stored profile record, as `decisionProfileFromRow` reads it back. */
+export function decisionProfileOfRecord(p: ProfileRecord): DecisionProfile {
+  return {
+    id: p.id,
+    traits: p.traits,
+    computed: p.computed as unknown as Record<string, unknown>,
+    audiences: p.audiences,
+    experiments: p.experiments ?? {},
+    offerImpressions: p.offerImpressions ?? {},
+    consent: p.consent?.purposes ?? null,
+  };
+}
+
 /** One entry of the audit log of admin changes, with the columns it is looked up by. */
 export interface AuditLogRecord {
   /** Orders entries: the time zero-padded, then something unique (`000001764748800000-a1b2c3`). */

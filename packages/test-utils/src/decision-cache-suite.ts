@@ -34,6 +34,26 @@ export function describeDecisionCache(ctx: StoreContext): void {
       expect((await engine.snapshot({ userId: 'dc-user' })).profileId).toBeNull();
     });
 
+    it('replaces a cached profile with what a committed write stored: no read, and equal to what the store reads back', async () => {
+      const { store, stats } = withDecisionProfileCache(ctx.store, { ttlMs: 3_600_000, maxEntries: 10, now: () => Date.now() });
+      const engine = engineOn(store, { decisionCache: false });
+      const key = { type: 'anonymousId', value: 'dc-wt' };
+      await engine.ingestCall({ anonymousId: 'dc-wt', traits: { tier: 'silver' }, context: { consent: { categoryPreferences: { analytics: true, personalization: true } } } }, 'identify');
+      expect((await store.decisionProfile(key))?.traits.tier).toBe('silver');
+      await engine.ingestCall({ anonymousId: 'dc-wt', event: 'Experiment Viewed', properties: { experiment_id: 'x', variation_id: 'b' } }, 'track');
+      await engine.ingestCall({ anonymousId: 'dc-wt', event: 'Product Viewed', properties: { product_id: 'p1', category: 'shoes' } }, 'track');
+      await engine.ingestCall({ anonymousId: 'dc-wt', traits: { tier: 'gold' } }, 'identify');
+      const { misses, refreshes } = stats();
+      const cached = await store.decisionProfile(key);
+      expect(stats().misses).toBe(misses);
+      expect(refreshes).toBeGreaterThanOrEqual(3);
+      expect(cached?.traits.tier).toBe('gold');
+      expect(cached?.experiments).toMatchObject({ x: { variant: 'b' } });
+      expect(cached?.consent).toMatchObject({ analytics: true, personalization: true });
+      // Exactly what a read would have returned (JSON round trip: absent and undefined alike).
+      expect(JSON.parse(JSON.stringify(cached))).toEqual(await ctx.store.decisionProfile(key));
+    });
+
     it('does not keep a read that raced a commit, and counts hits', async () => {
       let release: () => void = () => undefined;
       let gate: Promise<void> | null = null;

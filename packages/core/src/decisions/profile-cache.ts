@@ -1,4 +1,5 @@
-import { type DecisionProfile, type IdentityKey, identityKeyString, type Store, type StoreTx } from '../store.ts';
+import type { ProfileRecord } from '../profiles/types.ts';
+import { type DecisionProfile, decisionProfileOfRecord, type IdentityKey, identityKeyString, type Store, type StoreTx } from '../store.ts';
 
 export interface DecisionProfileCacheOptions {
   /**
@@ -16,6 +17,8 @@ export interface DecisionProfileCacheStats {
   hits: number;
   misses: number;
   invalidations: number;
+  /** Cached entries replaced by the profile a committed local write stored (no read needed). */
+  refreshes: number;
   size: number;
 }
 
@@ -26,9 +29,14 @@ interface Entry {
 
 /**
  * Wraps a store so that decide's profile read (`decisionProfile`) is served from memory while
- * the profile has not changed. Writes are seen through `transaction`: the profiles and
- * identifiers a committed transaction touched are dropped from the cache, and a read that raced
- * a commit is not cached, so a decision never sees data older than the last local commit.
+ * the profile has not changed. Writes are seen through `transaction`: a profile a committed
+ * transaction only rewrote (events, counters, exposures, impressions) replaces its cached entries
+ * with what was stored, so the next decision needs no read; profiles whose identifiers changed
+ * (links, merges, erasure), and everything a failed transaction touched, are dropped. A read that
+ * raced a commit is not cached, so a decision never sees data older than the last local commit.
+ *
+ * A record given to `putProfiles` must not be changed afterwards (ingestion, audience checks,
+ * recompute and privacy all read fresh records in each transaction and write them last).
  */
 export function withDecisionProfileCache(store: Store, options: DecisionProfileCacheOptions): { store: Store; stats: () => DecisionProfileCacheStats } {
   const entries = new Map<string, Entry>();
@@ -39,7 +47,7 @@ export function withDecisionProfileCache(store: Store, options: DecisionProfileC
   const invalidatedAt = new Map<string, number>();
   let seq = 0;
   let inflight = 0;
-  const stats = { hits: 0, misses: 0, invalidations: 0 };
+  const stats = { hits: 0, misses: 0, invalidations: 0, refreshes: 0 };
 
   const forgetKey = (key: string) => {
     entries.delete(key);
@@ -65,6 +73,22 @@ export function withDecisionProfileCache(store: Store, options: DecisionProfileC
       stats.invalidations++;
     }
     // Races are only possible with reads in flight; with none, the history can go.
+    if (inflight === 0) invalidatedAt.clear();
+  }
+
+  /** Replaces the cached entries of profiles a committed transaction stored (identifiers unchanged). */
+  function refresh(records: Iterable<ProfileRecord>): void {
+    const at = ++seq;
+    const now = options.now();
+    for (const record of records) {
+      // A read of this profile in flight started before the commit: it must not be kept.
+      invalidatedAt.set(`p:${record.id}`, at);
+      const keysOf = keysOfProfile.get(record.id);
+      if (!keysOf) continue;
+      const value = decisionProfileOfRecord(record);
+      for (const key of keysOf) entries.set(key, { value, at: now });
+      stats.refreshes++;
+    }
     if (inflight === 0) invalidatedAt.clear();
   }
 
@@ -103,7 +127,8 @@ export function withDecisionProfileCache(store: Store, options: DecisionProfileC
     return value;
   }
 
-  function tracking(tx: StoreTx, profiles: Set<string>, keys: Set<string>): StoreTx {
+  /** `profiles`/`keys`: dropped at the end; `written`: the last record stored per profile. */
+  function tracking(tx: StoreTx, profiles: Set<string>, keys: Set<string>, written: Map<string, ProfileRecord>): StoreTx {
     return {
       ...tx,
       async linkIdentities(links) {
@@ -120,8 +145,11 @@ export function withDecisionProfileCache(store: Store, options: DecisionProfileC
       },
       async putProfiles(list) {
         for (const p of list) {
-          profiles.add(p.id);
-          if (p.mergedInto) profiles.add(p.mergedInto);
+          written.set(p.id, p);
+          if (p.mergedInto) {
+            profiles.add(p.id);
+            profiles.add(p.mergedInto);
+          }
         }
         return tx.putProfiles(list);
       },
@@ -141,10 +169,20 @@ export function withDecisionProfileCache(store: Store, options: DecisionProfileC
     async transaction(fn) {
       const profiles = new Set<string>();
       const keys = new Set<string>();
+      const written = new Map<string, ProfileRecord>();
+      let committed = false;
       try {
-        return await store.transaction((tx) => fn(tracking(tx, profiles, keys)));
+        const result = await store.transaction((tx) => fn(tracking(tx, profiles, keys, written)));
+        committed = true;
+        return result;
       } finally {
-        // Committed or not: dropping entries is always safe.
+        if (committed) {
+          const kept = [...written.values()].filter((p) => !profiles.has(p.id));
+          if (kept.length > 0) refresh(kept);
+        } else {
+          // Rolled back: dropping entries is always safe.
+          for (const id of written.keys()) profiles.add(id);
+        }
         if (profiles.size > 0 || keys.size > 0) invalidate(profiles, keys);
       }
     },
