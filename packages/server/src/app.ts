@@ -9,8 +9,9 @@ import { auditRoutes } from './http/audit-routes.ts';
 import { adminAuth, createKeyResolver } from './http/auth.ts';
 import { catalogRoutes } from './http/catalog.ts';
 import { adminCors, securityHeaders } from './http/cors.ts';
-import { DECISION_ADMIN_PREFIXES, decisionAdminRoutes, decisionRoutes } from './http/decisions.ts';
+import { DECISION_ADMIN_PREFIXES, decideRoute, decisionAdminRoutes, decisionRoutes } from './http/decisions.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
+import { type AppListener, withFastRoutes } from './http/fast.ts';
 import { importRoutes } from './http/imports.ts';
 import { keyRoutes } from './http/key-routes.ts';
 import { createOpenApiDocument } from './http/openapi.ts';
@@ -61,8 +62,12 @@ export const ADMIN_PREFIXES = [
   ...DECISION_ADMIN_PREFIXES,
 ];
 
-/** The Express application: tracking API, admin API, health and the OpenAPI document. */
-export function createApp(options: AppOptions): express.Application {
+/**
+ * The HTTP API: tracking, decisions, admin, health and the OpenAPI document. A Node request
+ * listener: the hottest public routes are served beside Express (http/fast.ts), everything
+ * else by the Express application (`.app`).
+ */
+export function createApp(options: AppOptions): AppListener {
   const { engine, store } = options;
   const logger = options.logger ?? silentLogger;
   const resolver = createKeyResolver(store, options.keyCacheMs ?? 1000);
@@ -91,10 +96,11 @@ export function createApp(options: AppOptions): express.Application {
   const connectors =
     options.connectors ??
     createConnectorRuntime({ fetch: createGuardedFetch(options.connectorHosts), timers: nodeTimers, clock: options.clock ?? { now: () => Date.now(), defer: (fn) => setImmediate(fn) }, logger });
-  app.use(decisionRoutes({ engine, resolver, limiter, connectors }));
-  app.use(recommendRoutes({ engine, resolver, limiter }));
-  app.use(trackingRoutes({ engine, resolver, limiter, logger }));
-  app.use(ADMIN_PREFIXES, requestLog(logger, 'info'), adminAuth(resolver), limiter, auditContext(store, logger));
+  const limit = limiter.middleware;
+  app.use(decisionRoutes({ engine, resolver, limiter: limit, connectors }));
+  app.use(recommendRoutes({ engine, resolver, limiter: limit }));
+  app.use(trackingRoutes({ engine, resolver, limiter: limit, logger }));
+  app.use(ADMIN_PREFIXES, requestLog(logger, 'info'), adminAuth(resolver), limit, auditContext(store, logger));
   app.use(auditRoutes(store));
   app.use(privacyRoutes(engine, store));
   app.use(profileRoutes(engine));
@@ -106,5 +112,5 @@ export function createApp(options: AppOptions): express.Application {
   if (options.activations) app.use(activationRoutes(store, options.activations, engine.privacy.config.purposes));
   app.use(notFoundHandler());
   app.use(errorHandler(logger));
-  return app;
+  return withFastRoutes(app, { '/v1/decide': decideRoute({ engine, resolver, limiter, connectors }) }, logger);
 }

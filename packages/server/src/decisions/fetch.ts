@@ -1,4 +1,4 @@
-import { type LookupAddress, lookup as dnsLookup } from 'node:dns';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { type Fetch, FetchError, type Timers } from '@attune/core';
 import { Agent, type Dispatcher, fetch as undiciFetch } from 'undici';

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { type ApiKeyKind, type ApiKeyRecord, type ApiKeyRole, AttuneError, isAttuneError, type Store } from '@attune/core';
 import type { Request, RequestHandler, Response } from 'express';
 import { hashKey } from '../keys.ts';
@@ -47,7 +48,7 @@ export function createKeyResolver(store: Store, ttlMs = 1000): KeyResolver {
 }
 
 /** The key in `Authorization` (Basic with the key as user name, or Bearer), if any. */
-export function presentedKey(req: Request): string | undefined {
+export function presentedKey(req: IncomingMessage): string | undefined {
   const header = req.headers.authorization;
   if (header === undefined || header === '') return undefined;
   const space = header.indexOf(' ');

@@ -1,7 +1,7 @@
+import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip, inflate } from 'node:zlib';
 import { AttuneError } from '@attune/core';
-import type { Request, Response } from 'express';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 
 /**
@@ -7,7 +8,7 @@ import type { RequestHandler } from 'express';
  */
 export function trackingCors(): RequestHandler {
   return (req, res, next) => {
-    res.setHeader('Access-Control-Allow-Origin', '*');
+    setTrackingCorsHeaders(res);
     if (req.method === 'OPTIONS') {
       res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
       res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, Content-Encoding');
@@ -25,14 +26,28 @@ export function trackingCors(): RequestHandler {
  */
 export function securityHeaders(): RequestHandler {
   return (_req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('X-Frame-Options', 'DENY');
-    res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
-    res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+    setSecurityHeaders(res);
     next();
   };
+}
+
+const SECURITY_HEADERS: ReadonlyArray<[string, string]> = [
+  ['X-Content-Type-Options', 'nosniff'],
+  ['X-Frame-Options', 'DENY'],
+  ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
+  ['Referrer-Policy', 'no-referrer'],
+  ['Cross-Origin-Resource-Policy', 'cross-origin'],
+  ['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'],
+];
+
+/** The security headers, for a response served with or without Express. */
+export function setSecurityHeaders(res: ServerResponse): void {
+  for (const [name, value] of SECURITY_HEADERS) res.setHeader(name, value);
+}
+
+/** The tracking API's CORS answer header (any origin). */
+export function setTrackingCorsHeaders(res: ServerResponse): void {
+  res.setHeader('Access-Control-Allow-Origin', '*');
 }
 
 /**

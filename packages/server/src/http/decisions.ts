@@ -11,8 +11,11 @@ import { type RequestHandler, Router } from 'express';
 import { z } from 'zod';
 import { authenticate, DECIDE_KINDS, type KeyResolver, presentedKey } from './auth.ts';
 import { checkContentType, readJsonBody } from './body.ts';
-import { trackingCors } from './cors.ts';
+import { setTrackingCorsHeaders, trackingCors } from './cors.ts';
 import { expectedVersion, jsonBody } from './documents.ts';
+import { writeJson } from './errors.ts';
+import type { FastHandler } from './fast.ts';
+import type { RateLimiter } from './rate-limit.ts';
 import { parseInput } from './validate.ts';
 
 const DECIDE_LIMIT = { bytes: 64 * 1024, label: '/v1/decide' };
@@ -44,8 +47,29 @@ export interface DecisionRoutesOptions {
 }
 
 /**
- * Decide, manifest and snapshot (write or secret key: browsers call them). Mounted before every
- * other router: the hot path does not walk the admin routes.
+ * POST /v1/decide, the hottest route: served beside Express (http/fast.ts). Preflight (OPTIONS)
+ * is answered by `decisionRoutes`.
+ */
+export function decideRoute({ engine, resolver, limiter, connectors }: { engine: Engine; resolver: KeyResolver; limiter: RateLimiter; connectors: ConnectorRuntime }): FastHandler {
+  return async (req, res, { ip }) => {
+    setTrackingCorsHeaders(res);
+    const key = await authenticate(resolver, presentedKey(req), DECIDE_KINDS, KEY_HINT, req.headers.origin);
+    await limiter.check(key, ip, res);
+    checkContentType(req, ['application/json', 'text/plain'], res);
+    const body = await readJsonBody(req, res, DECIDE_LIMIT);
+    const secret = key.kind === 'secret';
+    if (!secret && body !== null && typeof body === 'object' && (body as { explain?: unknown }).explain === true) {
+      throw new AttuneError('FORBIDDEN', 'explain traces show profile values: ask with the secret key');
+    }
+    const result = await engine.decide(body, { connectors });
+    // A browser key gets the decisions and nothing else of the profile.
+    writeJson(res, 200, secret ? result : { decisions: result.decisions });
+  };
+}
+
+/**
+ * Manifest and snapshot, and decide's preflight (write or secret key: browsers call them).
+ * Mounted before every other router: these paths do not walk the admin routes.
  */
 export function decisionRoutes({ engine, resolver, limiter, connectors }: DecisionRoutesOptions): Router {
   const router = Router();
@@ -57,18 +81,6 @@ export function decisionRoutes({ engine, resolver, limiter, connectors }: Decisi
   const isSecret = (res: { locals: Record<string, unknown> }) => (res.locals.apiKey as { kind: string }).kind === 'secret';
 
   router.use(['/v1/decide', '/v1/decide/snapshot', '/v1/manifest'], trackingCors());
-
-  router.post('/v1/decide', keyed, limiter, async (req, res) => {
-    checkContentType(req, ['application/json', 'text/plain'], res);
-    const body = await readJsonBody(req, res, DECIDE_LIMIT);
-    const secret = isSecret(res);
-    if (!secret && body !== null && typeof body === 'object' && (body as { explain?: unknown }).explain === true) {
-      throw new AttuneError('FORBIDDEN', 'explain traces show profile values: ask with the secret key');
-    }
-    const result = await engine.decide(body, { connectors });
-    // A browser key gets the decisions and nothing else of the profile.
-    res.json(secret ? result : { decisions: result.decisions });
-  });
 
   router.get('/v1/manifest', keyed, limiter, (_req, res) => {
     const m = d.manifest();

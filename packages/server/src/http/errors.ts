@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { AttuneError, type ErrorCode, type Issue, isAttuneError, type Logger } from '@attune/core';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 
@@ -28,6 +29,15 @@ export function errorBody(error: AttuneError): ErrorBody {
 
 export function sendError(res: Response, error: AttuneError): void {
   res.status(httpStatus(error.code)).json(errorBody(error));
+}
+
+/** Writes a JSON answer on a plain Node response (the routes served beside Express), in one write. */
+export function writeJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
 }
 
 /** Status and code for errors raised by express, node or a library with an HTTP status. */
@@ -72,18 +82,21 @@ export function notFoundHandler(): RequestHandler {
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const known = toAttuneError(err);
-    if (!known) {
-      logger.error(
-        { err: err instanceof Error ? { message: err.message, stack: err.stack, name: err.name } : String(err), method: req.method, path: req.path },
-        'request failed',
-      );
-    }
-    if (res.headersSent) {
-      // Part of a response is out; the only honest thing left is to cut the connection.
-      res.destroy();
-      return;
-    }
-    sendError(res, known ?? new AttuneError('INTERNAL', 'internal error; the server log has the details'));
+    answerError(res, err, logger, req.method, req.path);
   };
+}
+
+/** The error answer of any route, served by Express or beside it (see `errorHandler`). */
+export function answerError(res: ServerResponse, err: unknown, logger: Logger, method: string, path: string): void {
+  const known = toAttuneError(err);
+  if (!known) {
+    logger.error({ err: err instanceof Error ? { message: err.message, stack: err.stack, name: err.name } : String(err), method, path }, 'request failed');
+  }
+  if (res.headersSent) {
+    // Part of a response is out; the only honest thing left is to cut the connection.
+    res.destroy();
+    return;
+  }
+  const error = known ?? new AttuneError('INTERNAL', 'internal error; the server log has the details');
+  writeJson(res, httpStatus(error.code), errorBody(error));
 }

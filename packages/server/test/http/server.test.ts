@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { type Engine, type Logger, silentLogger } from '@attune/core';
 import { createTestPostgresDatabase } from '@attune/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientBucket } from '../../src/http/rate-limit.ts';
 import { createApp, ensureKey, type StartServerOptions, startServer } from '../../src/index.ts';
 import {
   basicAuth,
@@ -332,6 +333,74 @@ describe('app internals', () => {
     } finally {
       await new Promise((r) => server.close(r));
     }
+  });
+
+  it('serves /v1/decide beside Express with the same headers, limiter (one bucket with the Express routes, per forwarded address) and error answers', async () => {
+    const { logger, lines } = recordingLogger();
+    let fail = false;
+    const engine: Engine = {
+      ...h.server.engine,
+      decide: (raw, options) => (fail ? Promise.reject(new Error('decision store exploded at /var/secret')) : h.server.engine.decide(raw, options)),
+    };
+    const { url, server } = await listenApp(createApp({ engine, store: h.server.store, logger, rateLimit: { windowMs: 60_000, max: 5 }, trustProxy: 1 }));
+    try {
+      const decide = (body: string, headers: Record<string, string> = {}) =>
+        fetch(`${url}/v1/decide?source=test`, {
+          method: 'POST',
+          headers: { authorization: basicAuth(WRITE_KEY), 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.7', ...headers },
+          body,
+        });
+      const ok = await decide(JSON.stringify({ anonymousId: uid('fast'), slots: ['hero'] }));
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toEqual({ decisions: { hero: expect.objectContaining({ reason: expect.any(String) }) } });
+      for (const res of [ok, await decide('{"anonymousId": ', {}), await decide('{}', { authorization: 'Bearer nope' })]) {
+        expect(res.headers.get('access-control-allow-origin')).toBe('*');
+        expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+        expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+        expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      }
+      expect(ok.headers.get('ratelimit-policy')).toBe('5;w=60');
+      // Malformed JSON: a 400 naming the problem; a wrong content type: a 400 with Accept-Post.
+      await expectError(await decide('{"anonymousId": '), 400, 'VALIDATION');
+      const wrongType = await decide('x', { 'content-type': 'application/xml' });
+      await expectError(wrongType, 400, 'VALIDATION');
+      expect(wrongType.headers.get('accept-post')).toContain('application/json');
+      // Over the body limit: 413 before the body is read.
+      await expectError(await decide(JSON.stringify({ anonymousId: 'x', context: { pad: 'x'.repeat(70_000) } })), 413, 'PAYLOAD_TOO_LARGE');
+      // The sixth authenticated request from this address in the window is refused (an unknown key is refused before it counts); the Express routes share the bucket.
+      const limited = await decide(JSON.stringify({ anonymousId: uid('fast') }));
+      await expectError(limited, 429, 'RATE_LIMITED');
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      const viaExpress = await fetch(`${url}/v1/track`, {
+        method: 'POST',
+        headers: { authorization: basicAuth(WRITE_KEY), 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.7' },
+        body: JSON.stringify({ anonymousId: uid('fast'), event: 'X' }),
+      });
+      expect(viaExpress.status).toBe(429);
+      // Another address is its own bucket.
+      expect((await decide(JSON.stringify({ anonymousId: uid('fast'), slots: ['hero'] }), { 'x-forwarded-for': '203.0.113.8' })).status).toBe(200);
+      // A server fault: a logged 500 that reveals nothing; the server keeps serving.
+      fail = true;
+      const broken = await decide(JSON.stringify({ anonymousId: uid('fast') }), { 'x-forwarded-for': '203.0.113.9' });
+      expect(JSON.stringify(await expectError(broken, 500, 'INTERNAL'))).not.toContain('exploded');
+      expect(JSON.stringify(lines.filter((l) => l.level === 'error'))).toContain('exploded');
+      // Other methods and paths still reach Express: preflight, 404.
+      const preflight = await fetch(`${url}/v1/decide`, { method: 'OPTIONS' });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+      await expectError(await fetch(`${url}/v1/decide`), 404, 'NOT_FOUND');
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('buckets client addresses: IPv4 as is, IPv4-mapped IPv6 as IPv4, IPv6 by its /56 prefix', () => {
+    expect(clientBucket('203.0.113.7')).toBe('203.0.113.7');
+    expect(clientBucket('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(clientBucket('2001:db8:1234:5678::1')).toBe('2001:db8:1234:5600::/56');
+    expect(clientBucket('2001:db8:1234:56ff:ffff::9')).toBe(clientBucket('2001:db8:1234:5601::1'));
+    expect(clientBucket('2001:db8:1234:5700::1')).not.toBe(clientBucket('2001:db8:1234:5601::1'));
+    expect(clientBucket('::1')).toBe('0:0:0:0::/56');
   });
 
   it('answers /health with 503 while closing', async () => {

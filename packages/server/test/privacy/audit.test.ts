@@ -19,7 +19,7 @@ interface AuditEntry {
 }
 
 /** Every route the application serves, as `METHOD /path/:param`, read from Express's router. */
-function routesOf(app: ReturnType<typeof createApp>): string[] {
+function routesOf(listener: ReturnType<typeof createApp>): string[] {
   interface Layer {
     route?: { path: string | string[]; methods: Record<string, boolean> };
     handle?: { stack?: Layer[] };
@@ -33,7 +33,7 @@ function routesOf(app: ReturnType<typeof createApp>): string[] {
       } else if (l.handle?.stack) walk(l.handle.stack);
     }
   };
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
+  walk((listener.app as unknown as { router: { stack: Layer[] } }).router.stack);
   return out;
 }
 
