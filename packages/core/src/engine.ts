@@ -17,8 +17,8 @@ import { Committer, type IngestResult } from './ingest/committer.ts';
 import { type Clock, createIdGenerator, type Logger, silentLogger } from './ports.ts';
 import { type ConsentConfigInput, consentOfContext, effectiveGrants, PERSONALIZATION, parseConsentConfig } from './privacy/consent.ts';
 import { statWithdrawals } from './privacy/erasure.ts';
-import { type IngestPrivacy, suppressionKey } from './privacy/gate.ts';
 import { type FieldCipher, type FieldPoliciesInput, parseFieldPolicies } from './privacy/fields.ts';
+import { type IngestPrivacy, suppressionKey } from './privacy/gate.ts';
 import { createRetention, parseRetentionPolicy, type Retention, type RetentionPolicyInput } from './privacy/retention.ts';
 import { createPrivacyService, type ErasureNotice, type PrivacyService } from './privacy/service.ts';
 import { type ComputedSummary, DEFAULT_SESSION_TIMEOUT_MS, summarizeComputed } from './profiles/computed.ts';
@@ -393,7 +393,11 @@ export function createEngine(options: EngineOptions): Engine {
           calls.push({ type: 'track', event: OFFER_VIEWED_EVENT, timestamp, properties: { offer_id: offerId }, context: { source: 'decide' }, ...who });
         }
         if (calls.length > 0) {
-          const r = await committer.submit(calls.map((c) => parseMessageOrThrow(c, undefined, parseOptions())));
+          // Measurement, not a client's events: committed before the answer, without waiting for the disk.
+          const r = await committer.submit(
+            calls.map((c) => parseMessageOrThrow(c, undefined, parseOptions())),
+            { durable: false },
+          );
           result.profileId ??= r.profileIds?.find((id) => id !== null) ?? null;
         }
       }

@@ -476,12 +476,22 @@ export interface CounterSnapshot {
   close(): Promise<void>;
 }
 
+export interface TransactionOptions {
+  /**
+   * `false`: the commit need not be on disk before it returns (SQLite: no fsync of the WAL at
+   * this commit; PostgreSQL: `synchronous_commit = off`). It survives the process dying, not a
+   * power cut or an OS crash before the next durable commit. For writes nobody was promised:
+   * decide's exposures and offer impressions. Default `true`.
+   */
+  durable?: boolean;
+}
+
 /** The storage port. Both stores pass the conformance suite in `@attune/test-utils`. */
 export interface Store {
   readonly kind: string;
   /** Creates or upgrades the schema. Safe to call on every start and from several nodes. */
   migrate(): Promise<void>;
-  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T>;
   getProfile(id: string): Promise<ProfileRecord | null>;
   findProfileId(key: IdentityKey): Promise<string | null>;
   /**

@@ -17,6 +17,7 @@ import {
   type StoredEvent,
   type StoreTx,
   statFromRow,
+  type TransactionOptions,
 } from '@attune/core';
 import pg from 'pg';
 import { openCounterSnapshot } from './counter-scan.ts';
@@ -105,7 +106,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   };
   let closed = false;
 
-  async function transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  async function transaction<T>(fn: (tx: StoreTx) => Promise<T>, txOptions?: TransactionOptions): Promise<T> {
     let retries = 0;
     let partitionRounds = 0;
     for (;;) {
@@ -113,7 +114,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       const client = await connect();
       let broken: Error | undefined;
       try {
-        await client.query('BEGIN');
+        await client.query(txOptions?.durable === false ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
         const result = await fn(createPostgresTx(client, new IdentityLocks(client, lockSpace), partitions));
         const commit = await client.query('COMMIT');
         // PostgreSQL answers COMMIT of a failed transaction with ROLLBACK, not an error.

@@ -122,6 +122,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
+  // Prepared apart from the other statements: a PRAGMA setting the safety level cannot even be
+  // prepared inside a transaction, and the others may first be prepared inside one.
+  let levels: { normal: Database.Statement; full: Database.Statement } | null = null;
+  const syncLevels = () => {
+    levels ??= { normal: db.prepare('PRAGMA synchronous = NORMAL'), full: db.prepare('PRAGMA synchronous = FULL') };
+    return levels;
+  };
 
   const tx: StoreTx = {
     async claim(scope, keys) {
@@ -353,20 +360,29 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       pairStatements.clear();
       historyStatements.clear();
     },
-    transaction(fn) {
+    transaction(fn, txOptions) {
       return serialized(async () => {
         if (closed) throw new Error('store is closed');
-        st().begin.run();
+        // WAL at NORMAL: this commit is not fsynced (the next durable one fsyncs it too). The
+        // level may only change between transactions; they are serialized here.
+        const relax = txOptions?.durable === false && options.synchronous !== 'normal';
+        if (relax) syncLevels().normal.run();
         try {
-          const result = await fn(tx);
-          st().commit.run();
-          return result;
-        } catch (error) {
-          if (db.inTransaction) st().rollback.run();
-          throw error;
+          st().begin.run();
+          try {
+            const result = await fn(tx);
+            st().commit.run();
+            return result;
+          } catch (error) {
+            if (db.inTransaction) st().rollback.run();
+            throw error;
+          }
+        } finally {
+          if (relax) syncLevels().full.run();
         }
       });
     },
+
     async getProfile(id) {
       const row = st().getProfile.get(id) as Row | undefined;
       return row ? toProfile(row) : null;

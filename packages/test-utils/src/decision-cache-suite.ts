@@ -1,4 +1,4 @@
-import { type DecisionProfile, type IdentityKey, withDecisionProfileCache } from '@attune/core';
+import { type DecisionProfile, type IdentityKey, type Store, withDecisionProfileCache } from '@attune/core';
 import { describe, expect, it } from 'vitest';
 import { engineOn } from './fixtures.ts';
 import type { StoreContext } from './store-port-suite.ts';
@@ -52,6 +52,33 @@ export function describeDecisionCache(ctx: StoreContext): void {
       expect(cached?.consent).toMatchObject({ analytics: true, personalization: true });
       // Exactly what a read would have returned (JSON round trip: absent and undefined alike).
       expect(JSON.parse(JSON.stringify(cached))).toEqual(await ctx.store.decisionProfile(key));
+    });
+
+    it("commits decide's exposures without waiting for the disk, and any group holding a client's calls durably", async () => {
+      const seen: Array<boolean | undefined> = [];
+      const recording: Store = { ...ctx.store, transaction: (fn, options) => (seen.push(options?.durable), ctx.store.transaction(fn, options)) };
+      const engine = engineOn(recording, { decisionCache: false });
+      await engine.decisions.create('experience', {
+        id: 'dur-x',
+        name: 'x',
+        variants: [
+          { key: 'control', slots: { hero: { content: { v: 'a' } } } },
+          { key: 'b', slots: { hero: { content: { v: 'b' } } } },
+        ],
+      });
+      await engine.decisions.create('experiment', { id: 'dur-test', name: 'test', experienceId: 'dur-x', goals: [{ id: 'buy', event: 'Order Completed' }] });
+      await engine.ingestCall({ anonymousId: 'dur-a', traits: { n: 1 } }, 'identify');
+      seen.length = 0;
+      const answer = await engine.decide({ anonymousId: 'dur-a', slots: ['hero'] });
+      expect(answer.decisions.hero?.experiment).toBe('dur-test');
+      expect(seen).toEqual([false]);
+      // Committed before the answer: the next decision sees the assignment.
+      expect((await engine.snapshot({ anonymousId: 'dur-a' })).assignments['dur-test']).toBeDefined();
+      // A client's call is committed durably, whether or not an exposure shares its group.
+      seen.length = 0;
+      await Promise.all([engine.decide({ anonymousId: 'dur-b', slots: ['hero'] }), engine.ingestCall({ anonymousId: 'dur-c', event: 'X' }, 'track')]);
+      expect(seen).toContain(true);
+      expect(seen).not.toContain(undefined);
     });
 
     it('does not keep a read that raced a commit, and counts hits', async () => {

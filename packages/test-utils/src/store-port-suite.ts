@@ -91,6 +91,30 @@ export function describeStorePort(ctx: StoreContext): void {
       expect(await ctx.store.countProfiles()).toBe(2);
     });
 
+    it('commits a transaction that need not wait for the disk like any other; a failed one leaves nothing; durable ones follow', async () => {
+      await ctx.store.transaction(
+        async (tx) => {
+          await tx.putProfiles([richProfile('relaxed-1')]);
+          await tx.appendEvents([storedEvent('relaxed-1', 'e-relaxed', T)]);
+        },
+        { durable: false },
+      );
+      await expect(
+        ctx.store.transaction(
+          async (tx) => {
+            await tx.putProfiles([richProfile('relaxed-lost')]);
+            throw new Error('no');
+          },
+          { durable: false },
+        ),
+      ).rejects.toThrow('no');
+      await ctx.store.transaction((tx) => tx.putProfiles([richProfile('durable-after')]));
+      expect(await ctx.store.getProfile('relaxed-1')).toEqual(richProfile('relaxed-1'));
+      expect((await ctx.store.queryEvents({ profileId: 'relaxed-1', limit: 10 })).events.map((e) => e.messageId)).toEqual(['e-relaxed']);
+      expect(await ctx.store.getProfile('relaxed-lost')).toBeNull();
+      expect(await ctx.store.getProfile('durable-after')).toEqual(richProfile('durable-after'));
+    });
+
     it('serializes read-modify-write of a profile: concurrent transactions lose no update', async () => {
       await ctx.store.transaction((tx) => tx.putProfiles([{ ...richProfile('counter'), traits: { n: 0 } }]));
       await Promise.all(

@@ -1,7 +1,7 @@
 import type { CounterSpec } from '../conditions/analyze.ts';
 import { filterMatches } from '../conditions/evaluate.ts';
 import type { Filter } from '../conditions/types.ts';
-import { type CounterState, newProfile, type ProfileData, profileFromData, type ProfileRecord } from '../profiles/types.ts';
+import { type CounterState, newProfile, type ProfileData, type ProfileRecord, profileFromData } from '../profiles/types.ts';
 import type { CounterRow, CounterScanSpec, CounterSnapshot, PushedFilter, Store, VersionedProfile } from '../store.ts';
 import { applyAudiences, persistAudienceWrites } from './apply.ts';
 import type { CompiledAudiences } from './compiled.ts';

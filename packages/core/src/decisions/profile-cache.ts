@@ -166,13 +166,13 @@ export function withDecisionProfileCache(store: Store, options: DecisionProfileC
   const wrapped: Store = {
     ...store,
     decisionProfile,
-    async transaction(fn) {
+    async transaction(fn, txOptions) {
       const profiles = new Set<string>();
       const keys = new Set<string>();
       const written = new Map<string, ProfileRecord>();
       let committed = false;
       try {
-        const result = await store.transaction((tx) => fn(tracking(tx, profiles, keys, written)));
+        const result = await store.transaction((tx) => fn(tracking(tx, profiles, keys, written)), txOptions);
         committed = true;
         return result;
       } finally {

@@ -16,6 +16,8 @@ export interface IngestResult {
 
 interface Job {
   messages: Message[];
+  /** False for calls nobody was promised durability for (see `submit`). */
+  durable: boolean;
   resolve: (r: IngestResult) => void;
   reject: (e: unknown) => void;
 }
@@ -44,10 +46,15 @@ export class Committer {
 
   constructor(private readonly options: CommitterOptions) {}
 
-  submit(messages: Message[]): Promise<IngestResult> {
+  /**
+   * Commits `messages` with the next group. `durable: false` (decide's exposures and offer
+   * impressions, which no client was promised) lets a group made only of such calls commit
+   * without waiting for the disk (see the store's `TransactionOptions`).
+   */
+  submit(messages: Message[], options: { durable?: boolean } = {}): Promise<IngestResult> {
     if (messages.length === 0) return Promise.resolve({ accepted: 0, duplicates: 0, dropped: 0, profileIds: [] });
     return new Promise<IngestResult>((resolve, reject) => {
-      this.queue.push({ messages, resolve, reject });
+      this.queue.push({ messages, durable: options.durable !== false, resolve, reject });
       this.schedule();
     });
   }
@@ -117,7 +124,8 @@ export class Committer {
   private async commitTogether(group: Job[]): Promise<void> {
     const all: Message[] = [];
     for (const job of group) all.push(...job.messages);
-    const outcome = await this.options.store.transaction((tx) => ingestGroup(tx, all, this.options.settings));
+    const durable = group.some((job) => job.durable);
+    const outcome = await this.options.store.transaction((tx) => ingestGroup(tx, all, this.options.settings), { durable });
     this.options.onCommitted?.({ merges: outcome.merges, events: all.length, recommendQueued: outcome.recommendQueued });
     let offset = 0;
     for (const job of group) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type VerifyWebhookOptions, verifyWebhook, webhookEnvelopeSchema } from '../commerce/activation.ts';
-import { AttuneError } from '../errors.ts';
 import { PROFILE_ERASED_TOPIC } from '../engine.ts';
+import { AttuneError } from '../errors.ts';
 import { type Fetch, FetchError, type Logger } from '../ports.ts';
 import { zodIssues } from '../protocol/parse.ts';
 

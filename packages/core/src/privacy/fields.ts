@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AttuneError } from '../errors.ts';
-import type { Message } from '../protocol/segment.ts';
 import { zodIssues } from '../protocol/parse.ts';
+import type { Message } from '../protocol/segment.ts';
 
 /** What every encrypted value starts with: `enc:v1:<key id>:<iv>:<ciphertext>`. */
 export const ENCRYPTED_PREFIX = 'enc:v1:';

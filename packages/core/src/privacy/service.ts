@@ -3,7 +3,7 @@ import { normalizeIdentifier } from '../identity/identifiers.ts';
 import type { Clock, Logger } from '../ports.ts';
 import type { ProfileRecord } from '../profiles/types.ts';
 import type { ErasedProfile, Store } from '../store.ts';
-import { ACCESS_PAGE_KIND, type AccessEventRow, accessEventPages, type AccessProgress, type AccessSummary, collectAccessExport } from './access.ts';
+import { ACCESS_PAGE_KIND, type AccessEventRow, type AccessProgress, type AccessSummary, accessEventPages, collectAccessExport } from './access.ts';
 import { type ConsentConfig, type ConsentState, effectiveGrants, type Grants, grantsFromCategories, NECESSARY, recordConsent } from './consent.ts';
 import { maskIdentifier } from './erasure.ts';
 import { type FieldCipher, type FieldPolicy, revealAll, traitsForPurpose } from './fields.ts';
