@@ -20,7 +20,7 @@ import { profileRoutes } from './http/profiles.ts';
 import { createRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './http/rate-limit.ts';
 import { recommendRoutes } from './http/recommend.ts';
 import { requestLog } from './http/request-log.ts';
-import { trackingRoutes } from './http/tracking.ts';
+import { trackingPreflight, trackingRoutes } from './http/tracking.ts';
 
 export interface AppOptions {
   engine: Engine;
@@ -99,7 +99,7 @@ export function createApp(options: AppOptions): AppListener {
   const limit = limiter.middleware;
   app.use(decisionRoutes({ engine, resolver, limiter: limit, connectors }));
   app.use(recommendRoutes({ engine, resolver, limiter: limit }));
-  app.use(trackingRoutes({ engine, resolver, limiter: limit, logger }));
+  app.use(trackingPreflight());
   app.use(ADMIN_PREFIXES, requestLog(logger, 'info'), adminAuth(resolver), limit, auditContext(store, logger));
   app.use(auditRoutes(store));
   app.use(privacyRoutes(engine, store));
@@ -112,5 +112,5 @@ export function createApp(options: AppOptions): AppListener {
   if (options.activations) app.use(activationRoutes(store, options.activations, engine.privacy.config.purposes));
   app.use(notFoundHandler());
   app.use(errorHandler(logger));
-  return withFastRoutes(app, { '/v1/decide': decideRoute({ engine, resolver, limiter, connectors }) }, logger);
+  return withFastRoutes(app, { ...trackingRoutes({ engine, resolver, limiter, logger }), '/v1/decide': decideRoute({ engine, resolver, limiter, connectors }) }, logger);
 }

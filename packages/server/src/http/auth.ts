@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ApiKeyKind, type ApiKeyRecord, type ApiKeyRole, AttuneError, isAttuneError, type Store } from '@attune/core';
 import type { Request, RequestHandler, Response } from 'express';
 import { hashKey } from '../keys.ts';
@@ -117,7 +117,7 @@ const TRACKING_HINT = 'send the write key as the Basic auth user name (or as "wr
 const ADMIN_HINT = 'send the secret key as Authorization: Bearer sk_…';
 
 /** Adds the challenge header a 401 should carry. */
-async function challenge<T>(res: Response, scheme: 'Basic' | 'Bearer', fn: () => Promise<T>): Promise<T> {
+async function challenge<T>(res: ServerResponse, scheme: 'Basic' | 'Bearer', fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
@@ -127,17 +127,14 @@ async function challenge<T>(res: Response, scheme: 'Basic' | 'Bearer', fn: () =>
 }
 
 /**
- * Tracking API: authenticates from the header when there is one; otherwise the handler looks
- * for `writeKey` in the body (beacons cannot set headers).
+ * Tracking API: authenticates from the header when there is one; otherwise (undefined) the
+ * handler looks for `writeKey` in the body (beacons cannot set headers).
  */
-export function trackingAuth(resolver: KeyResolver): RequestHandler {
-  return async (req, res, next) => {
-    await challenge(res, 'Basic', async () => {
-      const key = presentedKey(req);
-      if (key !== undefined) res.locals.apiKey = await authenticate(resolver, key, TRACKING_KINDS, TRACKING_HINT, req.headers.origin);
-    });
-    next();
-  };
+export async function trackingKeyFromHeader(resolver: KeyResolver, req: IncomingMessage, res: ServerResponse): Promise<ApiKeyRecord | undefined> {
+  return challenge(res, 'Basic', async () => {
+    const key = presentedKey(req);
+    return key === undefined ? undefined : authenticate(resolver, key, TRACKING_KINDS, TRACKING_HINT, req.headers.origin);
+  });
 }
 
 /** Removes `writeKey` from an object; returns it when it is a non-empty string. */
@@ -150,9 +147,17 @@ function takeWriteKey(value: unknown): string | undefined {
 
 /**
  * Authenticates a tracking call by the `writeKey` of its body (analytics.js also puts one in
- * every call of a batch), and removes every copy so keys are never stored with events.
+ * every call of a batch) unless the header did, and removes every copy so keys are never
+ * stored with events.
  */
-export async function authenticateBody(resolver: KeyResolver, res: Response, body: unknown, isBatch: boolean): Promise<void> {
+export async function authenticateBody(
+  resolver: KeyResolver,
+  fromHeader: ApiKeyRecord | undefined,
+  body: unknown,
+  isBatch: boolean,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<ApiKeyRecord> {
   let bodyKey = takeWriteKey(body);
   const calls = isBatch && body !== null && typeof body === 'object' ? (body as { batch?: unknown }).batch : undefined;
   if (Array.isArray(calls)) {
@@ -161,8 +166,8 @@ export async function authenticateBody(resolver: KeyResolver, res: Response, bod
       bodyKey ??= key;
     }
   }
-  if (authenticatedKey(res)) return;
-  res.locals.apiKey = await challenge(res, 'Basic', () => authenticate(resolver, bodyKey, TRACKING_KINDS, TRACKING_HINT, res.req.headers.origin));
+  if (fromHeader) return fromHeader;
+  return challenge(res, 'Basic', () => authenticate(resolver, bodyKey, TRACKING_KINDS, TRACKING_HINT, req.headers.origin));
 }
 
 export function adminAuth(resolver: KeyResolver): RequestHandler {
