@@ -174,6 +174,14 @@ describe.each(STORES)('erasure reaches Strapi (Attune on $name)', (store) => {
     const analyst = await admin<{ key: string }>('/v1/keys', { method: 'POST', body: JSON.stringify({ kind: 'secret', name: 'analyst', role: 'analyst' }) });
     const settings = app.strapi.plugin('attune').service('settings');
     await settings.update({ secretKey: analyst.body.key });
+    // The plugin logs a refused confirmation: the key is restored only after that, so the first
+    // confirmation cannot run late with the good key (a race on a loaded machine).
+    const errors: string[] = [];
+    const logError = app.strapi.log.error.bind(app.strapi.log);
+    app.strapi.log.error = ((message: unknown, ...rest: unknown[]) => {
+      errors.push(String(message));
+      return logError(message as string, ...(rest as []));
+    }) as typeof app.strapi.log.error;
     const requested = await admin<Receipt>('/v1/privacy/requests', { method: 'POST', body: JSON.stringify({ type: 'erasure', identifier: { type: 'email', value: 'lin@example.com' } }) });
     const owed = await eventually(async () => {
       const rows = (await app.strapi.db.query(ERASURE_NOTICE_UID).findMany({ where: { requestId: requested.body.id } })) as { confirmedAt: string | null }[];
@@ -182,6 +190,8 @@ describe.each(STORES)('erasure reaches Strapi (Attune on $name)', (store) => {
       return rows.length === 1 && target?.status === 'delivered' ? rows : null;
     });
     expect(owed[0]?.confirmedAt).toBeNull();
+    await eventually(async () => errors.some((e) => e.includes('Attune will resend the notice') && e.includes(requested.body.id)));
+    app.strapi.log.error = logError;
     await settings.update({ secretKey: SECRET_KEY });
 
     const completed = await eventually(async () => {
