@@ -1,9 +1,9 @@
 import type { CounterSpec } from '../conditions/analyze.ts';
 import { filterMatches } from '../conditions/evaluate.ts';
 import type { Filter } from '../conditions/types.ts';
-import { type CounterState, newProfile, type ProfileData, profileFromData, type ProfileRecord } from '../profiles/types.ts';
+import { type CounterState, newProfile, type ProfileData, type ProfileRecord, profileFromData } from '../profiles/types.ts';
 import type { CounterRow, CounterScanSpec, CounterSnapshot, PushedFilter, Store, VersionedProfile } from '../store.ts';
-import { applyAudiences, persistAudienceWrites } from './apply.ts';
+import { type AudienceWrites, applyAudiences, persistAudienceWrites } from './apply.ts';
 import type { CompiledAudiences } from './compiled.ts';
 import { MAX_COUNTER_ENTRIES, project, prune } from './counters.ts';
 
@@ -106,13 +106,16 @@ export function sameCounters(stored: Record<string, CounterState>, fresh: Record
   return true;
 }
 
-/** A profile with rebuilt counters, re-evaluated: whether anything must be written, and what. */
+/**
+ * A profile with rebuilt counters, re-evaluated: whether anything must be written, the profile
+ * to store (counters, membership and next check updated) and the audience writes that go with it.
+ */
 function reevaluate(profile: ProfileRecord, counters: Record<string, CounterState>, target: CompiledAudiences, now: number) {
   const countersChanged = !sameCounters(profile.counters, counters, target.specs, now);
   const next: ProfileRecord = { ...profile, counters: countersChanged ? counters : profile.counters, audiences: { ...profile.audiences }, nextCheckAt: profile.nextCheckAt ?? null };
   const writes = applyAudiences([next], target, now);
   const changed = countersChanged || writes.memberships.length > 0 || writes.checks.length > 0 || writes.outbox.length > 0;
-  return { changed, next };
+  return { changed, next, writes };
 }
 
 /** A stored profile document with no counters, no membership and no scheduled check. */
@@ -224,11 +227,11 @@ async function* candidates(snapshot: CounterSnapshot, skipBlank: boolean): Async
 const BATCH_LOOKUP = 2000;
 
 interface Pending {
-  /** As of the snapshot. */
-  profile: ProfileRecord;
+  /** As of the snapshot, with what to store: the rebuilt counters (or the stored ones when they say the same), membership, next check. */
+  next: ProfileRecord;
   version: string;
-  /** What to store: the rebuilt counters, or the stored ones when they say the same. */
-  counters: Record<string, CounterState>;
+  /** The audience writes of `next`, evaluated at the same `now`: they stand when the profile is unchanged since the snapshot. */
+  writes: AudienceWrites;
 }
 
 /**
@@ -244,6 +247,17 @@ export async function recomputeSetBased(store: Store, target: CompiledAudiences,
   const scan = counterScanOf(target.specs, now);
   const skipBlank = blankStaysBlank(target, now);
   const snapshot = await store.counterSnapshot(scan);
+  // One chunk is written while the next is read and evaluated: on a database server the two
+  // overlap. The chunks hold different profiles (the scan goes through each once, in id order).
+  let writing: Promise<void> = Promise.resolve();
+  let failure: { error: unknown } | null = null;
+  const write = async (chunk: Pending[]) => {
+    await writing;
+    if (failure !== null) throw failure.error;
+    writing = applyChanges(store, chunk, target, scan, now).catch((error: unknown) => {
+      failure = { error };
+    });
+  };
   try {
     let pending: Pending[] = [];
     let checked = 0;
@@ -252,44 +266,59 @@ export async function recomputeSetBased(store: Store, target: CompiledAudiences,
         if (skipBlank && rows.length === 0 && isBlank(v.data)) continue;
         const profile = profileFromData({ id: v.id, mergedInto: null, createdAt: v.createdAt, updatedAt: v.updatedAt }, v.data);
         const counters = countersFromRows(rows, target.specs, scan, now);
-        const { changed, next } = reevaluate(profile, counters, target, now);
-        if (changed) pending.push({ profile: { ...profile, nextCheckAt: profile.nextCheckAt ?? null }, version: v.version, counters: next.counters });
+        const { changed, next, writes } = reevaluate(profile, counters, target, now);
+        if (changed) pending.push({ next, version: v.version, writes });
       }
       checked += batch.length;
       if (pending.length >= APPLY_CHUNK) {
-        await applyChanges(store, pending, target, scan, now);
+        await write(pending);
         pending = [];
       }
       progress(checked);
     }
-    if (pending.length > 0) await applyChanges(store, pending, target, scan, now);
+    if (pending.length > 0) await write(pending);
+    await writing;
+    if (failure !== null) throw (failure as { error: unknown }).error;
   } finally {
+    await writing;
     await snapshot.close();
   }
 }
 
 async function applyChanges(store: Store, pending: Pending[], target: CompiledAudiences, scan: CounterScanSpec[], now: number): Promise<void> {
   await store.transaction(async (tx) => {
-    const versions = await tx.profileVersions(pending.map((p) => p.profile.id));
+    const versions = await tx.profileVersions(pending.map((p) => p.next.id));
     // Written since the snapshot (or gone): read again, now that the rows are locked, with their counter events.
-    const stale = new Set(pending.filter((p) => versions.get(p.profile.id) !== p.version).map((p) => p.profile.id));
+    const stale = new Set(pending.filter((p) => versions.get(p.next.id) !== p.version).map((p) => p.next.id));
     const current = stale.size > 0 ? await tx.getProfiles([...stale]) : new Map<string, ProfileRecord>();
     const live = [...stale].filter((id) => current.get(id)?.mergedInto === null);
     const fresh = new Map<string, CounterRow[]>(live.map((id) => [id, []]));
     if (live.length > 0) for (const row of await tx.counterRows(scan, live)) fresh.get(row.profileId)?.push(row);
     const changed: ProfileRecord[] = [];
+    const writes: AudienceWrites = { events: [], memberships: [], checks: [], outbox: [] };
+    const add = (w: AudienceWrites) => {
+      for (const e of w.events) writes.events.push(e);
+      for (const m of w.memberships) writes.memberships.push(m);
+      for (const c of w.checks) writes.checks.push(c);
+      for (const o of w.outbox) writes.outbox.push(o);
+    };
     for (const p of pending) {
-      const rows = fresh.get(p.profile.id);
+      const rows = fresh.get(p.next.id);
       if (rows === undefined) {
-        // Unchanged since the snapshot: what the scan found stands.
-        if (!stale.has(p.profile.id)) changed.push({ ...p.profile, counters: p.counters });
+        // Unchanged since the snapshot: what the scan found, and what it decided, stands.
+        if (!stale.has(p.next.id)) {
+          changed.push(p.next);
+          add(p.writes);
+        }
         continue; // else merged away or erased meanwhile: the merge took it out of its audiences
       }
-      const profile = current.get(p.profile.id) as ProfileRecord;
-      const { changed: differs, next } = reevaluate(profile, countersFromRows(rows, target.specs, scan, now), target, now);
-      if (differs) changed.push({ ...profile, counters: next.counters, nextCheckAt: profile.nextCheckAt ?? null });
+      const profile = current.get(p.next.id) as ProfileRecord;
+      const { changed: differs, next, writes: own } = reevaluate(profile, countersFromRows(rows, target.specs, scan, now), target, now);
+      if (differs) {
+        changed.push(next);
+        add(own);
+      }
     }
-    const writes = applyAudiences(changed, target, now);
     await tx.putProfiles(changed);
     await persistAudienceWrites(tx, writes, { events: true });
   });
