@@ -77,13 +77,23 @@ export function createPostgresTx(client: PoolClient, locks: IdentityLocks, parti
     counterRows(specs, profileIds) {
       return counterRowsOf(client, specs, profileIds);
     },
-    async profileVersions(profileIds) {
-      if (profileIds.length === 0) return new Map();
-      const { rows } = await client.query<{ id: string; version: string }>(
-        'SELECT id, xmin::text AS version FROM profiles WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
-        [[...new Set(profileIds)]],
+    async putAudienceStates(updates) {
+      if (updates.length === 0) return new Set();
+      // A row whose xmin is still the version is as the snapshot read it: locked in id order
+      // (a row written meanwhile fails the check once its writer commits), then only the
+      // audience state is replaced. One JSON parameter: no per-row array escaping.
+      const { rows } = await client.query<{ id: string }>(
+        `WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, version text, state jsonb)),
+           locked AS (SELECT p.id, x.state FROM profiles p JOIN x ON p.id = x.id COLLATE "C"
+                       WHERE p.merged_into IS NULL AND p.xmin::text = x.version ORDER BY p.id FOR UPDATE OF p)
+         UPDATE profiles p SET data = p.data || locked.state FROM locked WHERE p.id = locked.id RETURNING p.id`,
+        [
+          JSON.stringify(
+            updates.map(({ profile: p, version }) => ({ id: p.id, version, state: { counters: p.counters, audiences: p.audiences, nextCheckAt: p.nextCheckAt ?? null } })),
+          ),
+        ],
       );
-      return new Map(rows.map((r) => [r.id, r.version]));
+      return new Set(rows.map((r) => r.id));
     },
     async putProfiles(profiles) {
       if (profiles.length === 0) return;

@@ -287,14 +287,15 @@ export async function recomputeSetBased(store: Store, target: CompiledAudiences,
 
 async function applyChanges(store: Store, pending: Pending[], target: CompiledAudiences, scan: CounterScanSpec[], now: number): Promise<void> {
   await store.transaction(async (tx) => {
-    const versions = await tx.profileVersions(pending.map((p) => p.next.id));
+    // Unchanged since the snapshot: only the audience state is written, and what the scan decided stands.
+    const written = await tx.putAudienceStates(pending.map((p) => ({ profile: p.next, version: p.version })));
     // Written since the snapshot (or gone): read again, now that the rows are locked, with their counter events.
-    const stale = new Set(pending.filter((p) => versions.get(p.next.id) !== p.version).map((p) => p.next.id));
-    const current = stale.size > 0 ? await tx.getProfiles([...stale]) : new Map<string, ProfileRecord>();
-    const live = [...stale].filter((id) => current.get(id)?.mergedInto === null);
+    const stale = pending.filter((p) => !written.has(p.next.id)).map((p) => p.next.id);
+    const current = stale.length > 0 ? await tx.getProfiles(stale) : new Map<string, ProfileRecord>();
+    const live = stale.filter((id) => current.get(id)?.mergedInto === null);
     const fresh = new Map<string, CounterRow[]>(live.map((id) => [id, []]));
     if (live.length > 0) for (const row of await tx.counterRows(scan, live)) fresh.get(row.profileId)?.push(row);
-    const changed: ProfileRecord[] = [];
+    const rewritten: ProfileRecord[] = [];
     const writes: AudienceWrites = { events: [], memberships: [], checks: [], outbox: [] };
     const add = (w: AudienceWrites) => {
       for (const e of w.events) writes.events.push(e);
@@ -303,23 +304,20 @@ async function applyChanges(store: Store, pending: Pending[], target: CompiledAu
       for (const o of w.outbox) writes.outbox.push(o);
     };
     for (const p of pending) {
-      const rows = fresh.get(p.next.id);
-      if (rows === undefined) {
-        // Unchanged since the snapshot: what the scan found, and what it decided, stands.
-        if (!stale.has(p.next.id)) {
-          changed.push(p.next);
-          add(p.writes);
-        }
-        continue; // else merged away or erased meanwhile: the merge took it out of its audiences
+      if (written.has(p.next.id)) {
+        add(p.writes);
+        continue;
       }
+      const rows = fresh.get(p.next.id);
+      if (rows === undefined) continue; // merged away or erased meanwhile: the merge took it out of its audiences
       const profile = current.get(p.next.id) as ProfileRecord;
-      const { changed: differs, next, writes: own } = reevaluate(profile, countersFromRows(rows, target.specs, scan, now), target, now);
-      if (differs) {
-        changed.push(next);
+      const { changed, next, writes: own } = reevaluate(profile, countersFromRows(rows, target.specs, scan, now), target, now);
+      if (changed) {
+        rewritten.push(next);
         add(own);
       }
     }
-    await tx.putProfiles(changed);
+    if (rewritten.length > 0) await tx.putProfiles(rewritten);
     await persistAudienceWrites(tx, writes, { events: true });
   });
 }
