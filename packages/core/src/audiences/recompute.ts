@@ -10,6 +10,9 @@ import { MAX_COUNTER_ENTRIES, project, prune } from './counters.ts';
 /** Profiles whose counters or membership change, written per transaction. */
 const APPLY_CHUNK = 2000;
 
+/** Chunks being written at once. */
+const WRITES_IN_FLIGHT = 2;
+
 /** Property names a store may name in SQL (JSON paths, jsonb keys) without quoting. */
 const PLAIN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -247,16 +250,20 @@ export async function recomputeSetBased(store: Store, target: CompiledAudiences,
   const scan = counterScanOf(target.specs, now);
   const skipBlank = blankStaysBlank(target, now);
   const snapshot = await store.counterSnapshot(scan);
-  // One chunk is written while the next is read and evaluated: on a database server the two
-  // overlap. The chunks hold different profiles (the scan goes through each once, in id order).
-  let writing: Promise<void> = Promise.resolve();
+  // Chunks are written while the next ones are read and evaluated: on a database server the
+  // reads, the evaluation and two writing transactions overlap (SQLite runs them in turn). The
+  // chunks hold different profiles (the scan goes through each once, in id order).
+  const writing = new Set<Promise<void>>();
   let failure: { error: unknown } | null = null;
   const write = async (chunk: Pending[]) => {
-    await writing;
+    while (writing.size >= WRITES_IN_FLIGHT) await Promise.race(writing);
     if (failure !== null) throw failure.error;
-    writing = applyChanges(store, chunk, target, scan, now).catch((error: unknown) => {
-      failure = { error };
-    });
+    const done: Promise<void> = applyChanges(store, chunk, target, scan, now)
+      .catch((error: unknown) => {
+        failure ??= { error };
+      })
+      .finally(() => writing.delete(done));
+    writing.add(done);
   };
   try {
     let pending: Pending[] = [];
@@ -277,10 +284,10 @@ export async function recomputeSetBased(store: Store, target: CompiledAudiences,
       progress(checked);
     }
     if (pending.length > 0) await write(pending);
-    await writing;
+    await Promise.all(writing);
     if (failure !== null) throw (failure as { error: unknown }).error;
   } finally {
-    await writing;
+    await Promise.all(writing);
     await snapshot.close();
   }
 }
