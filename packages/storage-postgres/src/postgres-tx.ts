@@ -119,9 +119,12 @@ export function createPostgresTx(client: PoolClient, locks: IdentityLocks, parti
         events.map((e) => e.timestamp),
       );
       if (missing.length > 0) throw new MissingPartitions(missing);
+      // The messages go as one JSON array, zipped by position with the columns: a jsonb[] would
+      // have each document escaped again into an array literal (and parsed back).
       await client.query(
         `INSERT INTO events (message_id, profile_id, type, name, ts, received_at, message)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::jsonb[])`,
+         SELECT * FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]),
+           unnest($5::bigint[]), unnest($6::bigint[]), jsonb_array_elements($7::jsonb))`,
         [
           events.map((e) => e.messageId),
           events.map((e) => e.profileId),
@@ -129,7 +132,7 @@ export function createPostgresTx(client: PoolClient, locks: IdentityLocks, parti
           events.map((e) => e.name),
           events.map((e) => e.timestamp),
           events.map((e) => e.receivedAt),
-          events.map((e) => JSON.stringify(e.message)),
+          JSON.stringify(events.map((e) => e.message)),
         ],
       );
     },
@@ -153,8 +156,8 @@ export function createPostgresTx(client: PoolClient, locks: IdentityLocks, parti
       await client.query('SELECT pg_advisory_xact_lock($1)', [OUTBOX_LOCK]);
       await client.query(
         `INSERT INTO outbox (topic, key, payload, created_at)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::bigint[])`,
-        [entries.map((e) => e.topic), entries.map((e) => e.key), entries.map((e) => JSON.stringify(e.payload)), entries.map((e) => e.createdAt)],
+         SELECT * FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), jsonb_array_elements($3::jsonb), unnest($4::bigint[]))`,
+        [entries.map((e) => e.topic), entries.map((e) => e.key), JSON.stringify(entries.map((e) => e.payload)), entries.map((e) => e.createdAt)],
       );
     },
     async queueRecommendCounts(encoded) {
