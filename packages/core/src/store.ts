@@ -189,10 +189,12 @@ export interface StoreTx {
   /** CounterSnapshot.rows for some profiles, read in this transaction (after their rows are locked). */
   counterRows(specs: CounterScanSpec[], profileIds: string[]): Promise<CounterRow[]>;
   /**
-   * Locks profiles (as getProfiles does) and returns the current version token of each that
-   * exists, as CounterSnapshot.profiles gives them.
+   * Stores the audience state (counters, audiences, nextCheckAt) of profiles read from a
+   * CounterSnapshot, each only if its row still holds the version the snapshot gave (so the
+   * rest of its document is as read and stays as stored); those written are locked until the
+   * transaction ends. Returns the ids written; the others changed since, merged away or are gone.
    */
-  profileVersions(profileIds: string[]): Promise<Map<string, string>>;
+  putAudienceStates(updates: Array<{ profile: ProfileRecord; version: string }>): Promise<Set<string>>;
   /** Deletes these events (retention); returns how many existed. */
   deleteEvents(keys: Array<{ profileId: string; messageId: string }>): Promise<number>;
   /** Suppresses keys until the given time (a later time wins over an earlier one). */

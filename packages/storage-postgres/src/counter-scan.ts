@@ -120,7 +120,12 @@ export async function openCounterSnapshot(connect: () => Promise<PoolClient>, sp
         reader.release(error instanceof Error ? error : true);
         throw error;
       }
-      for (let i = 0; i < rows.length; i += BATCH) yield rows.slice(i, i + BATCH).map((r) => toCounterRow(r, q.heads));
+      for (let i = 0; i < rows.length; i += BATCH) {
+        const batch = rows.slice(i, i + BATCH).map((r) => toCounterRow(r, q.heads));
+        // Let the rows handed out go: the whole result would otherwise stay alive until the end.
+        rows.fill(undefined as unknown as unknown[], i, i + BATCH);
+        yield batch;
+      }
     },
     async *profiles({ withState }) {
       await client.query(

@@ -77,13 +77,23 @@ export function createPostgresTx(client: PoolClient, locks: IdentityLocks, parti
     counterRows(specs, profileIds) {
       return counterRowsOf(client, specs, profileIds);
     },
-    async profileVersions(profileIds) {
-      if (profileIds.length === 0) return new Map();
-      const { rows } = await client.query<{ id: string; version: string }>(
-        'SELECT id, xmin::text AS version FROM profiles WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
-        [[...new Set(profileIds)]],
+    async putAudienceStates(updates) {
+      if (updates.length === 0) return new Set();
+      // A row whose xmin is still the version is as the snapshot read it: locked in id order
+      // (a row written meanwhile fails the check once its writer commits), then only the
+      // audience state is replaced. One JSON parameter: no per-row array escaping.
+      const { rows } = await client.query<{ id: string }>(
+        `WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, version text, state jsonb)),
+           locked AS (SELECT p.id, x.state FROM profiles p JOIN x ON p.id = x.id COLLATE "C"
+                       WHERE p.merged_into IS NULL AND p.xmin::text = x.version ORDER BY p.id FOR UPDATE OF p)
+         UPDATE profiles p SET data = p.data || locked.state FROM locked WHERE p.id = locked.id RETURNING p.id`,
+        [
+          JSON.stringify(
+            updates.map(({ profile: p, version }) => ({ id: p.id, version, state: { counters: p.counters, audiences: p.audiences, nextCheckAt: p.nextCheckAt ?? null } })),
+          ),
+        ],
       );
-      return new Map(rows.map((r) => [r.id, r.version]));
+      return new Set(rows.map((r) => r.id));
     },
     async putProfiles(profiles) {
       if (profiles.length === 0) return;
@@ -109,9 +119,12 @@ export function createPostgresTx(client: PoolClient, locks: IdentityLocks, parti
         events.map((e) => e.timestamp),
       );
       if (missing.length > 0) throw new MissingPartitions(missing);
+      // The messages go as one JSON array, zipped by position with the columns: a jsonb[] would
+      // have each document escaped again into an array literal (and parsed back).
       await client.query(
         `INSERT INTO events (message_id, profile_id, type, name, ts, received_at, message)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::jsonb[])`,
+         SELECT * FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]),
+           unnest($5::bigint[]), unnest($6::bigint[]), jsonb_array_elements($7::jsonb))`,
         [
           events.map((e) => e.messageId),
           events.map((e) => e.profileId),
@@ -119,7 +132,7 @@ export function createPostgresTx(client: PoolClient, locks: IdentityLocks, parti
           events.map((e) => e.name),
           events.map((e) => e.timestamp),
           events.map((e) => e.receivedAt),
-          events.map((e) => JSON.stringify(e.message)),
+          JSON.stringify(events.map((e) => e.message)),
         ],
       );
     },
@@ -143,8 +156,8 @@ export function createPostgresTx(client: PoolClient, locks: IdentityLocks, parti
       await client.query('SELECT pg_advisory_xact_lock($1)', [OUTBOX_LOCK]);
       await client.query(
         `INSERT INTO outbox (topic, key, payload, created_at)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::bigint[])`,
-        [entries.map((e) => e.topic), entries.map((e) => e.key), entries.map((e) => JSON.stringify(e.payload)), entries.map((e) => e.createdAt)],
+         SELECT * FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), jsonb_array_elements($3::jsonb), unnest($4::bigint[]))`,
+        [entries.map((e) => e.topic), entries.map((e) => e.key), JSON.stringify(entries.map((e) => e.payload)), entries.map((e) => e.createdAt)],
       );
     },
     async queueRecommendCounts(encoded) {

@@ -83,10 +83,6 @@ const MAY_HOLD_STATE = `(
   OR (instr(data, '"audiences":{"') > 0 AND json_extract(data, '$.audiences') <> '{}')
   OR (instr(data, '"nextCheckAt":') > 0 AND json_extract(data, '$.nextCheckAt') IS NOT NULL))`;
 
-/** The version token of a profile row: any write changes its document. */
-export function profileVersion(mergedInto: string | null, data: string): string {
-  return mergedInto === null ? data : `merged:${mergedInto}`;
-}
 
 function* batches<T, R>(rows: Iterable<T>, map: (row: T) => R): Generator<R[]> {
   let batch: R[] = [];
@@ -128,7 +124,8 @@ export function openCounterSnapshot(
     createdAt: row.created_at as number,
     updatedAt: row.updated_at as number,
     data: JSON.parse(row.data as string),
-    version: profileVersion(null, row.data as string),
+    // The version token of a live row is its document: any write changes it (putAudienceStates compares it).
+    version: row.data as string,
   });
   if (filename === ':memory:') {
     // Both results now, before anything else writes: that is the snapshot.

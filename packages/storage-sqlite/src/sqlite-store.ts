@@ -31,7 +31,7 @@ import {
   sumStatDeltas,
 } from '@attune/core';
 import Database from 'better-sqlite3';
-import { counterQuery, openCounterSnapshot, profileVersion, toCounterRow } from './counter-scan.ts';
+import { counterQuery, openCounterSnapshot, toCounterRow } from './counter-scan.ts';
 import { MIGRATIONS } from './schema.ts';
 
 export interface SqliteStoreOptions {
@@ -173,13 +173,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const s = counterStatement(`SELECT profile_id, name, ts${q.columns} FROM events WHERE profile_id = ? AND ${q.where} ORDER BY ts, message_id`);
       return [...new Set(profileIds)].sort().flatMap((id) => (s.all(...q.columnParams, id, ...q.params) as unknown[][]).map((r) => toCounterRow(r, q.heads)));
     },
-    async profileVersions(profileIds) {
-      // The transaction holds SQLite's write lock: the rows cannot change until it ends.
-      const out = new Map<string, string>();
-      const s = st().getProfile;
-      for (const id of profileIds) {
-        const row = s.get(id) as Row | undefined;
-        if (row) out.set(id, profileVersion((row.merged_into as string | null) ?? null, row.data as string));
+    async putAudienceStates(updates) {
+      // The transaction holds SQLite's write lock; a live row whose document is still the
+      // version's text is as the snapshot read it: only the audience state is replaced.
+      const out = new Set<string>();
+      const s = st().putAudienceState;
+      for (const { profile: p, version } of updates) {
+        const r = s.run(JSON.stringify(p.counters), JSON.stringify(p.audiences), JSON.stringify(p.nextCheckAt ?? null), p.id, version);
+        if (r.changes > 0) out.add(p.id);
       }
       return out;
     },
@@ -716,6 +717,10 @@ function prepare(db: Database.Database) {
     dueChecks: db.prepare('SELECT profile_id, due_at FROM audience_checks WHERE due_at <= ? ORDER BY due_at, profile_id LIMIT ?'),
     profileIds: db.prepare('SELECT id FROM profiles WHERE merged_into IS NULL AND id > ? ORDER BY id LIMIT ?'),
     appendOutbox: db.prepare('INSERT INTO outbox (topic, key, payload, created_at) VALUES (?, ?, ?, ?)'),
+    putAudienceState: db.prepare(
+      `UPDATE profiles SET data = json_set(data, '$.counters', json(?), '$.audiences', json(?), '$.nextCheckAt', json(?))
+        WHERE id = ? AND merged_into IS NULL AND data = ?`,
+    ),
     addStats: db.prepare(
       `INSERT INTO experiment_stats (experiment_id, variant, metric, count, sum, sum_squares) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (experiment_id, variant, metric) DO UPDATE SET

@@ -81,6 +81,24 @@ export function describeDecisionCache(ctx: StoreContext): void {
       expect(seen).not.toContain(undefined);
     });
 
+    it('replaces a cached profile with the audience state a recompute stored: no read, and equal to what the store reads back', async () => {
+      const { store, stats } = withDecisionProfileCache(ctx.store, { ttlMs: 3_600_000, maxEntries: 10, now: () => Date.now() });
+      const engine = engineOn(store, { decisionCache: false });
+      const key = { type: 'anonymousId', value: 'dc-rc' };
+      await engine.ingestCall({ anonymousId: 'dc-rc', event: 'Cache Probe Liked', properties: {} }, 'track');
+      expect((await store.decisionProfile(key))?.audiences).toEqual({});
+      await engine.audiences.createGroup({ id: 'dc-rc', name: 'dc-rc' });
+      await engine.audiences.createAudience({ id: 'dc-rc-liked', groupId: 'dc-rc', name: 'Liked', condition: { did: { event: 'Cache Probe Liked' } } });
+      await engine.audiences.recompute();
+      const { misses } = stats();
+      const cached = await store.decisionProfile(key);
+      expect(stats().misses).toBe(misses);
+      expect(Object.keys(cached?.audiences ?? {})).toEqual(['dc-rc-liked']);
+      expect(JSON.parse(JSON.stringify(cached))).toEqual(await ctx.store.decisionProfile(key));
+      await engine.audiences.deleteAudience('dc-rc-liked');
+      await engine.audiences.recompute();
+    });
+
     it('does not keep a read that raced a commit, and counts hits', async () => {
       let release: () => void = () => undefined;
       let gate: Promise<void> | null = null;

@@ -12,6 +12,7 @@ import {
   filterMatches,
   type Message,
   newProfile,
+  type ProfileRecord,
   recordInCounters,
   type Store,
   type StoredEvent,
@@ -262,16 +263,48 @@ export function describeRecompute(ctx: StoreContext): void {
           );
         }
       }
-      // A profile's version changes when its row is written, and only then.
-      const before = await ctx.store.transaction((tx) => tx.profileVersions(['sp-1', 'sp-2', 'nobody']));
-      expect([...before.keys()].sort()).toEqual(['sp-1', 'sp-2']);
+      // The audience state is written only where the row still holds the snapshot's version:
+      // a row written since (sp-1), a merged-away one (sp-3) and a missing one are left alone.
+      const snapshot = await ctx.store.counterSnapshot([]);
+      let versions: Map<string, string>;
+      try {
+        versions = new Map((await snapshot.profilesById(['sp-1', 'sp-2', 'sp-3'])).map((v) => [v.id, v.version]));
+      } finally {
+        await snapshot.close();
+      }
+      expect([...versions.keys()]).toEqual(['sp-1', 'sp-2', 'sp-3']);
       await ctx.store.transaction(async (tx) => {
-        const p = (await tx.getProfiles(['sp-1'])).get('sp-1');
-        if (p) await tx.putProfiles([{ ...p, traits: { touched: true } }]);
+        const p = await tx.getProfiles(['sp-1', 'sp-3']);
+        await tx.putProfiles([
+          { ...(p.get('sp-1') as ProfileRecord), traits: { touched: true } },
+          { ...(p.get('sp-3') as ProfileRecord), mergedInto: 'sp-2' },
+        ]);
       });
-      const after = await ctx.store.transaction((tx) => tx.profileVersions(['sp-1', 'sp-2']));
-      expect(after.get('sp-1')).not.toBe(before.get('sp-1'));
-      expect(after.get('sp-2')).toBe(before.get('sp-2'));
+      const state = (id: string): ProfileRecord => ({
+        ...newProfile(id, T0),
+        traits: { untouched: id },
+        counters: { k: { entries: [{ t: T0 - HOUR, p: { price: 12 } }], dropped: 3 } },
+        audiences: { a: T0 },
+        nextCheckAt: T0 + DAY,
+      });
+      const stored = await ctx.store.transaction((tx) =>
+        tx.putAudienceStates(['sp-1', 'sp-2', 'sp-3', 'nobody'].map((id) => ({ profile: state(id), version: versions.get(id) ?? versions.get('sp-2') ?? '' }))),
+      );
+      expect([...stored]).toEqual(['sp-2']);
+      const sp2 = (await ctx.store.getProfile('sp-2')) as ProfileRecord;
+      expect({ traits: sp2.traits, counters: sp2.counters, audiences: sp2.audiences, nextCheckAt: sp2.nextCheckAt }).toEqual({
+        traits: {},
+        counters: { k: { entries: [{ t: T0 - HOUR, p: { price: 12 } }], dropped: 3 } },
+        audiences: { a: T0 },
+        nextCheckAt: T0 + DAY,
+      });
+      expect(sp2.computed).toEqual(newProfile('sp-2', T0).computed);
+      const sp1 = (await ctx.store.getProfile('sp-1')) as ProfileRecord;
+      expect({ traits: sp1.traits, audiences: sp1.audiences, counters: sp1.counters }).toEqual({ traits: { touched: true }, audiences: {}, counters: {} });
+      expect(await ctx.store.getProfile('nobody')).toBeNull();
+      // A row written by putAudienceStates has a new version.
+      const again = await ctx.store.transaction((tx) => tx.putAudienceStates([{ profile: { ...state('sp-2'), nextCheckAt: null }, version: versions.get('sp-2') as string }]));
+      expect(again.size).toBe(0);
     });
 
     for (const seed of [1, 2, 3]) {

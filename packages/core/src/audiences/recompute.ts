@@ -3,12 +3,15 @@ import { filterMatches } from '../conditions/evaluate.ts';
 import type { Filter } from '../conditions/types.ts';
 import { type CounterState, newProfile, type ProfileData, type ProfileRecord, profileFromData } from '../profiles/types.ts';
 import type { CounterRow, CounterScanSpec, CounterSnapshot, PushedFilter, Store, VersionedProfile } from '../store.ts';
-import { applyAudiences, persistAudienceWrites } from './apply.ts';
+import { type AudienceWrites, applyAudiences, persistAudienceWrites } from './apply.ts';
 import type { CompiledAudiences } from './compiled.ts';
 import { MAX_COUNTER_ENTRIES, project, prune } from './counters.ts';
 
 /** Profiles whose counters or membership change, written per transaction. */
 const APPLY_CHUNK = 2000;
+
+/** Chunks being written at once. */
+const WRITES_IN_FLIGHT = 2;
 
 /** Property names a store may name in SQL (JSON paths, jsonb keys) without quoting. */
 const PLAIN = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -106,13 +109,16 @@ export function sameCounters(stored: Record<string, CounterState>, fresh: Record
   return true;
 }
 
-/** A profile with rebuilt counters, re-evaluated: whether anything must be written, and what. */
+/**
+ * A profile with rebuilt counters, re-evaluated: whether anything must be written, the profile
+ * to store (counters, membership and next check updated) and the audience writes that go with it.
+ */
 function reevaluate(profile: ProfileRecord, counters: Record<string, CounterState>, target: CompiledAudiences, now: number) {
   const countersChanged = !sameCounters(profile.counters, counters, target.specs, now);
   const next: ProfileRecord = { ...profile, counters: countersChanged ? counters : profile.counters, audiences: { ...profile.audiences }, nextCheckAt: profile.nextCheckAt ?? null };
   const writes = applyAudiences([next], target, now);
   const changed = countersChanged || writes.memberships.length > 0 || writes.checks.length > 0 || writes.outbox.length > 0;
-  return { changed, next };
+  return { changed, next, writes };
 }
 
 /** A stored profile document with no counters, no membership and no scheduled check. */
@@ -224,11 +230,11 @@ async function* candidates(snapshot: CounterSnapshot, skipBlank: boolean): Async
 const BATCH_LOOKUP = 2000;
 
 interface Pending {
-  /** As of the snapshot. */
-  profile: ProfileRecord;
+  /** As of the snapshot, with what to store: the rebuilt counters (or the stored ones when they say the same), membership, next check. */
+  next: ProfileRecord;
   version: string;
-  /** What to store: the rebuilt counters, or the stored ones when they say the same. */
-  counters: Record<string, CounterState>;
+  /** The audience writes of `next`, evaluated at the same `now`: they stand when the profile is unchanged since the snapshot. */
+  writes: AudienceWrites;
 }
 
 /**
@@ -244,6 +250,21 @@ export async function recomputeSetBased(store: Store, target: CompiledAudiences,
   const scan = counterScanOf(target.specs, now);
   const skipBlank = blankStaysBlank(target, now);
   const snapshot = await store.counterSnapshot(scan);
+  // Chunks are written while the next ones are read and evaluated: on a database server the
+  // reads, the evaluation and two writing transactions overlap (SQLite runs them in turn). The
+  // chunks hold different profiles (the scan goes through each once, in id order).
+  const writing = new Set<Promise<void>>();
+  let failure: { error: unknown } | null = null;
+  const write = async (chunk: Pending[]) => {
+    while (writing.size >= WRITES_IN_FLIGHT) await Promise.race(writing);
+    if (failure !== null) throw failure.error;
+    const done: Promise<void> = applyChanges(store, chunk, target, scan, now)
+      .catch((error: unknown) => {
+        failure ??= { error };
+      })
+      .finally(() => writing.delete(done));
+    writing.add(done);
+  };
   try {
     let pending: Pending[] = [];
     let checked = 0;
@@ -252,45 +273,58 @@ export async function recomputeSetBased(store: Store, target: CompiledAudiences,
         if (skipBlank && rows.length === 0 && isBlank(v.data)) continue;
         const profile = profileFromData({ id: v.id, mergedInto: null, createdAt: v.createdAt, updatedAt: v.updatedAt }, v.data);
         const counters = countersFromRows(rows, target.specs, scan, now);
-        const { changed, next } = reevaluate(profile, counters, target, now);
-        if (changed) pending.push({ profile: { ...profile, nextCheckAt: profile.nextCheckAt ?? null }, version: v.version, counters: next.counters });
+        const { changed, next, writes } = reevaluate(profile, counters, target, now);
+        if (changed) pending.push({ next, version: v.version, writes });
       }
       checked += batch.length;
       if (pending.length >= APPLY_CHUNK) {
-        await applyChanges(store, pending, target, scan, now);
+        await write(pending);
         pending = [];
       }
       progress(checked);
     }
-    if (pending.length > 0) await applyChanges(store, pending, target, scan, now);
+    if (pending.length > 0) await write(pending);
+    await Promise.all(writing);
+    if (failure !== null) throw (failure as { error: unknown }).error;
   } finally {
+    await Promise.all(writing);
     await snapshot.close();
   }
 }
 
 async function applyChanges(store: Store, pending: Pending[], target: CompiledAudiences, scan: CounterScanSpec[], now: number): Promise<void> {
   await store.transaction(async (tx) => {
-    const versions = await tx.profileVersions(pending.map((p) => p.profile.id));
+    // Unchanged since the snapshot: only the audience state is written, and what the scan decided stands.
+    const written = await tx.putAudienceStates(pending.map((p) => ({ profile: p.next, version: p.version })));
     // Written since the snapshot (or gone): read again, now that the rows are locked, with their counter events.
-    const stale = new Set(pending.filter((p) => versions.get(p.profile.id) !== p.version).map((p) => p.profile.id));
-    const current = stale.size > 0 ? await tx.getProfiles([...stale]) : new Map<string, ProfileRecord>();
-    const live = [...stale].filter((id) => current.get(id)?.mergedInto === null);
+    const stale = pending.filter((p) => !written.has(p.next.id)).map((p) => p.next.id);
+    const current = stale.length > 0 ? await tx.getProfiles(stale) : new Map<string, ProfileRecord>();
+    const live = stale.filter((id) => current.get(id)?.mergedInto === null);
     const fresh = new Map<string, CounterRow[]>(live.map((id) => [id, []]));
     if (live.length > 0) for (const row of await tx.counterRows(scan, live)) fresh.get(row.profileId)?.push(row);
-    const changed: ProfileRecord[] = [];
+    const rewritten: ProfileRecord[] = [];
+    const writes: AudienceWrites = { events: [], memberships: [], checks: [], outbox: [] };
+    const add = (w: AudienceWrites) => {
+      for (const e of w.events) writes.events.push(e);
+      for (const m of w.memberships) writes.memberships.push(m);
+      for (const c of w.checks) writes.checks.push(c);
+      for (const o of w.outbox) writes.outbox.push(o);
+    };
     for (const p of pending) {
-      const rows = fresh.get(p.profile.id);
-      if (rows === undefined) {
-        // Unchanged since the snapshot: what the scan found stands.
-        if (!stale.has(p.profile.id)) changed.push({ ...p.profile, counters: p.counters });
-        continue; // else merged away or erased meanwhile: the merge took it out of its audiences
+      if (written.has(p.next.id)) {
+        add(p.writes);
+        continue;
       }
-      const profile = current.get(p.profile.id) as ProfileRecord;
-      const { changed: differs, next } = reevaluate(profile, countersFromRows(rows, target.specs, scan, now), target, now);
-      if (differs) changed.push({ ...profile, counters: next.counters, nextCheckAt: profile.nextCheckAt ?? null });
+      const rows = fresh.get(p.next.id);
+      if (rows === undefined) continue; // merged away or erased meanwhile: the merge took it out of its audiences
+      const profile = current.get(p.next.id) as ProfileRecord;
+      const { changed, next, writes: own } = reevaluate(profile, countersFromRows(rows, target.specs, scan, now), target, now);
+      if (changed) {
+        rewritten.push(next);
+        add(own);
+      }
     }
-    const writes = applyAudiences(changed, target, now);
-    await tx.putProfiles(changed);
+    if (rewritten.length > 0) await tx.putProfiles(rewritten);
     await persistAudienceWrites(tx, writes, { events: true });
   });
 }

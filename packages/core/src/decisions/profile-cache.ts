@@ -153,6 +153,12 @@ export function withDecisionProfileCache(store: Store, options: DecisionProfileC
         }
         return tx.putProfiles(list);
       },
+      async putAudienceStates(updates) {
+        const stored = await tx.putAudienceStates(updates);
+        // The records as read plus the new state: what the rows now hold.
+        for (const u of updates) if (stored.has(u.profile.id)) written.set(u.profile.id, u.profile);
+        return stored;
+      },
       async eraseProfile(profileId) {
         const erased = await tx.eraseProfile(profileId);
         profiles.add(profileId);
