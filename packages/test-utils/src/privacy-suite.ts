@@ -146,6 +146,10 @@ export function describePrivacy(ctx: StoreContext): void {
       r = await engine.privacy.confirm(request.id, 'activation:cms', { deleted: 3 });
       expect(r).toMatchObject({ status: 'completed' });
       expect(r?.completedAt).not.toBeNull();
+      // The resend's delivery reported after the destination already confirmed it: still counted, still confirmed.
+      r = await engine.privacy.noticeDelivered(request.id, 'activation:cms');
+      expect(r?.targets.find((t) => t.target === 'activation:cms')).toMatchObject({ status: 'confirmed', attempts: 2, details: { deleted: 3 } });
+      expect(r?.status).toBe('completed');
       expect(await engine.privacy.resendUnconfirmed(0)).toBe(0);
       expect(JSON.stringify(await ctx.store.docs.get('privacy-request', request.id))).not.toContain('receipt@example.com');
 

@@ -348,9 +348,11 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
     noticeDelivered(requestId: string, target: string): Promise<PrivacyRequest | null> {
       return update(requestId, (r) => {
         const t = r.targets.find((x) => x.target === target);
-        if (!t || t.status === 'confirmed') return false;
-        const at = new Date(clock.now()).toISOString();
+        if (!t) return false;
+        // Counted even when the destination's confirmation came back before this report of the delivery.
         t.attempts += 1;
+        if (t.status === 'confirmed') return true;
+        const at = new Date(clock.now()).toISOString();
         t.updatedAt = at;
         t.status = t.confirm === 'delivery' ? 'confirmed' : 'delivered';
         if (t.status === 'confirmed') t.confirmedAt = at;
