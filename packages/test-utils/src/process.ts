@@ -213,6 +213,17 @@ export async function adminGet<T = Record<string, unknown>>(url: string, path: s
 }
 
 /**
+ * A JSON call to Attune's admin API with the secret key. A kept-alive connection the server
+ * closed while the test process was busy (booting an app) fails at once: it is sent once more.
+ */
+export async function adminCall<T = Record<string, unknown>>(url: string, path: string, init: RequestInit = {}, secretKey = SECRET_KEY): Promise<{ status: number; body: T }> {
+  const send = () => fetch(url + path, { ...init, headers: { authorization: bearerAuth(secretKey), 'content-type': 'application/json' } });
+  const res = await send().catch(() => send());
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+/**
  * A Standard-Webhooks signature (`v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, keyed by the
  * `whsec_` secret), for tests that send an adapter a notice of their own.
  */

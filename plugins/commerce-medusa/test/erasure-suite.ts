@@ -17,7 +17,7 @@ import {
   createSalesChannelsWorkflow,
 } from '@medusajs/medusa/core-flows';
 import { createTestPostgresDatabase } from '@attune/test-utils';
-import { type CliProcess, eventually, freePort, killAll, removeDir, SECRET_KEY, startCli, tempDataDir, WRITE_KEY, signWebhook } from '@attune/test-utils/process';
+import { type CliProcess, eventually, freePort, killAll, removeDir, SECRET_KEY, startCli, tempDataDir, WRITE_KEY, signWebhook, adminCall } from '@attune/test-utils/process';
 import type { PrivacyRequest as Receipt } from '@attune/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
@@ -42,13 +42,7 @@ export async function startErasureAttune(store: 'sqlite' | 'postgres'): Promise<
     env: { ...(dir ? { ATTUNE_DATA_DIR: dir } : { DATABASE_URL: db!.url }), ATTUNE_SECRET_KEY: SECRET_KEY, ATTUNE_WRITE_KEY: WRITE_KEY, ATTUNE_EXTERNAL_IDS: 'medusa_customer_id' },
     timeoutMs: 60_000,
   });
-  const admin = async <T>(path: string, init: RequestInit = {}) => {
-    const send = () => fetch(process_.url + path, { ...init, headers: { authorization: `Bearer ${SECRET_KEY}`, 'content-type': 'application/json' } });
-    // A kept-alive connection the server closed while this process was busy booting Medusa fails at once: once more.
-    const res = await send().catch(() => send());
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-  };
+  const admin = <T>(path: string, init: RequestInit = {}) => adminCall<T>(process_.url, path, init);
   const key = await admin<{ key: string }>('/v1/keys', { method: 'POST', body: JSON.stringify({ kind: 'secret', name: 'medusa', role: 'marketer' }) });
   await admin('/v1/segment-groups', { method: 'POST', body: JSON.stringify({ id: 'shop', name: 'Shop' }) });
   await admin('/v1/audiences', { method: 'POST', body: JSON.stringify({ id: 'buyers', groupId: 'shop', name: 'Buyers', condition: { did: { event: 'Order Completed' } } }) });

@@ -5,7 +5,7 @@
  * put in Vendure and confirms; the receipt shows the store and the activation confirmed.
  */
 import { createTestPostgresDatabase, type TestPostgresDatabase } from '@attune/test-utils';
-import { type CliProcess, killAll, removeDir, SECRET_KEY, startCli, tempDataDir, WRITE_KEY, signWebhook } from '@attune/test-utils/process';
+import { type CliProcess, killAll, removeDir, SECRET_KEY, startCli, tempDataDir, WRITE_KEY, signWebhook, adminCall } from '@attune/test-utils/process';
 import { Order, TransactionalConnection } from '@vendure/core';
 import type { PrivacyRequest as Receipt } from '@attune/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,13 +48,7 @@ describe.each(STORES)('erasure reaches Vendure (Attune on $name)', (store) => {
   let profile: Profile;
   let receipt: Receipt;
 
-  const admin = async <T>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> => {
-    const send = () => fetch(attune.url + path, { ...init, headers: { authorization: `Bearer ${SECRET_KEY}`, 'content-type': 'application/json' } });
-    // A kept-alive connection the server closed while this process was busy booting the app fails at once: once more.
-    const res = await send().catch(() => send());
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-  };
+  const admin = <T>(path: string, init: RequestInit = {}) => adminCall<T>(attune.url, path, init);
   const outbox = () => shop.server.app.get(TransactionalConnection).rawConnection.getRepository(AttuneOutboxEntry);
   const orders = () => shop.server.app.get(TransactionalConnection).rawConnection.getRepository(Order);
   const groupsOf = async (id: string) => ((await shop.adminClient.query(ADMIN.customer, { id })).customer.groups as Array<{ name: string }>).map((g) => g.name);

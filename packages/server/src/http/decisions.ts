@@ -50,7 +50,7 @@ export interface DecisionRoutesOptions {
  * POST /v1/decide, the hottest route: served beside Express (http/fast.ts). Preflight (OPTIONS)
  * is answered by `decisionRoutes`.
  */
-export function decideRoute({ engine, resolver, limiter, connectors }: { engine: Engine; resolver: KeyResolver; limiter: RateLimiter; connectors: ConnectorRuntime }): FastHandler {
+export function decideRoute({ engine, resolver, limiter, connectors }: Omit<DecisionRoutesOptions, 'limiter'> & { limiter: RateLimiter }): FastHandler {
   return async (req, res, { ip }) => {
     setTrackingCorsHeaders(res);
     const key = await authenticate(resolver, presentedKey(req), DECIDE_KINDS, KEY_HINT, req.headers.origin);

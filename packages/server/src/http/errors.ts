@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { AttuneError, type ErrorCode, type Issue, isAttuneError, type Logger } from '@attune/core';
-import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 
 /** The one place an error code becomes an HTTP status. */
 export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
@@ -27,8 +27,8 @@ export function errorBody(error: AttuneError): ErrorBody {
   return { error: { code: error.code, message: error.message, issues: error.issues } };
 }
 
-export function sendError(res: Response, error: AttuneError): void {
-  res.status(httpStatus(error.code)).json(errorBody(error));
+export function sendError(res: ServerResponse, error: AttuneError): void {
+  writeJson(res, httpStatus(error.code), errorBody(error));
 }
 
 /** Writes a JSON answer on a plain Node response (the routes served beside Express), in one write. */
@@ -97,6 +97,5 @@ export function answerError(res: ServerResponse, err: unknown, logger: Logger, m
     res.destroy();
     return;
   }
-  const error = known ?? new AttuneError('INTERNAL', 'internal error; the server log has the details');
-  writeJson(res, httpStatus(error.code), errorBody(error));
+  sendError(res, known ?? new AttuneError('INTERNAL', 'internal error; the server log has the details'));
 }

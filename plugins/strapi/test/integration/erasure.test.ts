@@ -5,7 +5,7 @@
  * erasure requested at Attune reaches the plugin, which deletes its copy and confirms.
  */
 import { createTestPostgresDatabase } from '@attune/test-utils';
-import { type CliProcess, eventually, freePort, killAll, postBatch, removeDir, SECRET_KEY, startCli, tempDataDir, WRITE_KEY, signWebhook } from '@attune/test-utils/process';
+import { type CliProcess, eventually, freePort, killAll, postBatch, removeDir, SECRET_KEY, startCli, tempDataDir, WRITE_KEY, signWebhook, adminCall } from '@attune/test-utils/process';
 import type { PrivacyRequest as Receipt } from '@attune/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERASURE_NOTICE_UID, OUTBOX_UID } from '../../server/src/content-types/index.ts';
@@ -44,13 +44,7 @@ describe.each(STORES)('erasure reaches Strapi (Attune on $name)', (store) => {
   let profile: Profile;
   let receipt: Receipt;
 
-  const admin = async <T>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> => {
-    const send = () => fetch(attune.url + path, { ...init, headers: { authorization: `Bearer ${SECRET_KEY}`, 'content-type': 'application/json' } });
-    // A kept-alive connection the server closed while this process was busy booting the app fails at once: once more.
-    const res = await send().catch(() => send());
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-  };
+  const admin = <T>(path: string, init: RequestInit = {}) => adminCall<T>(attune.url, path, init);
   const secret = async () => ((await app.strapi.store({ type: 'plugin', name: 'attune', key: 'erasure' }).get({})) as { secret: string } | null)?.secret as string;
   const signedPost = async (body: string, webhookId: string, key?: string) => {
     const ts = Math.floor(Date.now() / 1000);
