@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { type ApiKeyKind, type ApiKeyRole, AttuneError, type Engine, isAttuneError, type Store } from '@attune/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -31,6 +32,19 @@ function storeLocation(flags: StoreFlags) {
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** A comma-separated list of host names (`api.example.com`, `*.example.com`) or IP addresses; absent when unset. */
+function hostList(name: string, value: string | undefined): string[] | undefined {
+  const raw = nonEmpty(value);
+  if (raw === undefined) return undefined;
+  const hosts = raw.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  for (const h of hosts) {
+    if (isIP(h) === 0 && !/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(h)) {
+      throw new InvalidArgumentError(`${name}: "${h}" is not a host name, *.domain or IP address (list them separated by commas).`);
+    }
+  }
+  return hosts;
 }
 
 function integer(name: string, min: number, max: number) {
@@ -82,6 +96,9 @@ async function start(flags: StartFlags): Promise<void> {
   const writeKey = nonEmpty(env.ATTUNE_WRITE_KEY);
   const resendRaw = nonEmpty(env.ATTUNE_ERASURE_RESEND_MS);
   const erasureResendMs = resendRaw ? integer('ATTUNE_ERASURE_RESEND_MS', 1000, 30 * 86_400_000)(resendRaw) : undefined;
+  // Internal addresses (loopback, private networks, cloud metadata) are reachable only by listed hosts.
+  const webhookHosts = hostList('ATTUNE_WEBHOOK_HOSTS', env.ATTUNE_WEBHOOK_HOSTS);
+  const connectorHosts = hostList('ATTUNE_CONNECTOR_HOSTS', env.ATTUNE_CONNECTOR_HOSTS);
 
   // Signals are handled from the first moment: one during start-up stops the server once it is up.
   let server: StartedServer | null = null;
@@ -125,6 +142,8 @@ async function start(flags: StartFlags): Promise<void> {
       ...(writeKey ? { writeKey } : {}),
       ...(externalIds.length > 0 ? { externalIds } : {}),
       ...(erasureResendMs !== undefined ? { privacy: { erasureResendMs } } : {}),
+      ...(webhookHosts ? { webhookHosts: { allowHosts: webhookHosts } } : {}),
+      ...(connectorHosts ? { connectorHosts: { allowHosts: connectorHosts } } : {}),
       logger,
     });
   } catch (error) {
@@ -412,7 +431,7 @@ function program(): Command {
 
   cli
     .command('start')
-    .description('start the API server (env: PORT, ATTUNE_DATA_DIR, DATABASE_URL, ATTUNE_SECRET_KEY, ATTUNE_WRITE_KEY, ATTUNE_EXTERNAL_IDS, ATTUNE_ERASURE_RESEND_MS, LOG_LEVEL)')
+    .description('start the API server (env: PORT, ATTUNE_DATA_DIR, DATABASE_URL, ATTUNE_SECRET_KEY, ATTUNE_WRITE_KEY, ATTUNE_EXTERNAL_IDS, ATTUNE_ERASURE_RESEND_MS, ATTUNE_WEBHOOK_HOSTS, ATTUNE_CONNECTOR_HOSTS, LOG_LEVEL)')
     .option('-p, --port <port>', 'port to listen on (env PORT, default 4000)', integer('--port', 0, 65535))
     .option('--host <host>', 'address to bind (env HOST, default all interfaces)')
     .addOption(dataDir())

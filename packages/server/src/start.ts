@@ -50,6 +50,8 @@ export interface StartServerOptions {
   retention?: RetentionPolicyInput & { everyMs?: number };
   /** Hosts connectors may call (default: any public host; internal addresses only when listed). */
   connectorHosts?: { allowHosts?: string[] };
+  /** Hosts webhook activations may call, with the same rule as `connectorHosts`. */
+  webhookHosts?: { allowHosts?: string[] };
   /** Browser origins allowed to call the admin API. */
   adminOrigins?: string[];
   privacy?: {
@@ -192,7 +194,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
     await engine.audiences.reload();
     await engine.decisions.reload();
 
-    const activations = startActivationWorker({ store, logger, privacy: engine.privacy, ...(options.privacy?.erasureResendMs !== undefined ? { erasureResendMs: options.privacy.erasureResendMs } : {}), ...(options.activationPollMs ? { pollMs: options.activationPollMs } : {}), ...(options.webhookBaseDelayMs !== undefined ? { baseDelayMs: options.webhookBaseDelayMs } : {}) });
+    const activations = startActivationWorker({ store, logger, privacy: engine.privacy, ...(options.webhookHosts ? { hosts: options.webhookHosts } : {}), ...(options.privacy?.erasureResendMs !== undefined ? { erasureResendMs: options.privacy.erasureResendMs } : {}), ...(options.activationPollMs ? { pollMs: options.activationPollMs } : {}), ...(options.webhookBaseDelayMs !== undefined ? { baseDelayMs: options.webhookBaseDelayMs } : {}) });
     let closing = false;
     const app = createApp({
       activations,

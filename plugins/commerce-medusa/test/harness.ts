@@ -24,6 +24,8 @@ export async function startAttune(): Promise<Attune> {
     writeKey: WRITE_KEY,
     logger: silentLogger,
     externalIds: ['medusa_customer_id'],
+    // The shop's activation endpoint listens on loopback: listed, so webhooks may reach it.
+    webhookHosts: { allowHosts: ['127.0.0.1'] },
     activationPollMs: 50,
     webhookBaseDelayMs: 100,
     audienceCheckMs: 100,

@@ -68,7 +68,7 @@ describe.each(STORES)('erasure reaches Vendure (Attune on $name)', (store) => {
   beforeAll(async () => {
     const s = await store.start();
     cleanup = s.cleanup;
-    attune = await startCli({ port: await freePort(), env: { ...s.env, ATTUNE_SECRET_KEY: SECRET_KEY, ATTUNE_WRITE_KEY: WRITE_KEY, ATTUNE_EXTERNAL_IDS: 'vendure_customer_id' }, timeoutMs: 60_000 });
+    attune = await startCli({ port: await freePort(), env: { ...s.env, ATTUNE_SECRET_KEY: SECRET_KEY, ATTUNE_WRITE_KEY: WRITE_KEY, ATTUNE_EXTERNAL_IDS: 'vendure_customer_id', ATTUNE_WEBHOOK_HOSTS: '127.0.0.1' }, timeoutMs: 60_000 });
     // The plugin runs with a marketer key: enough for its catalog and for confirming erasures.
     const key = await admin<{ key: string }>('/v1/keys', { method: 'POST', body: JSON.stringify({ kind: 'secret', name: 'vendure', role: 'marketer' }) });
     expect(key.status).toBe(201);

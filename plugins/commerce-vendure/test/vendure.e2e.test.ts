@@ -271,7 +271,7 @@ describe('Attune plugin for Vendure (in-process Vendure on sql.js, a real Attune
     await expect(service.catalog.run('products', 'full')).rejects.toThrow(/no answer from/);
     const { startServer } = await import('@attune/server');
     const { silentLogger } = await import('@attune/core');
-    attune = await startServer({ port, host: '127.0.0.1', dataDir: attuneDir, secretKey: 'sk_vendure_test_0123456789abcdef', writeKey: WRITE_KEY, logger: silentLogger, externalIds: ['vendure_customer_id'] });
+    attune = await startServer({ port, host: '127.0.0.1', dataDir: attuneDir, secretKey: 'sk_vendure_test_0123456789abcdef', writeKey: WRITE_KEY, logger: silentLogger, externalIds: ['vendure_customer_id'], webhookHosts: { allowHosts: ['127.0.0.1'] } });
     const events = await eventually(
       async () => {
         const p = await profileOf(dbId(customer.id));

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type Logger, MEMBERSHIP_TOPIC, type OutboxEntry, PROFILE_ERASED_TOPIC, type PrivacyService, type Store } from '@attune/core';
+import { type Fetch, FetchError, type Logger, MEMBERSHIP_TOPIC, type OutboxEntry, PROFILE_ERASED_TOPIC, type PrivacyService, type Store } from '@attune/core';
+import { type ConnectorHostPolicy, createGuardedFetch, refusedUrl } from '../decisions/fetch.ts';
 import { type Activation, consumerOf, deliveryId, listActivations, signWebhook, wants } from './activations.ts';
 
 export interface ActivationWorkerOptions {
@@ -18,7 +19,18 @@ export interface ActivationWorkerOptions {
   privacy?: PrivacyService;
   /** Erasure notices not confirmed after this long are sent again. Default 1 hour. */
   erasureResendMs?: number;
+  /**
+   * Where webhooks may go, as for connectors: any public host when `allowHosts` is absent, only
+   * the listed ones when set; an internal address (loopback, private network, cloud metadata)
+   * only when its host is listed (ATTUNE_WEBHOOK_HOSTS of `attune start`).
+   */
+  hosts?: ConnectorHostPolicy;
+  /** How deliveries are sent. Default: the connectors' guarded fetch under `hosts`. */
+  fetch?: Fetch;
 }
+
+/** Largest answer body read from a webhook receiver (the rest is not read). */
+const MAX_ANSWER_BYTES = 64 * 1024;
 
 interface RetryState {
   seq: number;
@@ -42,6 +54,8 @@ export function startActivationWorker(options: ActivationWorkerOptions) {
   const node = randomUUID();
   const pollMs = options.pollMs ?? 500;
   const retries = new Map<string, RetryState>();
+  const hosts = options.hosts ?? {};
+  const send = options.fetch ?? createGuardedFetch(hosts, { label: 'webhooks' });
   let stopped = false;
   let running: Promise<void> | null = null;
 
@@ -67,7 +81,8 @@ export function startActivationWorker(options: ActivationWorkerOptions) {
     const id = deliveryId(a.id, e);
     const timestamp = Math.floor(Date.now() / 1000);
     const body = JSON.stringify({ type: e.topic, timestamp: new Date(e.createdAt).toISOString(), data: await payloadFor(a, e) });
-    const res = await fetch(a.url, {
+    const res = await send({
+      url: a.url,
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -77,9 +92,9 @@ export function startActivationWorker(options: ActivationWorkerOptions) {
         'webhook-signature': signWebhook(a.secret, id, timestamp, body),
       },
       body,
-      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      timeoutMs: options.timeoutMs ?? 10_000,
+      maxBytes: MAX_ANSWER_BYTES,
     });
-    await res.arrayBuffer().catch(() => undefined);
     if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}`);
   }
 
@@ -123,7 +138,10 @@ export function startActivationWorker(options: ActivationWorkerOptions) {
         } catch (error) {
           const attempts = (retry?.seq === e.seq ? retry.attempts : 0) + 1;
           const message = error instanceof Error ? error.message : String(error);
-          if (attempts >= a.maxAttempts) {
+          // A host the policy refuses stays refused until the configuration changes: the entry is
+          // parked at once (replay it after listing the host) instead of retried.
+          const refused = error instanceof FetchError && error.code === 'FORBIDDEN';
+          if (attempts >= a.maxAttempts || refused) {
             await store.outbox.deadLetter({ consumer, entry: e, error: message, attempts, at: Date.now() });
             await store.outbox.ack(consumer, e.seq);
             retries.delete(a.id);
@@ -168,6 +186,8 @@ export function startActivationWorker(options: ActivationWorkerOptions) {
   timer.unref();
 
   return {
+    /** Why a webhook URL may not be called under the host policy (checked when an activation is saved), or null. */
+    refusedUrl: (url: string) => refusedUrl(url, hosts, 'webhooks'),
     /** Delivers a dead letter again now; on failure it is parked again. */
     async replay(a: Activation, letterId: string): Promise<'delivered' | 'failed' | 'missing'> {
       const letter = await store.outbox.takeDeadLetter(consumerOf(a.id), letterId);

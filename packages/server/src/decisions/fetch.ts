@@ -114,23 +114,38 @@ function guardedLookup(resolve: HostLookup, listed: (host: string) => boolean): 
  * (a 3xx is the answer), so an allowed host cannot bounce a request inside. Names are checked
  * at connect time, on the addresses the socket then uses.
  */
-export function createGuardedFetch(policy: ConnectorHostPolicy = {}, options: { lookup?: HostLookup } = {}): Fetch {
+export function createGuardedFetch(policy: ConnectorHostPolicy = {}, options: { lookup?: HostLookup; label?: string } = {}): Fetch {
   const listed = (host: string) => policy.allowHosts !== undefined && hostAllowed(host, policy.allowHosts);
   const agent = new Agent({ connect: { lookup: guardedLookup(options.lookup ?? systemLookup, listed) } });
   return async (request) => {
-    let url: URL;
-    try {
-      url = new URL(request.url);
-    } catch {
-      throw new FetchError('FORBIDDEN', 'the connector URL is not a valid URL');
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FetchError('FORBIDDEN', `scheme ${url.protocol} is not allowed`);
-    const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-    if (policy.allowHosts !== undefined && !listed(host)) throw new FetchError('FORBIDDEN', 'the host is not on the connectors allow-list');
-    // An address in the URL is never looked up: it is checked here.
-    if (isIP(host) !== 0 && !listed(host) && isInternalAddress(host)) throw new FetchError('FORBIDDEN', 'the host resolves to an internal address');
+    const refused = refusedUrl(request.url, policy, options.label ?? 'connectors');
+    if (refused) throw new FetchError('FORBIDDEN', refused);
     return fetchWith(request, 'manual', agent);
   };
+}
+
+/**
+ * Why a URL may not be called under `policy`, checked without resolving its name (the guarded
+ * fetch checks the resolved addresses again when it connects); null when it may. `label` names
+ * the allow-list in the message ("connectors", "webhooks").
+ */
+export function refusedUrl(raw: string, policy: ConnectorHostPolicy, label: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'the URL is not a valid URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `scheme ${url.protocol} is not allowed`;
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const listed = policy.allowHosts !== undefined && hostAllowed(host, policy.allowHosts);
+  if (policy.allowHosts !== undefined && !listed) return `the host is not on the ${label} allow-list`;
+  // An address in the URL is never looked up: it is checked here. So is `localhost`, which
+  // every resolver answers with loopback.
+  if (!listed && (isIP(host) !== 0 ? isInternalAddress(host) : host === 'localhost' || host.endsWith('.localhost'))) {
+    return `the host resolves to an internal address (list it in the ${label} allow-list to call it)`;
+  }
+  return null;
 }
 
 function tooLarge(maxBytes: number): FetchError {

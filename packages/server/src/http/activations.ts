@@ -31,8 +31,15 @@ async function activation(store: Store, id: string): Promise<{ a: Activation; ve
 export function activationRoutes(store: Store, worker: ActivationWorker, purposes: readonly string[]): Router {
   const router = Router();
 
+  /** Refuses a URL the worker would not call, when it is saved rather than at each delivery. */
+  const checkUrl = (url: string) => {
+    const refused = worker.refusedUrl(url);
+    if (refused) throw new AttuneError('VALIDATION', `url: ${refused}`, { issues: [{ path: 'url', message: refused }] });
+  };
+
   router.post('/v1/activations', async (req, res) => {
     const input = parseActivation(await jsonObject(req, res), purposes);
+    checkUrl(input.url);
     const body: Activation = { ...input, secret: newSecret() };
     const doc = await store.docs.put(ACTIVATION_KIND, input.id, body, 0, Date.now());
     if (!doc) throw new AttuneError('CONFLICT', `activation "${input.id}" already exists`);
@@ -65,6 +72,7 @@ export function activationRoutes(store: Store, worker: ActivationWorker, purpose
     }
     const { a } = await activation(store, id);
     const input = parseActivation({ ...body, id }, purposes);
+    checkUrl(input.url);
     const doc = await store.docs.put(ACTIVATION_KIND, id, { ...input, secret: a.secret }, version, Date.now());
     if (!doc) throw new AttuneError('CONFLICT', `activation "${id}" is not at version ${version}: read it again and retry`);
     res.json(activationView(doc));

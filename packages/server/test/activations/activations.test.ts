@@ -74,3 +74,41 @@ describe.each(STORE_KINDS)('webhook activations on %s', (kind) => {
     expect((await send('DELETE', `/v1/activations/${id}`)).status).toBe(204);
   });
 });
+
+describe('webhook hosts', () => {
+  let h: Harness;
+  let listed: Harness;
+  beforeAll(async () => {
+    // No webhook allow-list: the default a server starts with.
+    h = await startHarness('sqlite', { webhookHosts: {} });
+    listed = await startHarness('sqlite', { webhookHosts: { allowHosts: ['hooks.example.com', '*.crm.example'] } });
+  });
+  afterAll(async () => {
+    await h.close();
+    await listed.close();
+  });
+  const create = (on: Harness, url: string) =>
+    on.admin('/v1/activations', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: uid('h').toLowerCase(), name: 'H', url }) });
+
+  it('refuses a webhook to an internal address unless its host is listed, when the activation is saved', async () => {
+    for (const url of ['http://127.0.0.1:8080/hook', 'http://localhost/hook', 'http://169.254.169.254/latest/meta-data', 'http://10.1.2.3/x', 'http://[::1]/x', 'http://[::ffff:192.168.0.1]/x']) {
+      const bad = await expectError(await create(h, url), 400, 'VALIDATION');
+      expect(bad.error.issues).toEqual([{ path: 'url', message: 'the host resolves to an internal address (list it in the webhooks allow-list to call it)' }]);
+    }
+    expect((await create(h, 'https://hooks.example.com/attune')).status).toBe(201);
+    const created = await create(h, 'https://crm.example.org/in');
+    expect(created.status).toBe(201);
+    // An update is checked the same way.
+    const { id, version } = (await created.json()) as { id: string; version: number };
+    const moved = await h.admin(`/v1/activations/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'H', url: 'http://192.168.1.10/in', version }) });
+    await expectError(moved, 400, 'VALIDATION');
+  });
+
+  it('with an allow-list, accepts only the listed hosts', async () => {
+    expect((await create(listed, 'https://hooks.example.com/attune')).status).toBe(201);
+    expect((await create(listed, 'https://eu.crm.example/in')).status).toBe(201);
+    const bad = await expectError(await create(listed, 'https://other.example.org/in'), 400, 'VALIDATION');
+    expect(bad.error.issues).toEqual([{ path: 'url', message: 'the host is not on the webhooks allow-list' }]);
+  });
+});
+

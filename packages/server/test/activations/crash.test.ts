@@ -9,7 +9,7 @@ describe.each(['sqlite', 'postgres'] as const)('webhook delivery across a crash 
     const dataDir = tempDataDir();
     const db = kind === 'postgres' ? await createDatabase() : null;
     const receiver = await startReceiver();
-    const env = { ATTUNE_DATA_DIR: dataDir, DATABASE_URL: db?.url, ATTUNE_SECRET_KEY: SECRET_KEY, ATTUNE_WRITE_KEY: WRITE_KEY };
+    const env = { ATTUNE_DATA_DIR: dataDir, DATABASE_URL: db?.url, ATTUNE_SECRET_KEY: SECRET_KEY, ATTUNE_WRITE_KEY: WRITE_KEY, ATTUNE_WEBHOOK_HOSTS: '127.0.0.1' };
     try {
       const first = await startCli({ port: await freePort(), env });
       const admin = (path: string, body: unknown) =>

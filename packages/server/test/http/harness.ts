@@ -43,6 +43,9 @@ export async function startHarness(kind: StoreKind, options: Partial<StartServer
     logger: silentLogger,
     // Test upstreams listen on loopback: listed by name, so the SSRF guard lets them through.
     connectorHosts: { allowHosts: ['127.0.0.1'] },
+    // Webhook receivers too, and the public-looking hosts tests save activations for (the
+    // default refusal is tested in activations.test.ts).
+    webhookHosts: { allowHosts: ['127.0.0.1', '*.example.com'] },
     ...options,
   });
   const url = server.url;

@@ -109,6 +109,12 @@ describe('attune start: shutdown', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('ATTUNE_ERASURE_RESEND_MS must be a whole number from 1000');
   });
+
+  it('rejects an ATTUNE_WEBHOOK_HOSTS entry that is not a host', async () => {
+    const r = await runCli(['start'], { ATTUNE_WEBHOOK_HOSTS: 'hooks.example.com, http://x/y' }, 60_000);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('ATTUNE_WEBHOOK_HOSTS: "http://x/y" is not a host name');
+  });
 });
 
 describe('attune start: keys', () => {

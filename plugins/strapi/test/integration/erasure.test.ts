@@ -70,7 +70,7 @@ describe.each(STORES)('erasure reaches Strapi (Attune on $name)', (store) => {
     const s = await store.start();
     cleanup = s.cleanup;
     // Unconfirmed notices are sent again after 3 s (the last test needs one).
-    attune = await startCli({ port: await freePort(), env: { ...s.env, ATTUNE_SECRET_KEY: SECRET_KEY, ATTUNE_WRITE_KEY: WRITE_KEY, ATTUNE_ERASURE_RESEND_MS: '3000' }, timeoutMs: 60_000 });
+    attune = await startCli({ port: await freePort(), env: { ...s.env, ATTUNE_SECRET_KEY: SECRET_KEY, ATTUNE_WRITE_KEY: WRITE_KEY, ATTUNE_ERASURE_RESEND_MS: '3000', ATTUNE_WEBHOOK_HOSTS: '127.0.0.1' }, timeoutMs: 60_000 });
     const port = await freePort();
     endpoint = `http://127.0.0.1:${port}/api/attune/erasure`;
     app = await bootStrapi({
