@@ -15,8 +15,8 @@ import {
   runExport,
   type SourceSchemas,
 } from '@attune/core';
-import { Customer, Product, type TransactionalConnection } from '@vendure/core';
-import type { SelectQueryBuilder } from 'typeorm';
+import { Customer, type EventBus, Product, ProductVariant, ProductVariantEvent, ProductVariantPrice, ProductVariantPriceEvent, type RequestContext, type TransactionalConnection } from '@vendure/core';
+import { In, type SelectQueryBuilder } from 'typeorm';
 import { AttuneExportCursor } from './entities.ts';
 import type { ResolvedOptions } from './options.ts';
 
@@ -52,6 +52,39 @@ export type ExportStream = 'products' | 'customers';
 /** Field rules of both streams, checked against the source schemas; a bad rule says where it is. */
 export function parseFieldRules(catalog: ResolvedOptions['catalog']): FieldRules {
   return resolveFieldRules({ product: catalog.products.fields, customer: catalog.customers.fields }, VENDURE_SCHEMAS, { hashKey: catalog.hashKey, label: 'AttunePlugin catalog fields' });
+}
+
+/**
+ * A product's exported record includes its variants' SKUs, names, prices and enabled state, but
+ * Vendure saves a variant or price change on the variant's rows only: the product's `updatedAt`
+ * stays, and an incremental export would never send the new price. These blocking handlers
+ * (inside the transaction that made the change) move the product's `updatedAt` forward, so the
+ * next incremental run picks it up.
+ */
+export function registerCatalogTouches(eventBus: EventBus, connection: TransactionalConnection): void {
+  async function touch(ctx: RequestContext, productIds: Array<Product['id']>): Promise<void> {
+    const ids = [...new Set(productIds.map(String))];
+    if (ids.length > 0) await connection.getRepository(ctx, Product).update({ id: In(ids) }, { updatedAt: new Date() });
+  }
+  eventBus.registerBlockingEventHandler({
+    event: ProductVariantEvent,
+    id: 'attune-catalog-variant-touch',
+    handler: (event) => touch(event.ctx, event.variants.map((v) => v.productId).filter((id) => id != null)),
+  });
+  eventBus.registerBlockingEventHandler({
+    event: ProductVariantPriceEvent,
+    id: 'attune-catalog-price-touch',
+    handler: async (event) => {
+      // A price row names its variant through a relation that is not always loaded: read it.
+      const known = event.entity.map((p) => p.variant?.id).filter((id) => id != null);
+      const priceIds = event.entity.filter((p) => p.variant?.id == null && p.id != null).map((p) => p.id);
+      const loaded = priceIds.length > 0 ? await connection.getRepository(event.ctx, ProductVariantPrice).find({ where: { id: In(priceIds) }, relations: { variant: true } }) : [];
+      const variantIds = [...known, ...loaded.map((p) => p.variant?.id).filter((id) => id != null)];
+      if (variantIds.length === 0) return;
+      const variants = await connection.getRepository(event.ctx, ProductVariant).find({ where: { id: In(variantIds) }, select: ['id', 'productId'], withDeleted: true });
+      await touch(event.ctx, variants.map((v) => v.productId));
+    },
+  });
 }
 
 /** Rows changed after the cursor, in (updatedAt, id) order; soft-deleted rows included (they become tombstones). */

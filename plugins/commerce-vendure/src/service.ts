@@ -27,7 +27,7 @@ import {
 } from '@vendure/core';
 import { Cron } from 'croner';
 import { registerEventHandlers } from './events.ts';
-import { type CatalogExport, createCatalogExport, parseFieldRules } from './exports.ts';
+import { type CatalogExport, createCatalogExport, parseFieldRules, registerCatalogTouches } from './exports.ts';
 import { createDelivery, type Delivery } from './delivery.ts';
 import { createErasure, type Erasure, type ErasureOutcome } from './erasure.ts';
 import { importOrderHistory, type OrderHistoryImportOptions } from './history.ts';
@@ -99,6 +99,7 @@ export class AttuneService implements OnApplicationBootstrap, OnApplicationShutd
 
   onApplicationBootstrap(): void {
     registerEventHandlers({ eventBus: this.eventBus, connection: this.connection, historyService: this.history, mapper: this.mapper, options: this.options });
+    registerCatalogTouches(this.eventBus, this.connection);
     // One process delivers and schedules: the server (workers publish into the same outbox table).
     if (!this.processContext.isServer) return;
     this.timer = setInterval(() => void this.flush(), this.options.delivery.pollMs);

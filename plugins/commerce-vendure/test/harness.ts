@@ -119,7 +119,7 @@ const SHOP: Record<'addItem' | 'removeLine' | 'setAddress' | 'shippingMethods' |
 };
 
 export const ADMIN: Record<
-  'customers' | 'customer' | 'products' | 'deleteProduct' | 'updateProduct' | 'updateCustomer' | 'order' | 'fulfill' | 'transitionFulfillment' | 'refund' | 'cancel',
+  'customers' | 'customer' | 'products' | 'deleteProduct' | 'updateProduct' | 'updateVariants' | 'updateCustomer' | 'order' | 'fulfill' | 'transitionFulfillment' | 'refund' | 'cancel',
   DocumentNode
 > = {
   order: gql`query ($id: ID!) { order(id: $id) { id code state lines { id quantity } payments { id } } }`,
@@ -132,6 +132,7 @@ export const ADMIN: Record<
   products: gql`query { products(options: { sort: { id: ASC } }) { items { id name slug variants { id sku price } } } }`,
   deleteProduct: gql`mutation ($id: ID!) { deleteProduct(id: $id) { result } }`,
   updateProduct: gql`mutation ($input: UpdateProductInput!) { updateProduct(input: $input) { id } }`,
+  updateVariants: gql`mutation ($input: [UpdateProductVariantInput!]!) { updateProductVariants(input: $input) { id price } }`,
   updateCustomer: gql`mutation ($input: UpdateCustomerInput!) { updateCustomer(input: $input) { ... on Customer { id } ... on ErrorResult { errorCode message } } }`,
 };
 

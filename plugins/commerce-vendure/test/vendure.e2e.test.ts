@@ -157,7 +157,13 @@ describe('Attune plugin for Vendure (in-process Vendure on sql.js, a real Attune
     // Nothing changed: an incremental run sends nothing.
     expect(await service.catalog.run('products')).toMatchObject({ sent: 0 });
 
-    const products = (await shop.adminClient.query(ADMIN.products)).products.items as Array<{ id: string; name: string }>;
+    // A price change is saved on the variant only: the export still sees it.
+    const products = (await shop.adminClient.query(ADMIN.products)).products.items as Array<{ id: string; name: string; variants: Array<{ id: string }> }>;
+    await shop.adminClient.query(ADMIN.updateVariants, { input: [{ id: products[0]!.variants[0]!.id, price: 4500 }] });
+    expect(await service.catalog.run('products')).toMatchObject({ sent: 1 });
+    const repriced = await admin<{ fields: Array<{ name: string; value: unknown }> }>('/v1/catalog/vendure-products/items/product/1?locale=en');
+    expect(repriced.body.fields.find((f) => f.name === 'price')?.value).toBe(45);
+
     await shop.adminClient.query(ADMIN.updateProduct, { input: { id: products[1]!.id, translations: [{ languageCode: 'en', name: 'Wool Rug XL' }] } });
     await shop.adminClient.query(ADMIN.deleteProduct, { id: products[2]!.id });
     const next = await service.catalog.run('products');
