@@ -10,14 +10,17 @@ import { type CatalogService, createCatalogService } from './exports/catalog.ts'
 import {
   DEFAULT_IDENTITY_CONFIG,
   type IdentityConfig,
+  identifierTag,
+  identityLookupKeys,
   identityPriority,
+  isBlindIndexed,
   normalizeIdentifier,
 } from './identity/identifiers.ts';
 import { Committer, type IngestResult } from './ingest/committer.ts';
 import { type Clock, createIdGenerator, type Logger, silentLogger } from './ports.ts';
 import { type ConsentConfigInput, consentOfContext, effectiveGrants, PERSONALIZATION, parseConsentConfig } from './privacy/consent.ts';
 import { statWithdrawals } from './privacy/erasure.ts';
-import { type FieldCipher, type FieldPoliciesInput, parseFieldPolicies } from './privacy/fields.ts';
+import { blindIndexFor, type FieldCipher, type FieldPoliciesInput, parseFieldPolicies } from './privacy/fields.ts';
 import { type IngestPrivacy, suppressionKey } from './privacy/gate.ts';
 import { createRetention, parseRetentionPolicy, type Retention, type RetentionPolicyInput } from './privacy/retention.ts';
 import { createPrivacyService, type ErasureNotice, type PrivacyService } from './privacy/service.ts';
@@ -41,7 +44,8 @@ export interface EngineOptions {
   logger?: Logger;
   /** Unique id generator for profiles and generated messageIds (default: ULIDs). */
   newId?: () => string;
-  identity?: Partial<IdentityConfig>;
+  /** Identifier types, limits and merge strategies (protected identifiers follow from `privacy.fields`). */
+  identity?: Partial<Omit<IdentityConfig, 'blindIndex'>>;
   /** Inactivity that ends a session (default 30 minutes). */
   sessionTimeoutMs?: number;
   /** Most calls committed in one transaction (default 2000). */
@@ -62,7 +66,10 @@ export interface EngineOptions {
 export interface PrivacyOptions {
   /** Purposes, the unknown-consent default and the per-event, per-field policy (privacy/consent.ts). */
   consent?: ConsentConfigInput;
-  /** Keyed hash (HMAC with a key kept outside the database) for `hash` rules and suppressed identifiers. */
+  /**
+   * Keyed hash (HMAC with a key kept outside the database) for `hash` rules, suppressed
+   * identifiers and the blind index of identifiers `fields` protects (needed then, even to encrypt).
+   */
   hash?: (value: string) => string;
   /** AES-256-GCM (key outside the database) for `encrypt` rules and stored-field policies. */
   cipher?: FieldCipher;
@@ -86,7 +93,8 @@ export interface ProfileView {
   updatedAt: string;
   traits: Record<string, unknown>;
   computed: ComputedSummary;
-  identities: Array<{ type: string; value: string; firstSeen: string }>;
+  /** `blind`: the value is a protected identifier's blind index (a keyed hash, not the value). */
+  identities: Array<{ type: string; value: string; firstSeen: string; blind?: true }>;
   accounts: Array<{ id: string; traits: Record<string, unknown> }>;
   /** Audiences the profile is in, with the time it entered each. */
   audiences: Array<{ id: string; since: string }>;
@@ -196,6 +204,8 @@ export function createEngine(options: EngineOptions): Engine {
     fields: parseFieldPolicies(options.privacy?.fields, consentConfig.purposes, { hash: options.privacy?.hash, cipher: options.privacy?.cipher }),
     suppressForMs: options.privacy?.suppressForMs ?? DEFAULT_SUPPRESSION_MS,
   };
+  // A protected email, phone or external id still links profiles, by a keyed hash of its value.
+  identity.blindIndex = blindIndexFor(ingestPrivacy.fields, identity.externalIds, ingestPrivacy.hash);
   // A rule the host cannot carry out fails here, at start-up, not at the first call it applies to.
   for (const [name, rule] of Object.entries(consentConfig.events)) {
     for (const [path, f] of Object.entries(rule.fields)) {
@@ -233,9 +243,11 @@ export function createEngine(options: EngineOptions): Engine {
     newId,
     eraseExpired: async (id) => (await erase(id, null, false)) !== null,
   });
+  const tag = (type: string, value: string) => identifierTag(type, value, identity);
   const privacy = createPrivacyService({
     store,
     clock,
+    identity,
     consent: ingestPrivacy.consent,
     fields: ingestPrivacy.fields,
     cipher: ingestPrivacy.cipher,
@@ -308,8 +320,8 @@ export function createEngine(options: EngineOptions): Engine {
     ingestBatch: async (raw) => committer.submit(parseBatchOrThrow(raw, parseOptions())),
     ingest: async (messages) => committer.submit(messages),
     importRecords: (rows) =>
-      importRows(rows, schemaParser(profileRecordSchema), (r: ProfileRecordInput) => [recordToIdentify(r)]),
-    importOrders: (rows) => importRows(rows, schemaParser(orderHistoryRowSchema), orderRowToEvents),
+      importRows(rows, schemaParser(profileRecordSchema), (r: ProfileRecordInput) => [recordToIdentify(r, tag)]),
+    importOrders: (rows) => importRows(rows, schemaParser(orderHistoryRowSchema), (r: OrderHistoryRow) => orderRowToEvents(r, tag)),
     async getProfile(id) {
       const p = await resolveLive(id);
       if (!p) return null;
@@ -323,7 +335,12 @@ export function createEngine(options: EngineOptions): Engine {
         updatedAt: new Date(p.updatedAt).toISOString(),
         traits: p.traits,
         computed: summarizeComputed(p.computed),
-        identities: identities.map((i) => ({ type: i.type, value: i.value, firstSeen: new Date(i.firstSeen).toISOString() })),
+        identities: identities.map((i) => ({
+          type: i.type,
+          value: i.value,
+          firstSeen: new Date(i.firstSeen).toISOString(),
+          ...(isBlindIndexed(i, identity) ? { blind: true as const } : {}),
+        })),
         accounts: accounts.filter((a) => a !== null).map((a) => ({ id: a.id, traits: a.traits })),
         audiences: Object.entries(p.audiences)
           .sort((a, b) => a[0].localeCompare(b[0]))
@@ -331,10 +348,11 @@ export function createEngine(options: EngineOptions): Engine {
       };
     },
     async findProfileId(type, value) {
-      const normalized = normalizeIdentifier(type, value);
-      if (normalized === null) return null;
-      const key: IdentityKey = { type, value: normalized };
-      return store.findProfileId(key);
+      for (const key of identityLookupKeys(type, value, identity)) {
+        const id = await store.findProfileId(key);
+        if (id !== null) return id;
+      }
+      return null;
     },
     async listEvents(profileId, query) {
       const p = await resolveLive(profileId);
@@ -499,7 +517,10 @@ export function createEngine(options: EngineOptions): Engine {
   }
 }
 
-function recordToIdentify(r: ProfileRecordInput): Record<string, unknown> {
+/** How an identifier appears in an id generated from it (identifierTag: blind when protected). */
+type IdentifierTag = (type: string, value: string) => string;
+
+function recordToIdentify(r: ProfileRecordInput, tag: IdentifierTag): Record<string, unknown> {
   const traits: Record<string, unknown> = { ...r.traits };
   if (r.email !== undefined) traits.email = r.email;
   if (r.phone !== undefined) traits.phone = r.phone;
@@ -511,18 +532,25 @@ function recordToIdentify(r: ProfileRecordInput): Record<string, unknown> {
     ...(r.userId ? { userId: r.userId } : {}),
     ...(r.anonymousId ? { anonymousId: r.anonymousId } : {}),
     // Records may carry only an email or an external id; the identity is in the traits then.
-    ...(!r.userId && !r.anonymousId ? { anonymousId: `record:${r.email ?? r.phone ?? externalIds[0]?.id}` } : {}),
+    ...(!r.userId && !r.anonymousId ? { anonymousId: `record:${recordTag(r, externalIds, tag)}` } : {}),
     ...(r.timestamp ? { timestamp: r.timestamp } : {}),
     traits,
     context: { source: 'profile-record', ...(externalIds.length > 0 ? { externalIds } : {}) },
   };
 }
 
-function orderRowToEvents(r: OrderHistoryRow): unknown[] {
+function recordTag(r: ProfileRecordInput, externalIds: Array<{ type: string; id: string }>, tag: IdentifierTag): string | undefined {
+  if (r.email !== undefined) return tag('email', r.email);
+  if (r.phone !== undefined) return tag('phone', r.phone);
+  const first = externalIds[0];
+  return first ? tag(first.type, first.id) : undefined;
+}
+
+function orderRowToEvents(r: OrderHistoryRow, tag: IdentifierTag): unknown[] {
   const who = {
     ...(r.userId ? { userId: r.userId } : {}),
     ...(r.anonymousId ? { anonymousId: r.anonymousId } : {}),
-    ...(!r.userId && !r.anonymousId ? { anonymousId: `order-import:${r.email}` } : {}),
+    ...(!r.userId && !r.anonymousId ? { anonymousId: `order-import:${r.email === undefined ? undefined : tag('email', r.email)}` } : {}),
   };
   const context = { channel: 'back_office', source: 'order-history-import', ...(r.email ? { traits: { email: r.email } } : {}) };
   const properties = {

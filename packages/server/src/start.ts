@@ -2,7 +2,7 @@ import { createHmac, randomFillSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Clock, type ConsentConfigInput, createEngine, createIdGenerator, type Engine, type FieldPoliciesInput, type Logger, type RetentionPolicyInput, type Store } from '@attune/core';
+import { AttuneError, type Clock, type ConsentConfigInput, createEngine, createIdGenerator, type Engine, type FieldPoliciesInput, type Logger, type RetentionPolicyInput, type Store } from '@attune/core';
 import { createSqliteStore } from '@attune/storage-sqlite';
 import { startActivationWorker } from './activations/worker.ts';
 import { createApp } from './app.ts';
@@ -190,6 +190,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
       },
       ...(options.recommendCacheMs !== undefined ? { recommendCacheMs: options.recommendCacheMs } : {}),
     });
+    const blind = engine.identity.blindIndex;
+    if (blind && hashKey === undefined) {
+      // A protected identifier is matched by its HMAC: under a well-known key, anyone holding the
+      // database could recompute it for a list of guessed emails or phones.
+      const message = `ATTUNE_HASH_KEY is not set: privacy.fields protects the identifier${blind.types.length > 1 ? 's' : ''} ${blind.types.join(', ')}, kept as a keyed hash of the value (a blind index); with the well-known default key anyone holding the database could recompute it for a guessed value. Set ATTUNE_HASH_KEY (server option privacy.hashKey) to a secret`;
+      throw new AttuneError('VALIDATION', message, { issues: [{ path: 'ATTUNE_HASH_KEY', message }] });
+    }
     const generatedKeys = await prepareKeys(store, options, logger);
     await engine.audiences.reload();
     await engine.decisions.reload();

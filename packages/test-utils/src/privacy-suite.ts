@@ -1,4 +1,4 @@
-import { accessCsv, accessEventPages, EXPOSURES_METRIC, PROFILE_ERASED_TOPIC } from '@attune/core';
+import { accessCsv, accessEventPages, EXPOSURES_METRIC, type FieldCipher, PROFILE_ERASED_TOPIC } from '@attune/core';
 import { describe, expect, it } from 'vitest';
 import { engineOn } from './fixtures.ts';
 import type { StoreContext } from './store-port-suite.ts';
@@ -8,6 +8,14 @@ const NONE = { Analytics: false, Personalization: false, Marketing: false };
 const ALL = { Analytics: true, Personalization: true, Marketing: true };
 /** A test hasher (the server passes HMAC-SHA256): reversible-looking output is enough to tell hashed from clear. */
 const hash = (v: string) => `h:${[...v].reverse().join('')}`;
+
+/** A test cipher (the server's is AES-256-GCM): a fresh "IV" per call, as a real one has, so equal values never encrypt alike. */
+let iv = 0;
+const cipher: FieldCipher = {
+  encrypt: (p) => `enc:v1:t:${iv++}:${Buffer.from(p).toString('base64url')}`,
+  decrypt: (c) => Buffer.from(c.split(':')[4] ?? '', 'base64url').toString(),
+};
+const PROTECTED = { 'traits.email': { policy: 'encrypt' as const }, 'traits.phone': { policy: 'hash' as const } };
 
 /** Consent at ingestion and decision time, erasure completeness, suppression and receipts. */
 export function describePrivacy(ctx: StoreContext): void {
@@ -155,6 +163,74 @@ export function describePrivacy(ctx: StoreContext): void {
 
       const none = await engine.privacy.requestErasure({ type: 'email', value: 'nobody@example.com' }, []);
       expect(none).toMatchObject({ status: 'not_found', targets: [] });
+    });
+  });
+
+  describe('protected identifiers', () => {
+    it('link devices, answer lookups and erasures, and stay suppressed by their blind index, never in clear', async () => {
+      const engine = engineOn(ctx.store, { privacy: { hash, cipher, fields: PROTECTED, suppressForMs: 60_000 } });
+      await engine.ingestCall({ anonymousId: 'bi-phone', event: 'Product Viewed', properties: { product_id: 'p1' } }, 'track');
+      const first = await engine.ingestCall({ anonymousId: 'bi-phone', traits: { email: 'Ada@Blind.example', phone: '+1 555 010 0000' } }, 'identify');
+      await engine.ingestCall({ anonymousId: 'bi-laptop', event: 'Product Viewed', properties: { product_id: 'p2' } }, 'track');
+      const second = await engine.ingestCall({ anonymousId: 'bi-laptop', traits: { email: ' ada@blind.EXAMPLE' } }, 'identify');
+      // An account event carries the email in its properties; a record import knows only the email.
+      await engine.ingestCall({ anonymousId: 'bi-tablet', event: 'Account Created', properties: { email: 'ADA@blind.example' } }, 'track');
+      const imported = await engine.importRecords([{ email: 'ada@blind.example', traits: { tier: 'gold' } }]);
+      expect(imported).toMatchObject({ accepted: 1, errors: [] });
+      const id = first.profileIds[0] as string;
+      expect(second.profileIds[0]).toBe(id);
+      expect(await engine.findProfileId('email', 'ADA@blind.example')).toBe(id);
+      expect(await engine.findProfileId('phone', '+15550100000')).toBe(id);
+      expect(await engine.findProfileId('anonymousId', 'bi-tablet')).toBe(id);
+      const view = await engine.getProfile(id);
+      expect(view?.traits.tier).toBe('gold');
+      expect(view?.computed.eventCounts).toMatchObject({ 'Product Viewed': 2 });
+      const identities = view?.identities ?? [];
+      expect(identities.filter((i) => i.type === 'email')).toEqual([{ type: 'email', value: expect.stringMatching(/^h:/), firstSeen: expect.any(String), blind: true }]);
+      expect(identities.find((i) => i.type === 'phone')).toMatchObject({ value: expect.stringMatching(/^h:/), blind: true });
+      expect(identities.filter((i) => i.type === 'anonymousId')).toHaveLength(4);
+      expect(identities.find((i) => i.type === 'anonymousId')?.blind).toBeUndefined();
+      // Nothing the identities or the stored events hold names the person in clear.
+      const stored = JSON.stringify([identities, (await ctx.store.queryEvents({ profileId: id, limit: 100 })).events]).toLowerCase();
+      for (const clear of ['ada@blind.example', '5550100000']) expect(stored).not.toContain(clear);
+
+      const receipt = await engine.privacy.requestErasure({ type: 'email', value: 'Ada@Blind.example ' }, []);
+      expect(receipt).toMatchObject({ status: 'completed', profileIds: expect.arrayContaining([id]) });
+      expect(await engine.findProfileId('email', 'ada@blind.example')).toBeNull();
+      // Suppressed: a new device naming the erased email (any spelling) or phone is refused.
+      expect((await engine.ingestCall({ anonymousId: 'bi-new', traits: { email: 'ADA@blind.example' } }, 'identify')).dropped).toBe(1);
+      expect((await engine.ingestCall({ anonymousId: 'bi-new', traits: { phone: '+1 (555) 010-0000' } }, 'identify')).dropped).toBe(1);
+      expect((await engine.ingestCall({ anonymousId: 'bi-new', traits: { email: 'someone.else@blind.example' } }, 'identify')).accepted).toBe(1);
+    });
+
+    it('still reach identities stored in clear before the protection was turned on: lookups, erasure of every profile, suppression', async () => {
+      const before = engineOn(ctx.store, { privacy: { hash, suppressForMs: 60_000 } });
+      const old = (await before.ingestCall({ anonymousId: 'bl-old', traits: { email: 'legacy@blind.example' } }, 'identify')).profileIds[0] as string;
+      await before.ingestCall({ anonymousId: 'bl-gone', traits: { email: 'gone@blind.example' } }, 'identify');
+      await before.privacy.requestErasure({ type: 'email', value: 'gone@blind.example' }, []);
+
+      const after = engineOn(ctx.store, { privacy: { hash, cipher, fields: PROTECTED, suppressForMs: 60_000 } });
+      expect(await after.findProfileId('email', 'Legacy@blind.example')).toBe(old);
+      // The stored identity keeps its plain form (nothing rewrites it) and is shown as it is.
+      expect((await after.getProfile(old))?.identities.find((i) => i.type === 'email')).toMatchObject({ value: 'legacy@blind.example' });
+      // Erased before the change, suppressed in the plain form: still refused.
+      expect((await after.ingestCall({ anonymousId: 'bl-gone-2', traits: { email: 'GONE@blind.example' } }, 'identify')).dropped).toBe(1);
+      // A new device with only the email: the blind key is new, a second profile (documented).
+      const fresh = (await after.ingestCall({ anonymousId: 'bl-new', traits: { email: 'legacy@blind.example' } }, 'identify')).profileIds[0] as string;
+      expect(fresh).not.toBe(old);
+      expect(await after.findProfileId('email', 'legacy@blind.example')).toBe(fresh);
+      const access = await after.privacy.requestAccess({ type: 'email', value: 'legacy@blind.example' });
+      expect(access.profileIds).toEqual([fresh]);
+      // An erasure by the email reaches both, in one receipt and one notice.
+      const receipt = await after.privacy.requestErasure({ type: 'email', value: 'legacy@blind.example' }, [{ id: 'bl-crm', confirm: 'delivery' }]);
+      expect(receipt.profileIds.sort()).toEqual([old, fresh].sort());
+      expect(receipt.targets[0]?.details).toMatchObject({ identities: 4 });
+      expect(await ctx.store.getProfile(old)).toBeNull();
+      expect(await ctx.store.getProfile(fresh)).toBeNull();
+      expect(await after.findProfileId('anonymousId', 'bl-old')).toBeNull();
+      const request = await ctx.store.docs.get('privacy-request', receipt.id);
+      expect((request?.body as { notice?: { profileIds: string[] } }).notice?.profileIds.sort()).toEqual([old, fresh].sort());
+      expect((await after.ingestCall({ anonymousId: 'bl-back', traits: { email: 'legacy@blind.example' } }, 'identify')).dropped).toBe(1);
     });
   });
 

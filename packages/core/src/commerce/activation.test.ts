@@ -40,5 +40,7 @@ describe('activation webhooks', () => {
   it('finds the backend customer ids of a profile', () => {
     expect(customerIdsOfProfile({ identities: [{ type: 'userId', value: '7' }, { type: 'email', value: 'a@b.c' }] }, 'shop_customer_id')).toEqual(['7']);
     expect(customerIdsOfProfile({ identities: [{ type: 'userId', value: 'u' }, { type: 'shop_customer_id', value: '9' }] }, 'shop_customer_id')).toEqual(['9']);
+    // A protected customer id type holds only its blind index (marked by GET /v1/profiles): no backend id.
+    expect(customerIdsOfProfile({ identities: [{ type: 'userId', value: '7' }, { type: 'shop_customer_id', value: 'h:ab12', blind: true }] }, 'shop_customer_id')).toEqual(['7']);
   });
 });

@@ -107,9 +107,12 @@ export function audienceGroupAction(change: MembershipWebhook, options: Audience
   return { action: change.change === 'entered' ? 'add' : 'remove', group };
 }
 
-/** The backend customer ids a profile holds (its userId and `<source>_customer_id` identities). */
-export function customerIdsOfProfile(profile: { identities: Array<{ type: string; value: string }> }, customerIdType: string): string[] {
-  const ids = profile.identities.filter((i) => i.type === customerIdType).map((i) => i.value);
-  if (ids.length > 0) return ids;
-  return profile.identities.filter((i) => i.type === 'userId').map((i) => i.value);
+/**
+ * The backend customer ids a profile holds (its userId and `<source>_customer_id` identities). A
+ * blind-indexed id (its type protected by privacy.fields) names no customer in the backend.
+ */
+export function customerIdsOfProfile(profile: { identities: Array<{ type: string; value: string; blind?: boolean }> }, customerIdType: string): string[] {
+  const of = (type: string) => profile.identities.filter((i) => i.type === type && i.blind !== true).map((i) => i.value);
+  const ids = of(customerIdType);
+  return ids.length > 0 ? ids : of('userId');
 }

@@ -18,7 +18,30 @@ export interface IdentityConfig {
   limits: Record<string, number>;
   /** Merge strategy per trait; `latest` (most recent write wins) when not listed. */
   traitStrategies: Record<string, TraitStrategy>;
+  /**
+   * Identifier types stored hashed or encrypted by `privacy.fields`: they are kept and matched
+   * by a blind index (set by the engine from those policies, not configured directly).
+   */
+  blindIndex?: BlindIndex | undefined;
 }
+
+/**
+ * A protected identifier's value in the identities table: a keyed hash of its normalised value,
+ * so it still links profiles and answers lookups without the table holding it in clear (a
+ * ciphertext with a random IV could not be matched).
+ */
+export interface BlindIndex {
+  types: readonly string[];
+  /** The host's keyed hash (HMAC with a key outside the database). */
+  hash: (value: string) => string;
+}
+
+/**
+ * What every blind-indexed value starts with. A normalised email holds an `@` and a phone only
+ * digits, so neither can be mistaken for one; an external id type is either protected (every
+ * value it gets is blind) or not.
+ */
+export const BLIND_INDEX_PREFIX = 'h:';
 
 export const DEFAULT_IDENTITY_CONFIG: IdentityConfig = {
   externalIds: [],
@@ -92,7 +115,7 @@ export function extractIdentifiers(message: Message, config: IdentityConfig): Id
   const keys: IdentityKey[] = [];
   for (const type of identityPriority(config)) {
     const value = found.get(type);
-    if (value !== undefined) keys.push({ type, value });
+    if (value !== undefined) keys.push(storedKey(type, value, config.blindIndex));
   }
   return keys;
 }
@@ -102,4 +125,83 @@ export function normalizeIdentifier(type: string, value: string): string | null 
   if (type === 'email') return normalizeEmail(value);
   if (type === 'phone') return normalizePhone(value);
   return idValue(value);
+}
+
+/**
+ * The key an identifier given from outside (a lookup, a privacy request) is stored under, as
+ * ingestion stores it: normalised, then blind-indexed when its type is protected. Null when the
+ * value is no valid identifier of its type.
+ */
+export function identityKeyOf(type: string, value: string, config: IdentityConfig): IdentityKey | null {
+  const normalized = normalizeIdentifier(type, value);
+  return normalized === null ? null : storedKey(type, normalized, config.blindIndex);
+}
+
+/**
+ * Every key an identifier may be found under, current form first. For a protected type, also its
+ * plain form: identities written before the type was protected keep it (nothing rewrites them),
+ * and a lookup or privacy request by that email must still reach them. Ingestion never writes
+ * the plain form of a protected type.
+ */
+export function identityLookupKeys(type: string, value: string, config: IdentityConfig): IdentityKey[] {
+  const key = identityKeyOf(type, value, config);
+  if (key === null) return [];
+  const plain = normalizeIdentifier(type, value) as string;
+  return key.value === plain ? [key] : [key, { type, value: plain }];
+}
+
+/**
+ * Whether a stored identity is a blind index: a keyed hash, no email, phone or id to show or
+ * send (a plain one of a protected type was stored before the protection).
+ */
+export function isBlindIndexed(key: IdentityKey, config: IdentityConfig): boolean {
+  return config.blindIndex?.types.includes(key.type) === true && key.value.startsWith(BLIND_INDEX_PREFIX);
+}
+
+/**
+ * The identifiers of a call in the form identities written before their type was protected
+ * carry: only the protected types, only when some are. Ingestion matches them against erasures'
+ * suppressions made before the change, never stores them.
+ */
+export function plainProtectedIdentifiers(message: Message, config: IdentityConfig): IdentityKey[] {
+  const blind = config.blindIndex;
+  if (!blind) return [];
+  return extractIdentifiers(message, { ...config, blindIndex: undefined }).filter((k) => blind.types.includes(k.type));
+}
+
+/**
+ * A value naming a person in a generated id (an imported record's anonymous id is built from its
+ * email when it has no other): as is, or its blind index when the type is protected, so the
+ * generated id does not carry the value in clear either.
+ */
+export function identifierTag(type: string, value: string, config: IdentityConfig): string {
+  const blind = config.blindIndex;
+  if (!blind?.types.includes(type)) return value;
+  return blindValue(`${type}:${normalizeIdentifier(type, value) ?? value}`, blind.hash);
+}
+
+function storedKey(type: string, normalized: string, blind: BlindIndex | undefined): IdentityKey {
+  if (!blind?.types.includes(type)) return { type, value: normalized };
+  return { type, value: blindValue(`${type}:${normalized}`, blind.hash) };
+}
+
+// A keyed hash per protected identifier of every call is a visible ingestion cost, and a visitor
+// sends many calls: the latest values are remembered (bounded, per hash function).
+const BLIND_MEMO_SIZE = 50_000;
+const blindMemo = new WeakMap<(value: string) => string, Map<string, string>>();
+
+function blindValue(input: string, hash: (value: string) => string): string {
+  let memo = blindMemo.get(hash);
+  if (!memo) {
+    memo = new Map();
+    blindMemo.set(hash, memo);
+  }
+  let out = memo.get(input);
+  if (out === undefined) {
+    // A domain of its own: never equal to a hashed trait's or a suppression entry's hash.
+    out = `${BLIND_INDEX_PREFIX}${hash(`blind-index:${input}`)}`;
+    if (memo.size >= BLIND_MEMO_SIZE) memo.clear();
+    memo.set(input, out);
+  }
+  return out;
 }

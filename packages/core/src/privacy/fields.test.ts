@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseMessageOrThrow } from '../protocol/parse.ts';
 import { gateMessage, parseConsentConfig } from './consent.ts';
-import { type FieldCipher, parseFieldPolicies, protectFields, revealAll, traitsForPurpose } from './fields.ts';
+import { blindIndexFor, type FieldCipher, parseFieldPolicies, protectFields, revealAll, traitsForPurpose } from './fields.ts';
 
 const parse = (raw: unknown) => parseMessageOrThrow(raw, undefined, { receivedAt: 0, newId: () => 'id' });
 const PURPOSES = ['necessary', 'analytics', 'personalization', 'marketing'];
@@ -74,5 +74,24 @@ describe('stored-field policies', () => {
     expect(() => parseFieldPolicies({ 'traits.email': { policy: 'encrypt', purposes: ['ads'] } }, PURPOSES, { cipher })).toThrow(/privacy\.fields\.traits\.email: unknown purpose "ads"/);
     expect(() => parseFieldPolicies({ 'context.ip': { policy: 'hash' } }, PURPOSES, { hash })).toThrow(/privacy\.fields\.context\.ip: must be traits\.<name> or properties\.<name>/);
     expect(() => parseFieldPolicies({ 'traits.email': { policy: 'rot13' } }, PURPOSES, { hash })).toThrow(/privacy\.fields\.traits\.email\.policy/);
+  });
+
+  it('keeps the identifier types it protects by a blind index, which needs the hash key even to encrypt', () => {
+    const parsed = parseFieldPolicies(
+      {
+        'traits.email': { policy: 'encrypt' },
+        'properties.crm_id': { policy: 'hash' },
+        'traits.address.email': { policy: 'encrypt' },
+        'traits.name': { policy: 'encrypt' },
+      },
+      PURPOSES,
+      { hash, cipher },
+    );
+    expect(blindIndexFor(parsed, ['crm_id'], hash)).toEqual({ types: ['email', 'crm_id'], hash });
+    // An unconfigured external id type is no identifier; nothing protected: no index.
+    expect(blindIndexFor(parsed, [], hash)?.types).toEqual(['email']);
+    expect(blindIndexFor(parseFieldPolicies({ 'traits.name': { policy: 'encrypt' } }, PURPOSES, { cipher }), [], undefined)).toBeUndefined();
+    const encryptOnly = parseFieldPolicies({ 'traits.phone': { policy: 'encrypt' } }, PURPOSES, { cipher });
+    expect(() => blindIndexFor(encryptOnly, [], undefined)).toThrow(/^privacy\.fields\.traits\.phone: phone is an identifier: .*needs a hash key \(engine option privacy\.hash\)/);
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AttuneError } from '../errors.ts';
+import type { BlindIndex } from '../identity/identifiers.ts';
 import { zodIssues } from '../protocol/parse.ts';
 import type { Message } from '../protocol/segment.ts';
 
@@ -75,6 +76,26 @@ export function parseFieldPolicies(
   return out;
 }
 
+/**
+ * The identifier types these policies protect (email, phone, a configured external id), read
+ * by ingestion from `traits.<type>` or, on Account events, `properties.<type>`: they are kept
+ * and matched by a blind index, which needs the keyed hash even when the policy is `encrypt`.
+ */
+export function blindIndexFor(policies: FieldPolicy[], externalIds: readonly string[], hash: ((value: string) => string) | undefined): BlindIndex | undefined {
+  const identifierTypes = new Set(['email', 'phone', ...externalIds]);
+  const types: string[] = [];
+  for (const f of policies) {
+    const type = f.name.length === 1 ? (f.name[0] as string) : null;
+    if (type === null || !identifierTypes.has(type)) continue;
+    if (!hash) {
+      const message = `${type} is an identifier: protected, it is matched by a keyed hash of its value (a blind index), which needs a hash key (engine option privacy.hash)`;
+      throw new AttuneError('VALIDATION', `privacy.fields.${f.path}: ${message}`, { issues: [{ path: `privacy.fields.${f.path}`, message }] });
+    }
+    if (!types.includes(type)) types.push(type);
+  }
+  return hash && types.length > 0 ? { types, hash } : undefined;
+}
+
 export function isEncrypted(value: unknown): value is string {
   return typeof value === 'string' && value.startsWith(ENCRYPTED_PREFIX);
 }
@@ -105,8 +126,8 @@ function locations(m: Record<string, unknown>, f: FieldPolicy): string[][] {
  * property is replaced by its keyed hash or its ciphertext, so neither the event row nor the
  * profile built from it holds the plain value. Copy on write: the call given is never changed
  * (the gate may pass it on as parsed, and a retried transaction gates it again); the same object
- * comes back when nothing is protected. An encrypted email or phone is then no identifier (the
- * identities table would hold it in clear).
+ * comes back when nothing is protected. Identifiers are read from the call before this (an
+ * email or phone protected here is kept by its blind index, identity/identifiers.ts).
  */
 export function protectFields(message: Message, policies: FieldPolicy[], tools: { hash?: ((v: string) => string) | undefined; cipher?: FieldCipher | undefined }): Message {
   const source = message as unknown as Record<string, unknown>;

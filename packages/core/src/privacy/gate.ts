@@ -1,4 +1,4 @@
-import { extractIdentifiers, type IdentityConfig } from '../identity/identifiers.ts';
+import { extractIdentifiers, type IdentityConfig, plainProtectedIdentifiers } from '../identity/identifiers.ts';
 import type { Message } from '../protocol/segment.ts';
 import { type IdentityKey, identityKeyString, type StoreTx } from '../store.ts';
 import { type ConsentChange, type ConsentConfig, type ConsentState, consentOfContext, effectiveGrants, gateMessage } from './consent.ts';
@@ -66,9 +66,11 @@ export async function gateGroup(
   now: number,
 ): Promise<GateOutcome> {
   const suppressed = new Set<string>();
+  // An identifier erased before its type was protected is suppressed in its plain form.
+  const plainKeys = identity.blindIndex && privacy.suppressForMs > 0 ? messages.map((m, i) => (isNew[i] ? plainProtectedIdentifiers(m, identity) : [])) : [];
   if (privacy.suppressForMs > 0) {
     const all = new Set<string>();
-    for (const [i, keys] of rawKeys.entries()) if (isNew[i]) for (const k of keys) all.add(suppressionKey(k, privacy.hash));
+    for (const [i, keys] of rawKeys.entries()) if (isNew[i]) for (const k of [...keys, ...(plainKeys[i] ?? [])]) all.add(suppressionKey(k, privacy.hash));
     for (const m of messages) if (m.type === 'alias') all.add(suppressionKey({ type: 'userId', value: m.previousId }, privacy.hash));
     if (all.size > 0) for (const k of await tx.suppressed([...all], now)) suppressed.add(k);
   }
@@ -81,7 +83,9 @@ export async function gateGroup(
       out.consent.push(null);
       continue;
     }
-    const refused = keys.some((k) => suppressed.has(suppressionKey(k, privacy.hash))) || (m.type === 'alias' && suppressed.has(suppressionKey({ type: 'userId', value: m.previousId }, privacy.hash)));
+    const isSuppressed = (k: IdentityKey) => suppressed.has(suppressionKey(k, privacy.hash));
+    const refused =
+      keys.some(isSuppressed) || (plainKeys[i] ?? []).some(isSuppressed) || (m.type === 'alias' && isSuppressed({ type: 'userId', value: m.previousId }));
     if (refused) {
       out.messages.push(null);
       out.keys.push([]);
@@ -93,9 +97,10 @@ export async function gateGroup(
     const gated = gateMessage(m, names[i] as string, grants, privacy.consent, privacy.hash, privacy.cipher);
     // Without consent beyond necessary, nothing is stitched: no alias, one identifier per call.
     const kept = gated.message && gated.message.type === 'alias' && !gated.stitch ? null : gated.message;
-    // Before identifiers are read: a protected email or phone never reaches the identities table.
     const stored = kept && privacy.fields.length > 0 ? protectFields(kept, privacy.fields, privacy) : kept;
-    const keptKeys = stored === m ? keys : stored ? extractIdentifiers(stored, identity) : [];
+    // Identifiers come from the call as the consent gate kept it, before field protection: a
+    // protected email or phone still links, by its blind index (extractIdentifiers), never in clear.
+    const keptKeys = kept === m ? keys : kept ? extractIdentifiers(kept, identity) : [];
     out.messages.push(stored);
     out.keys.push(gated.stitch ? keptKeys : oneIdentifier(keptKeys));
     out.consent.push(incoming ? { purposes: incoming, at: Date.parse(m.timestamp), source: `event:${m.messageId}` } : null);

@@ -1,5 +1,5 @@
 import { AttuneError } from '../errors.ts';
-import { normalizeIdentifier } from '../identity/identifiers.ts';
+import { type IdentityConfig, identityLookupKeys } from '../identity/identifiers.ts';
 import type { Clock, Logger } from '../ports.ts';
 import type { ProfileRecord } from '../profiles/types.ts';
 import type { ErasedProfile, Store } from '../store.ts';
@@ -71,6 +71,8 @@ export interface PrivacyServiceDeps {
   store: Store;
   clock: Clock;
   consent: ConsentConfig;
+  /** How an identifier asked for is stored (normalised, blind-indexed when protected). */
+  identity: IdentityConfig;
   /** Traits and properties stored hashed or encrypted (privacy/fields.ts). */
   fields?: FieldPolicy[];
   /** Decrypts them for the access export and for activations of a listed purpose. */
@@ -164,6 +166,21 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
     return n;
   }
 
+  /**
+   * The profiles an identifier (or profile id) names: by its stored form and, for a protected
+   * type, also its plain form, which identities written before the protection keep. Two profiles
+   * when the person was seen under both forms without an identifier in common.
+   */
+  async function profilesNamed(input: { type: string; value: string }): Promise<string[]> {
+    if (input.type === 'profileId') return [input.value];
+    const ids: string[] = [];
+    for (const key of identityLookupKeys(input.type, input.value, deps.identity)) {
+      const id = await store.findProfileId(key);
+      if (id !== null && !ids.includes(id)) ids.push(id);
+    }
+    return ids;
+  }
+
   const service = {
     config: consent,
     /**
@@ -218,13 +235,12 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
     /** `requestErasure`, also returning what the store removed. */
     async erase(input: { type: string; value: string }, destinations: ErasureDestination[]): Promise<{ receipt: PrivacyRequest; erased: ErasedProfile | null }> {
       const id = `er_${deps.newId()}`;
-      let profileId: string | null = null;
-      if (input.type === 'profileId') profileId = input.value;
-      else {
-        const normalized = normalizeIdentifier(input.type, input.value);
-        if (normalized !== null) profileId = await store.findProfileId({ type: input.type, value: normalized });
+      const erasures: Array<{ erased: ErasedProfile; notice: ErasureNotice }> = [];
+      for (const profileId of await profilesNamed(input)) {
+        const one = await deps.erase(profileId, id);
+        if (one) erasures.push(one);
       }
-      const done = profileId === null ? null : await deps.erase(profileId, id);
+      const done = combineErasures(erasures);
       const erased = done?.erased ?? null;
       if (erased) await forgetAccessExports(erased.profileIds);
       const tombstones = erased ? await tombstonePeople(erased.identities) : 0;
@@ -304,13 +320,8 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
      */
     async requestAccess(input: { type: string; value: string }): Promise<PrivacyRequest> {
       const id = `ar_${deps.newId()}`;
-      let profileId: string | null = null;
-      if (input.type === 'profileId') profileId = input.value;
-      else {
-        const normalized = normalizeIdentifier(input.type, input.value);
-        if (normalized !== null) profileId = await store.findProfileId({ type: input.type, value: normalized });
-      }
-      const profile = profileId === null ? null : await deps.resolveLive(profileId);
+      const [profileId] = await profilesNamed(input);
+      const profile = profileId === undefined ? null : await deps.resolveLive(profileId);
       const at = new Date(clock.now()).toISOString();
       const request: PrivacyRequest = {
         id,
@@ -418,6 +429,24 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
 }
 
 export type PrivacyService = ReturnType<typeof createPrivacyService>;
+
+/** One receipt and one notice (resent as a whole) for the profiles one request erased. */
+function combineErasures(all: Array<{ erased: ErasedProfile; notice: ErasureNotice }>): { erased: ErasedProfile; notice: ErasureNotice } | null {
+  const [first, ...rest] = all;
+  if (!first) return null;
+  const erased: ErasedProfile = { ...first.erased };
+  const notice: ErasureNotice = { ...first.notice };
+  for (const more of rest) {
+    erased.profileIds = [...erased.profileIds, ...more.erased.profileIds];
+    erased.events += more.erased.events;
+    erased.identities = [...erased.identities, ...more.erased.identities];
+    erased.audiences = [...new Set([...erased.audiences, ...more.erased.audiences])];
+    erased.statistics = (erased.statistics ?? 0) + (more.erased.statistics ?? 0);
+    notice.profileIds = [...notice.profileIds, ...more.notice.profileIds];
+    notice.identities = [...notice.identities, ...more.notice.identities];
+  }
+  return { erased, notice };
+}
 
 function structuredCloneJson<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;

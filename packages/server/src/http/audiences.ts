@@ -1,4 +1,4 @@
-import { AttuneError, type Condition, type Engine, evaluateCondition, type TraceEntry, validateCondition } from '@attune/core';
+import { AttuneError, type Condition, type Engine, evaluateCondition, isBlindIndexed, type TraceEntry, validateCondition } from '@attune/core';
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { checkContentType, readJsonBody } from './body.ts';
@@ -149,7 +149,8 @@ export function audienceRoutes(engine: Engine): Router {
       let chunk = '';
       for (const m of page) {
         const ids = await engine.store.listIdentities(m.profileId);
-        const first = (type: string) => ids.find((i) => i.type === type)?.value ?? null;
+        // A protected email or phone is held only as its blind index: no address to export.
+        const first = (type: string) => ids.find((i) => i.type === type && !isBlindIndexed(i, engine.identity))?.value ?? null;
         const row = {
           profileId: m.profileId,
           since: new Date(m.since).toISOString(),

@@ -64,7 +64,14 @@ const schemas = {
     updatedAt: z.iso.datetime(),
     traits: z.record(z.string(), z.unknown()),
     computed: z.record(z.string(), z.unknown()).describe('event counts, orders, revenue, lifetime value, sessions, devices, …'),
-    identities: z.array(z.object({ type: z.string(), value: z.string(), firstSeen: z.iso.datetime() })),
+    identities: z.array(
+      z.object({
+        type: z.string(),
+        value: z.string(),
+        firstSeen: z.iso.datetime(),
+        blind: z.literal(true).optional().describe('the value is the blind index (keyed hash) of an identifier protected by privacy.fields'),
+      }),
+    ),
     accounts: z.array(z.object({ id: z.string(), traits: z.record(z.string(), z.unknown()) })),
   }),
   EventPage: z.object({

@@ -83,8 +83,8 @@ describe.each(STORE_KINDS)('traits and properties stored encrypted or hashed on 
     const profile = (await h.adminJson<{ id: string; traits: Record<string, string> }>(`/v1/profiles?userId=${userId}`)).body;
     expect(profile.traits.email).toMatch(/^enc:v1:k1:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$/);
     expect(profile.traits.phone).toBe(adsTraits.phone);
-    // Encrypted, the email is no identifier: the identities table would hold it in clear.
-    expect((await h.adminJson(`/v1/profiles?email=${encodeURIComponent(email)}`)).status).toBe(404);
+    // Encrypted, the email still finds the person: by its blind index.
+    expect((await h.adminJson<{ id: string }>(`/v1/profiles?email=${encodeURIComponent(email.toUpperCase())}`)).body.id).toBe(profile.id);
 
     // The data subject's access export decrypts; what it keeps in the store does not.
     const opened = await send('POST', '/v1/privacy/requests', { type: 'access', identifier: { type: 'userId', value: userId } });
@@ -121,9 +121,54 @@ describe.each(STORE_KINDS)('traits and properties stored encrypted or hashed on 
     expect(text).not.toContain('enc:v1:');
   });
 
+  it('links devices by an encrypted email, finds the person by it, erases and then refuses them by it, and stores it nowhere in clear', async () => {
+    const person = uid('ada');
+    const email = `${person.toLowerCase()}@linked-mail.example`;
+    const [phone, laptop, later] = [uid('phone'), uid('laptop'), uid('later')];
+    const sent = (res: Response) => res.json() as Promise<{ accepted: number; dropped: number }>;
+    expect((await h.track('/v1/track', { anonymousId: phone, event: 'Product Viewed', properties: { product_id: 'p-1' } })).status).toBe(200);
+    expect((await h.track('/v1/identify', { anonymousId: phone, traits: { email: `  ${email.toUpperCase()}`, phone: '+1 555 765 4000' } })).status).toBe(200);
+    expect((await h.track('/v1/track', { anonymousId: laptop, event: 'Product Viewed', properties: { product_id: 'p-2' } })).status).toBe(200);
+    expect((await h.track('/v1/identify', { anonymousId: laptop, traits: { email } })).status).toBe(200);
+
+    const found = await h.adminJson<{ id: string; computed: { eventCounts: Record<string, number> }; identities: Array<{ type: string; value: string; blind?: true }> }>(
+      `/v1/profiles?email=${encodeURIComponent(email)}`,
+    );
+    expect(found.status).toBe(200);
+    const profile = found.body;
+    expect(profile.identities.filter((i) => i.type === 'anonymousId').map((i) => i.value).sort()).toEqual([phone, laptop].sort());
+    expect(profile.computed.eventCounts['Product Viewed']).toBe(2);
+    const events = (await h.adminJson<{ events: Array<{ name: string; message: { properties?: { product_id?: string } } }> }>(`/v1/profiles/${profile.id}/events`)).body.events;
+    expect(events.filter((e) => e.name === 'Product Viewed').map((e) => e.message.properties?.product_id).sort()).toEqual(['p-1', 'p-2']);
+    // The listing shows what the identities table holds: the blind index, marked, never the email.
+    expect(profile.identities.filter((i) => i.type === 'email' || i.type === 'phone').sort((a, b) => a.type.localeCompare(b.type))).toEqual([
+      { type: 'email', value: expect.stringMatching(/^h:[0-9a-f]{64}$/), firstSeen: expect.any(String), blind: true },
+      { type: 'phone', value: expect.stringMatching(/^h:[0-9a-f]{64}$/), firstSeen: expect.any(String), blind: true },
+    ]);
+    expect((await h.adminJson<{ id: string }>('/v1/profiles?phone=%2B15557654000')).body.id).toBe(profile.id);
+
+    await h.server.engine.drain();
+    const stored = await storedText();
+    expect(stored).toContain(laptop);
+    for (const clear of [email, email.toUpperCase(), '15557654000']) expect(stored.includes(clear), clear).toBe(false);
+
+    const erasure = await send('POST', '/v1/privacy/requests', { type: 'erasure', identifier: { type: 'email', value: email.toUpperCase() } });
+    expect(erasure.status).toBe(201);
+    expect(await erasure.json()).toMatchObject({ type: 'erasure', profileIds: expect.arrayContaining([profile.id]), targets: expect.arrayContaining([expect.objectContaining({ target: 'store', status: 'confirmed' })]) });
+    expect((await h.adminJson(`/v1/profiles?email=${encodeURIComponent(email)}`)).status).toBe(404);
+    expect((await h.adminJson(`/v1/profiles?anonymousId=${phone}`)).status).toBe(404);
+    // Suppressed: a new device naming the erased email is refused, and no profile appears for it.
+    expect(await sent(await h.track('/v1/identify', { anonymousId: later, traits: { email: ` ${email}` } }))).toMatchObject({ accepted: 0, dropped: 1 });
+    expect((await h.adminJson(`/v1/profiles?anonymousId=${later}`)).status).toBe(404);
+    expect((await h.adminJson(`/v1/profiles?email=${encodeURIComponent(email)}`)).status).toBe(404);
+    await h.server.engine.drain();
+    const after = await storedText();
+    for (const clear of [email, email.toUpperCase()]) expect(after.includes(clear), clear).toBe(false);
+  });
+
   it('refuses to start without a key, with a malformed one, or with a different key under a used key id', async () => {
-    const attempt = (encryptionKey: string | undefined) =>
-      startServer({ port: 0, host: '127.0.0.1', ...where(), logger: silentLogger, privacy: { fields: FIELDS, ...(encryptionKey === undefined ? {} : { encryptionKey }) } }).then(
+    const attempt = (encryptionKey: string | undefined, hashKey?: string) =>
+      startServer({ port: 0, host: '127.0.0.1', ...where(), logger: silentLogger, privacy: { fields: FIELDS, ...(encryptionKey === undefined ? {} : { encryptionKey }), ...(hashKey === undefined ? {} : { hashKey }) } }).then(
         async (s) => {
           await s.close();
           return null;
@@ -135,7 +180,10 @@ describe.each(STORE_KINDS)('traits and properties stored encrypted or hashed on 
     expect((await attempt(randomBytes(16).toString('base64')))?.message).toMatch(/ATTUNE_ENCRYPTION_KEY: key 1 is 16 bytes; AES-256 needs 32/);
     expect((await attempt('not base64!'))?.message).toMatch(/ATTUNE_ENCRYPTION_KEY: key 1 is not base64/);
     expect((await attempt(`k1:${K2}`))?.message).toMatch(/key id "k1" does not decrypt .* not the key the data was written with/);
+    // Protected identifiers are matched by their HMAC: the well-known default hash key will not do.
+    expect(process.env.ATTUNE_HASH_KEY).toBeUndefined();
+    expect((await attempt(`k2:${K2},k1:${K1}`))?.message).toMatch(/^ATTUNE_HASH_KEY is not set: privacy\.fields protects the identifiers email, phone, kept as a keyed hash/);
     // The right keys still start.
-    expect(await attempt(`k2:${K2},k1:${K1}`)).toBeNull();
+    expect(await attempt(`k2:${K2},k1:${K1}`, 'test-hash-key')).toBeNull();
   });
 });
