@@ -39,7 +39,7 @@ export async function startErasureAttune(store: 'sqlite' | 'postgres'): Promise<
   const db = store === 'postgres' ? await createTestPostgresDatabase() : null;
   const process_ = await startCli({
     port: await freePort(),
-    env: { ...(dir ? { ATTUNE_DATA_DIR: dir } : { DATABASE_URL: db!.url }), ATTUNE_SECRET_KEY: SECRET_KEY, ATTUNE_WRITE_KEY: WRITE_KEY, ATTUNE_EXTERNAL_IDS: 'medusa_customer_id', ATTUNE_WEBHOOK_HOSTS: '127.0.0.1' },
+    env: { ...(dir ? { ATTUNE_DATA_DIR: dir } : { DATABASE_URL: db!.url }), ATTUNE_SECRET_KEY: SECRET_KEY, ATTUNE_WRITE_KEY: WRITE_KEY, ATTUNE_EXTERNAL_IDS: 'medusa_customer_id', ATTUNE_WEBHOOK_HOSTS: '127.0.0.1,localhost' },
     timeoutMs: 60_000,
   });
   const admin = <T>(path: string, init: RequestInit = {}) => adminCall<T>(process_.url, path, init);

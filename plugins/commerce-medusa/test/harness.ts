@@ -25,7 +25,7 @@ export async function startAttune(): Promise<Attune> {
     logger: silentLogger,
     externalIds: ['medusa_customer_id'],
     // The shop's activation endpoint listens on loopback: listed, so webhooks may reach it.
-    webhookHosts: { allowHosts: ['127.0.0.1'] },
+    webhookHosts: { allowHosts: ['127.0.0.1', 'localhost'] },
     activationPollMs: 50,
     webhookBaseDelayMs: 100,
     audienceCheckMs: 100,
