@@ -123,7 +123,7 @@ export async function ingestGroup(tx: StoreTx, input: Message[], settings: Group
       countsAsNewOrder,
       countsAsNewCancellation,
     });
-    recordShopping(profile.computed, event, countsAsNewOrder, state.recommend);
+    recordShopping(profile.computed, event, countsAsNewOrder, state.recommend, countsAsNewCancellation);
     await state.applyTraits(profile, m, timestamp);
     const changed = state.changesOf(profile.id);
     changed.calls = true;

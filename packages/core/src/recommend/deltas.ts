@@ -54,10 +54,11 @@ export class RecommendDeltas {
     return this.items.size === 0;
   }
 
-  item(ref: ProductRef, day: number, counter: ItemCounter): void {
+  /** Counts `by` (default 1; -1 takes back a purchase of a cancelled or returned order) on the item's total and `day`. */
+  item(ref: ProductRef, day: number, counter: ItemCounter, by = 1): void {
     const it = this.itemRow(ref);
-    it[counter] += 1;
-    this.dayRow(ref.id, day)[counter] += 1;
+    it[counter] += by;
+    this.dayRow(ref.id, day)[counter] += by;
   }
 
   /** Adds rows written by another transaction (a queued `RecommendWrites`), in commit order. */

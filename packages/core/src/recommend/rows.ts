@@ -37,6 +37,7 @@ export function recItemFromRow(row: Record<string, unknown>, parse: (column: unk
     deleted: Boolean(row.deleted),
     views: Number(row.views ?? 0),
     carts: Number(row.carts ?? 0),
-    purchases: Number(row.purchases ?? 0),
+    // Net of cancellations and returns, which may take back a purchase counted before the item was tracked.
+    purchases: Math.max(0, Number(row.purchases ?? 0)),
   };
 }

@@ -63,6 +63,34 @@ describe('recordShopping', () => {
     expect(c.shopping?.brands).toEqual({ Acme: 5 + 3 });
   });
 
+  it('takes purchases back for a cancelled order (once) and for returned items, on the day they come back', () => {
+    const c: { shopping?: ShoppingState } = {};
+    const d = new RecommendDeltas();
+    recordShopping(c, event('Order Completed', { order_id: 'o1', products: [{ product_id: 'a' }, { product_id: 'b' }, { product_id: 'c' }] }, T), true, d);
+    recordShopping(c, event('Order Completed', { order_id: 'o2', products: [{ product_id: 'a' }] }, T), true, d);
+    const later = T + 3 * 86_400_000;
+    // o2 is cancelled: its items come back; the same cancellation reported again does not count.
+    recordShopping(c, event('Order Cancelled', { order_id: 'o2', products: [{ product_id: 'a' }, { product_id: 'a' }] }, later), false, d, true);
+    recordShopping(c, event('Order Cancelled', { order_id: 'o2', products: [{ product_id: 'a' }] }, later), false, d, false);
+    // One item of o1 is returned; a refund of money only (as a cancellation's refund) takes nothing back.
+    recordShopping(c, event('Order Refunded', { order_id: 'o1', returned: true, products: [{ product_id: 'b' }] }, later), false, d);
+    recordShopping(c, event('Order Refunded', { order_id: 'o1', returned: false, products: [{ product_id: 'c' }] }, later), false, d);
+    // A refund that lists no products (an amount) says nothing about items.
+    recordShopping(c, event('Order Refunded', { order_id: 'o1', total: 10 }, later), false, d);
+    const w = d.writes();
+    expect(w.items.map((i) => [i.id, i.purchases])).toEqual([
+      ['a', 1],
+      ['b', 0],
+      ['c', 1],
+    ]);
+    expect(w.days.filter((x) => x.day === dayOf(later)).map((x) => [x.id, x.purchases])).toEqual([
+      ['a', -1],
+      ['b', -1],
+    ]);
+    // What the profile bought stays in its memory (it had the items in hand).
+    expect(c.shopping?.bought.map((b) => b[0]).sort()).toEqual(['a', 'b', 'c']);
+  });
+
   it('ignores events without a product and other event names', () => {
     const c: { shopping?: ShoppingState } = {};
     const d = new RecommendDeltas();

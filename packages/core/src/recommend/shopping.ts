@@ -58,13 +58,20 @@ const ORDER_EVENTS = new Set(['Order Completed', 'Order Placed']);
 /**
  * Folds one event into the profile's shopping state and the store deltas (item counts per day,
  * co-occurrence pairs). O(window) per event: no history is read. `countsAsNewOrder` is false
- * for the second report of an order (storefront and back office), which must not count twice.
+ * for the second report of an order (storefront and back office), which must not count twice;
+ * `countsAsNewCancellation` likewise for a cancellation.
+ *
+ * A cancelled order, and the items of a refund that lists them (unless `returned: false`, a
+ * refund of money only, as a cancellation's refund is), take their purchases back, on the day of
+ * the cancellation or refund: what sells is counted net of what comes back. Co-occurrence and
+ * the profile's own memory of what it bought are kept (it had the item in hand).
  */
 export function recordShopping(
   computed: { shopping?: ShoppingState },
   event: StoredEvent,
   countsAsNewOrder: boolean,
   deltas: RecommendDeltas,
+  countsAsNewCancellation = false,
 ): void {
   const m = event.message;
   if (m.type !== 'track') return;
@@ -91,18 +98,17 @@ export function recordShopping(
       learn(s, ref, WEIGHTS.cart);
       return;
     }
+    case 'Order Cancelled':
+      if (countsAsNewCancellation) for (const ref of distinctProducts(props.products)) deltas.item(ref, day, 'purchases', -1);
+      return;
+    case 'Order Refunded':
+      if (props.returned !== false) for (const ref of distinctProducts(props.products)) deltas.item(ref, day, 'purchases', -1);
+      return;
     default:
-      if (!ORDER_EVENTS.has(m.event) || !countsAsNewOrder || !Array.isArray(props.products)) return;
+      if (!ORDER_EVENTS.has(m.event) || !countsAsNewOrder) return;
   }
-  const refs: ProductRef[] = [];
-  const seen = new Set<string>();
-  for (const p of props.products as unknown[]) {
-    if (p === null || typeof p !== 'object') continue;
-    const ref = productRef(p as Record<string, unknown>);
-    if (!ref || seen.has(ref.id)) continue;
-    seen.add(ref.id);
-    refs.push(ref);
-  }
+  const refs = distinctProducts(props.products);
+  const seen = new Set(refs.map((r) => r.id));
   if (refs.length === 0) return;
   const s = (computed.shopping ??= emptyShopping());
   // Bought before this order (within the window): paired with each of this order's items.
@@ -117,6 +123,21 @@ export function recordShopping(
     learn(s, ref, WEIGHTS.purchase);
     remember(s.bought, ref.id, at, BOUGHT_KEPT);
   }
+}
+
+/** The products of an order event's `products`, once per id, in order (none when absent or malformed). */
+function distinctProducts(products: unknown): ProductRef[] {
+  if (!Array.isArray(products)) return [];
+  const refs: ProductRef[] = [];
+  const seen = new Set<string>();
+  for (const p of products) {
+    if (p === null || typeof p !== 'object') continue;
+    const ref = productRef(p as Record<string, unknown>);
+    if (!ref || seen.has(ref.id)) continue;
+    seen.add(ref.id);
+    refs.push(ref);
+  }
+  return refs;
 }
 
 /** Merges the shopping state of a profile merged away into the survivor's. */

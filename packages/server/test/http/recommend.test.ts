@@ -85,6 +85,27 @@ describe.each(STORE_KINDS)('recommendations API on %s', (kind) => {
     expect(body.hidden).toEqual([{ id: 'sock-1', rule: 0 }]);
   });
 
+  it('counts best sellers net of cancelled orders and returned items', async () => {
+    const lamp = { category: 'Lamps', price: 40 };
+    const order = (anonymousId: string, id: string, items: string[], minutesAgo: number) => ({
+      type: 'track', event: 'Order Completed', anonymousId, timestamp: at(minutesAgo),
+      properties: { order_id: id, products: items.map((product_id) => ({ product_id, ...lamp })) },
+    });
+    const best = async () => {
+      const res = await fetch(`${h.url}/v1/recommend?strategy=most-purchased&category=Lamps&fallback=false`, { headers: { authorization: basicAuth(WRITE_KEY) } });
+      return ((await res.json()) as { items: Array<{ id: string }> }).items.map((i) => i.id);
+    };
+    expect((await h.track('/v1/batch', { batch: [order('gus', 'o-10', ['lamp-1', 'lamp-2'], 15), order('hal', 'o-11', ['lamp-1'], 14)] })).status).toBe(200);
+    await h.server.engine.drain();
+    expect(await best()).toEqual(['lamp-1', 'lamp-2']);
+    const cancel = { type: 'track', event: 'Order Cancelled', anonymousId: 'hal', timestamp: at(5), properties: { order_id: 'o-11', products: [{ product_id: 'lamp-1', ...lamp }] } };
+    const back = { type: 'track', event: 'Order Refunded', anonymousId: 'gus', timestamp: at(4), properties: { order_id: 'o-10', returned: true, products: [{ product_id: 'lamp-1', ...lamp }] } };
+    // The cancellation reported twice (storefront and back office) takes the purchase back once.
+    expect((await h.track('/v1/batch', { batch: [cancel, { ...cancel, timestamp: at(3) }, back] })).status).toBe(200);
+    await h.server.engine.drain();
+    expect(await best()).toEqual(['lamp-2']);
+  });
+
   it('folds queued counters on its own loop, with no read to trigger it', async () => {
     // A second server on its own store, with a short fold period and no recommendation read.
     const other = await startHarness(kind, { recommendFoldMs: 50 });
