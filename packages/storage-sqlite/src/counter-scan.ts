@@ -115,7 +115,10 @@ export function openCounterSnapshot(
   specs: CounterScanSpec[],
 ): CounterSnapshot {
   const q = counterQuery(specs);
-  const rowsSql = `SELECT profile_id, name, ts${q.columns} FROM events WHERE ${q.where} ORDER BY profile_id, ts, message_id`;
+  // One pass over the table in storage order, then a sort of the matching rows: the planner
+  // would walk the profile index for the ORDER BY instead, one random table read per indexed
+  // event (about 1.5× slower at 20M events, and worse once the table outgrows the page cache).
+  const rowsSql = `SELECT profile_id, name, ts${q.columns} FROM events NOT INDEXED WHERE ${q.where} ORDER BY profile_id, ts, message_id`;
   const profilesSql = (withState: boolean) =>
     `SELECT id, created_at, updated_at, data FROM profiles WHERE merged_into IS NULL${withState ? ` AND ${MAY_HOLD_STATE}` : ''} ORDER BY id`;
   const byIdSql = 'SELECT id, created_at, updated_at, data FROM profiles WHERE id = ? AND merged_into IS NULL';

@@ -4,6 +4,7 @@ import {
   type CounterRow,
   type CounterScanSpec,
   type CounterState,
+  compileAudiences,
   counterScanOf,
   createEngine,
   type Engine,
@@ -13,6 +14,7 @@ import {
   type Message,
   newProfile,
   type ProfileRecord,
+  recomputeSetBased,
   recordInCounters,
   type Store,
   type StoredEvent,
@@ -347,6 +349,42 @@ export function describeRecompute(ctx: StoreContext): void {
         }
       });
     }
+
+    it('commits every chunk but the last without waiting for the disk, and the last one, durable, after all others', async () => {
+      const r = random(77);
+      const { engine, clock } = clocked(ctx.store, T0);
+      await traffic(engine, clock, r, 150, 'd');
+      const compiled = compileAudiences(
+        [
+          { id: 'd-seen', groupId: 'g', name: 'Seen', condition: { did: { event: 'Item Seen', window: { last: { hours: 48 } } } } },
+          { id: 'd-bought', groupId: 'g', name: 'Bought', condition: { did: { event: 'Thing Bought', window: 'ever' } } },
+        ],
+        'durability',
+      );
+      const log: Array<{ event: 'begin' | 'end'; durable: boolean }> = [];
+      const recording: Store = {
+        ...ctx.store,
+        async transaction(fn, options) {
+          const durable = options?.durable !== false;
+          log.push({ event: 'begin', durable });
+          try {
+            return await ctx.store.transaction(fn, options);
+          } finally {
+            log.push({ event: 'end', durable });
+          }
+        },
+      };
+      await recomputeSetBased(recording, compiled, clock.now, () => undefined, { chunk: 3 });
+      const begun = log.filter((e) => e.event === 'begin').map((e) => e.durable);
+      expect(begun.length).toBeGreaterThan(2);
+      expect(begun).toEqual([...begun.slice(0, -1).map(() => false), true]);
+      // The durable commit starts once every other one has ended, so its flush covers them all.
+      expect(log.slice(log.findIndex((e) => e.durable))).toEqual([
+        { event: 'begin', durable: true },
+        { event: 'end', durable: true },
+      ]);
+      expect(await stored(ctx.store, compiled, clock.now)).toEqual(await replayed(ctx.store, compiled, clock.now));
+    });
 
     it('loses nothing ingested while it runs, and counts nothing twice', async () => {
       const r = random(4242);

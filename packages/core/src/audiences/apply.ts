@@ -40,7 +40,7 @@ export function applyAudiences(
   changes?: (profile: ProfileRecord) => ProfileChanges | undefined,
 ): AudienceWrites {
   const writes: AudienceWrites = { events: [], memberships: [], checks: [], outbox: [] };
-  const names = new Map(compiled.audiences.map((a) => [a.id, a]));
+  const names = byId(compiled);
   for (const profile of profiles) {
     const when = at(profile);
     if (profile.mergedInto !== null) {
@@ -73,6 +73,18 @@ export function applyAudiences(
     profile.nextCheckAt = outcome.nextCheckAt;
   }
   return writes;
+}
+
+const definitions = new WeakMap<CompiledAudiences, Map<string, CompiledAudiences['audiences'][number]>>();
+
+/** The audiences by id, built once per compiled set (a recompute applies it once per profile). */
+function byId(compiled: CompiledAudiences) {
+  let names = definitions.get(compiled);
+  if (names === undefined) {
+    names = new Map(compiled.audiences.map((a) => [a.id, a]));
+    definitions.set(compiled, names);
+  }
+  return names;
 }
 
 function membershipEvent(

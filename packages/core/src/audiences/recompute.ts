@@ -112,10 +112,14 @@ export function sameCounters(stored: Record<string, CounterState>, fresh: Record
 /**
  * A profile with rebuilt counters, re-evaluated: whether anything must be written, the profile
  * to store (counters, membership and next check updated) and the audience writes that go with it.
+ * `profile` is the caller's own copy, updated in place (a copy of each would cost more than the
+ * evaluation: it runs once per profile with counter events).
  */
 function reevaluate(profile: ProfileRecord, counters: Record<string, CounterState>, target: CompiledAudiences, now: number) {
   const countersChanged = !sameCounters(profile.counters, counters, target.specs, now);
-  const next: ProfileRecord = { ...profile, counters: countersChanged ? counters : profile.counters, audiences: { ...profile.audiences }, nextCheckAt: profile.nextCheckAt ?? null };
+  const next = profile;
+  if (countersChanged) next.counters = counters;
+  next.nextCheckAt = profile.nextCheckAt ?? null;
   const writes = applyAudiences([next], target, now);
   const changed = countersChanged || writes.memberships.length > 0 || writes.checks.length > 0 || writes.outbox.length > 0;
   return { changed, next, writes };
@@ -246,7 +250,15 @@ interface Pending {
  * recompute is lost or counted twice. `progress` is told how many profiles were checked
  * (profiles skipped as blank count at the end).
  */
-export async function recomputeSetBased(store: Store, target: CompiledAudiences, now: number, progress: (checked: number) => void): Promise<void> {
+export async function recomputeSetBased(
+  store: Store,
+  target: CompiledAudiences,
+  now: number,
+  progress: (checked: number) => void,
+  /** Profiles written per transaction (tests use a few, to see several chunks). */
+  options: { chunk?: number } = {},
+): Promise<void> {
+  const chunkSize = options.chunk ?? APPLY_CHUNK;
   const scan = counterScanOf(target.specs, now);
   const skipBlank = blankStaysBlank(target, now);
   const snapshot = await store.counterSnapshot(scan);
@@ -255,15 +267,23 @@ export async function recomputeSetBased(store: Store, target: CompiledAudiences,
   // chunks hold different profiles (the scan goes through each once, in id order).
   const writing = new Set<Promise<void>>();
   let failure: { error: unknown } | null = null;
-  const write = async (chunk: Pending[]) => {
+  const write = async (chunk: Pending[], durable: boolean) => {
     while (writing.size >= WRITES_IN_FLIGHT) await Promise.race(writing);
     if (failure !== null) throw failure.error;
-    const done: Promise<void> = applyChanges(store, chunk, target, scan, now)
+    const done: Promise<void> = applyChanges(store, chunk, target, scan, now, durable)
       .catch((error: unknown) => {
         failure ??= { error };
       })
       .finally(() => writing.delete(done));
     writing.add(done);
+  };
+  // Every chunk but the last commits without waiting for the disk; the last one, committed after
+  // all others, is durable and takes theirs with it. A power cut before it loses a tail of
+  // chunks as a crash mid-recompute would (each chunk is whole), and running it again redoes them.
+  let held: Pending[] | null = null;
+  const hold = async (chunk: Pending[]) => {
+    if (held !== null) await write(held, false);
+    held = chunk;
   };
   try {
     let pending: Pending[] = [];
@@ -274,16 +294,22 @@ export async function recomputeSetBased(store: Store, target: CompiledAudiences,
         const profile = profileFromData({ id: v.id, mergedInto: null, createdAt: v.createdAt, updatedAt: v.updatedAt }, v.data);
         const counters = countersFromRows(rows, target.specs, scan, now);
         const { changed, next, writes } = reevaluate(profile, counters, target, now);
-        if (changed) pending.push({ next, version: v.version, writes });
+        if (!changed) continue;
+        pending.push({ next, version: v.version, writes });
+        if (pending.length >= chunkSize) {
+          await hold(pending);
+          pending = [];
+        }
       }
       checked += batch.length;
-      if (pending.length >= APPLY_CHUNK) {
-        await write(pending);
-        pending = [];
-      }
       progress(checked);
     }
-    if (pending.length > 0) await write(pending);
+    if (pending.length > 0) await hold(pending);
+    if (held !== null) {
+      await Promise.all(writing);
+      if (failure !== null) throw (failure as { error: unknown }).error;
+      await write(held, true);
+    }
     await Promise.all(writing);
     if (failure !== null) throw (failure as { error: unknown }).error;
   } finally {
@@ -292,7 +318,7 @@ export async function recomputeSetBased(store: Store, target: CompiledAudiences,
   }
 }
 
-async function applyChanges(store: Store, pending: Pending[], target: CompiledAudiences, scan: CounterScanSpec[], now: number): Promise<void> {
+async function applyChanges(store: Store, pending: Pending[], target: CompiledAudiences, scan: CounterScanSpec[], now: number, durable: boolean): Promise<void> {
   await store.transaction(async (tx) => {
     // Unchanged since the snapshot: only the audience state is written, and what the scan decided stands.
     const written = await tx.putAudienceStates(pending.map((p) => ({ profile: p.next, version: p.version })));
@@ -326,5 +352,5 @@ async function applyChanges(store: Store, pending: Pending[], target: CompiledAu
     }
     if (rewritten.length > 0) await tx.putProfiles(rewritten);
     await persistAudienceWrites(tx, writes, { events: true });
-  });
+  }, { durable });
 }

@@ -100,8 +100,13 @@ export function profileFromData(
   keys: Pick<ProfileRecord, 'id' | 'createdAt' | 'updatedAt' | 'mergedInto'>,
   data: Partial<ProfileData>,
 ): ProfileRecord {
-  return {
-    ...keys,
+  // One literal of a fixed shape, optional fields assigned after (object spreads here cost
+  // several times the rest: this runs per profile in ingestion and recompute).
+  const p: ProfileRecord = {
+    id: keys.id,
+    mergedInto: keys.mergedInto,
+    createdAt: keys.createdAt,
+    updatedAt: keys.updatedAt,
     traits: data.traits ?? {},
     traitMeta: data.traitMeta ?? {},
     computed: data.computed ?? emptyComputed(),
@@ -109,12 +114,13 @@ export function profileFromData(
     identityCounts: data.identityCounts ?? {},
     audiences: data.audiences ?? {},
     counters: shortCounterKeys(data.counters ?? {}),
-    ...(data.lastContext ? { lastContext: data.lastContext } : {}),
-    ...(data.nextCheckAt !== undefined ? { nextCheckAt: data.nextCheckAt } : {}),
-    ...(data.experiments ? { experiments: data.experiments } : {}),
-    ...(data.offerImpressions ? { offerImpressions: data.offerImpressions } : {}),
-    ...(data.consent ? { consent: data.consent } : {}),
   };
+  if (data.lastContext) p.lastContext = data.lastContext;
+  if (data.nextCheckAt !== undefined) p.nextCheckAt = data.nextCheckAt;
+  if (data.experiments) p.experiments = data.experiments;
+  if (data.offerImpressions) p.offerImpressions = data.offerImpressions;
+  if (data.consent) p.consent = data.consent;
+  return p;
 }
 
 export interface AccountRecord {
