@@ -1,3 +1,4 @@
+import { memoizedHash } from '../hash-memo.ts';
 import type { Message } from '../protocol/segment.ts';
 import type { IdentityKey } from '../store.ts';
 
@@ -185,23 +186,7 @@ function storedKey(type: string, normalized: string, blind: BlindIndex | undefin
   return { type, value: blindValue(`${type}:${normalized}`, blind.hash) };
 }
 
-// A keyed hash per protected identifier of every call is a visible ingestion cost, and a visitor
-// sends many calls: the latest values are remembered (bounded, per hash function).
-const BLIND_MEMO_SIZE = 50_000;
-const blindMemo = new WeakMap<(value: string) => string, Map<string, string>>();
-
 function blindValue(input: string, hash: (value: string) => string): string {
-  let memo = blindMemo.get(hash);
-  if (!memo) {
-    memo = new Map();
-    blindMemo.set(hash, memo);
-  }
-  let out = memo.get(input);
-  if (out === undefined) {
-    // A domain of its own: never equal to a hashed trait's or a suppression entry's hash.
-    out = `${BLIND_INDEX_PREFIX}${hash(`blind-index:${input}`)}`;
-    if (memo.size >= BLIND_MEMO_SIZE) memo.clear();
-    memo.set(input, out);
-  }
-  return out;
+  // A domain of its own: never equal to a hashed trait's or a suppression entry's hash.
+  return `${BLIND_INDEX_PREFIX}${memoizedHash(hash, `blind-index:${input}`)}`;
 }

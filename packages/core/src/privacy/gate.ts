@@ -1,3 +1,4 @@
+import { memoizedHash } from '../hash-memo.ts';
 import { extractIdentifiers, type IdentityConfig, plainProtectedIdentifiers } from '../identity/identifiers.ts';
 import type { Message } from '../protocol/segment.ts';
 import { type IdentityKey, identityKeyString, type StoreTx } from '../store.ts';
@@ -29,25 +30,8 @@ export interface GateOutcome {
 /** How an identifier is kept in the suppression list: hashed when a hasher is configured. */
 export function suppressionKey(key: IdentityKey, hash: ((value: string) => string) | undefined): string {
   const k = identityKeyString(key);
-  if (!hash) return k;
-  // A keyed hash per identifier of every new call is a visible cost at ingestion, and visitors
-  // send many calls: the latest identifiers' keys are remembered (bounded, per hash function).
-  let memo = suppressionMemo.get(hash);
-  if (!memo) {
-    memo = new Map();
-    suppressionMemo.set(hash, memo);
-  }
-  let out = memo.get(k);
-  if (out === undefined) {
-    out = hash(k);
-    if (memo.size >= SUPPRESSION_MEMO_SIZE) memo.clear();
-    memo.set(k, out);
-  }
-  return out;
+  return hash ? memoizedHash(hash, k) : k;
 }
-
-const SUPPRESSION_MEMO_SIZE = 50_000;
-const suppressionMemo = new WeakMap<(value: string) => string, Map<string, string>>();
 
 /**
  * The consent gate of one ingestion group, before identity resolution: calls naming an erased
