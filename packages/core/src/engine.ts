@@ -11,10 +11,10 @@ import {
   DEFAULT_IDENTITY_CONFIG,
   type IdentityConfig,
   identifierTag,
-  identityLookupKeys,
   identityPriority,
   isBlindIndexed,
   normalizeIdentifier,
+  profilesByIdentifier,
 } from './identity/identifiers.ts';
 import { Committer, type IngestResult } from './ingest/committer.ts';
 import { type Clock, createIdGenerator, type Logger, silentLogger } from './ports.ts';
@@ -348,11 +348,8 @@ export function createEngine(options: EngineOptions): Engine {
       };
     },
     async findProfileId(type, value) {
-      for (const key of identityLookupKeys(type, value, identity)) {
-        const id = await store.findProfileId(key);
-        if (id !== null) return id;
-      }
-      return null;
+      const [id] = await profilesByIdentifier((key) => store.findProfileId(key), type, value, identity);
+      return id ?? null;
     },
     async listEvents(profileId, query) {
       const p = await resolveLive(profileId);

@@ -15,7 +15,7 @@ import {
   runExport,
   type SourceSchemas,
 } from '@attune/core';
-import { Customer, type EventBus, Product, ProductVariant, ProductVariantEvent, ProductVariantPrice, ProductVariantPriceEvent, type RequestContext, type TransactionalConnection } from '@vendure/core';
+import { Customer, type EventBus, Product, ProductVariant, ProductVariantEvent, ProductVariantPriceEvent, type RequestContext, type TransactionalConnection } from '@vendure/core';
 import { In, type SelectQueryBuilder } from 'typeorm';
 import { AttuneExportCursor } from './entities.ts';
 import type { ResolvedOptions } from './options.ts';
@@ -75,13 +75,13 @@ export function registerCatalogTouches(eventBus: EventBus, connection: Transacti
     event: ProductVariantPriceEvent,
     id: 'attune-catalog-price-touch',
     handler: async (event) => {
-      // A price row names its variant through a relation that is not always loaded: read it.
-      const known = event.entity.map((p) => p.variant?.id).filter((id) => id != null);
-      const priceIds = event.entity.filter((p) => p.variant?.id == null && p.id != null).map((p) => p.id);
-      const loaded = priceIds.length > 0 ? await connection.getRepository(event.ctx, ProductVariantPrice).find({ where: { id: In(priceIds) }, relations: { variant: true } }) : [];
-      const variantIds = [...known, ...loaded.map((p) => p.variant?.id).filter((id) => id != null)];
-      if (variantIds.length === 0) return;
-      const variants = await connection.getRepository(event.ctx, ProductVariant).find({ where: { id: In(variantIds) }, select: ['id', 'productId'], withDeleted: true });
+      // A price row names its variant through a relation that is not always loaded (a deleted
+      // row has no id left either): the variants are found by whichever the event carries.
+      const variantIds = event.entity.map((p) => p.variant?.id).filter((id) => id != null);
+      const priceIds = event.entity.map((p) => p.id).filter((id) => id != null);
+      const where = [...(variantIds.length > 0 ? [{ id: In(variantIds) }] : []), ...(priceIds.length > 0 ? [{ productVariantPrices: { id: In(priceIds) } }] : [])];
+      if (where.length === 0) return;
+      const variants = await connection.getRepository(event.ctx, ProductVariant).find({ where, select: ['id', 'productId'], withDeleted: true });
       await touch(event.ctx, variants.map((v) => v.productId));
     },
   });

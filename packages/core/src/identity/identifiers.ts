@@ -152,6 +152,25 @@ export function identityLookupKeys(type: string, value: string, config: Identity
 }
 
 /**
+ * The profiles an identifier names, each once, by every key it may be stored under
+ * (identityLookupKeys: current form first). Two when the person was seen under both forms of a
+ * protected type without an identifier in common.
+ */
+export async function profilesByIdentifier(
+  find: (key: IdentityKey) => Promise<string | null>,
+  type: string,
+  value: string,
+  config: IdentityConfig,
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (const key of identityLookupKeys(type, value, config)) {
+    const id = await find(key);
+    if (id !== null && !ids.includes(id)) ids.push(id);
+  }
+  return ids;
+}
+
+/**
  * Whether a stored identity is a blind index: a keyed hash, no email, phone or id to show or
  * send (a plain one of a protected type was stored before the protection).
  */
@@ -176,9 +195,8 @@ export function plainProtectedIdentifiers(message: Message, config: IdentityConf
  * generated id does not carry the value in clear either.
  */
 export function identifierTag(type: string, value: string, config: IdentityConfig): string {
-  const blind = config.blindIndex;
-  if (!blind?.types.includes(type)) return value;
-  return blindValue(`${type}:${normalizeIdentifier(type, value) ?? value}`, blind.hash);
+  if (!config.blindIndex?.types.includes(type)) return value;
+  return storedKey(type, normalizeIdentifier(type, value) ?? value, config.blindIndex).value;
 }
 
 function storedKey(type: string, normalized: string, blind: BlindIndex | undefined): IdentityKey {

@@ -1,5 +1,5 @@
 import { AttuneError } from '../errors.ts';
-import { type IdentityConfig, identityLookupKeys } from '../identity/identifiers.ts';
+import { type IdentityConfig, profilesByIdentifier } from '../identity/identifiers.ts';
 import type { Clock, Logger } from '../ports.ts';
 import type { ProfileRecord } from '../profiles/types.ts';
 import type { ErasedProfile, Store } from '../store.ts';
@@ -166,20 +166,9 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
     return n;
   }
 
-  /**
-   * The profiles an identifier (or profile id) names: by its stored form and, for a protected
-   * type, also its plain form, which identities written before the protection keep. Two profiles
-   * when the person was seen under both forms without an identifier in common.
-   */
-  async function profilesNamed(input: { type: string; value: string }): Promise<string[]> {
-    if (input.type === 'profileId') return [input.value];
-    const ids: string[] = [];
-    for (const key of identityLookupKeys(input.type, input.value, deps.identity)) {
-      const id = await store.findProfileId(key);
-      if (id !== null && !ids.includes(id)) ids.push(id);
-    }
-    return ids;
-  }
+  /** The profiles an identifier (or a profile id) names (profilesByIdentifier). */
+  const profilesNamed = (input: { type: string; value: string }): Promise<string[]> =>
+    input.type === 'profileId' ? Promise.resolve([input.value]) : profilesByIdentifier((key) => store.findProfileId(key), input.type, input.value, deps.identity);
 
   const service = {
     config: consent,
