@@ -31,6 +31,7 @@ import {
   sumStatDeltas,
 } from '@attune/core';
 import Database from 'better-sqlite3';
+import { createCheckpointer } from './checkpointer.ts';
 import { counterQuery, openCounterSnapshot, toCounterRow } from './counter-scan.ts';
 import { MIGRATIONS } from './schema.ts';
 
@@ -42,6 +43,11 @@ export interface SqliteStoreOptions {
    * cut. `normal` survives a process crash (kill -9) but may lose the last commits on power loss.
    */
   synchronous?: 'full' | 'normal';
+  /**
+   * WAL size in bytes at which a worker thread copies the WAL back into the file, so commits
+   * never stall on it (default 8 MiB). `false` leaves it to SQLite's checkpoint at commit.
+   */
+  backgroundCheckpoint?: number | false;
 }
 
 type Row = Record<string, unknown>;
@@ -49,6 +55,8 @@ type Row = Record<string, unknown>;
 /** Keys per claim statement (two bound parameters each, well under SQLite's limit). */
 const CLAIM_CHUNK = 500;
 const PAIR_CHUNK = 200;
+/** WAL size at which the worker thread checkpoints (the commit-time backstop is 10,000 pages). */
+const CHECKPOINT_BYTES = 8 * 1024 * 1024;
 
 /**
  * The embedded store: one SQLite file in WAL mode. better-sqlite3 is synchronous, so a
@@ -63,8 +71,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   db.pragma('busy_timeout = 5000');
   db.pragma('cache_size = -65536');
   db.pragma('temp_store = MEMORY');
-  // Checkpoint less often: a page written by many commits is copied back once.
+  // Checkpoint less often: a page written by many commits is copied back once. A file
+  // database has a worker thread checkpoint well before this threshold (`createCheckpointer`),
+  // so commits do not stall on it; this is the backstop.
   db.pragma('wal_autocheckpoint = 10000');
+  const checkpointer =
+    options.filename === ':memory:' || options.backgroundCheckpoint === false
+      ? null
+      : createCheckpointer({ filename: options.filename, thresholdBytes: options.backgroundCheckpoint ?? CHECKPOINT_BYTES });
 
   let statements: ReturnType<typeof prepare> | null = null;
   const st = () => {
@@ -373,6 +387,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           try {
             const result = await fn(tx);
             st().commit.run();
+            checkpointer?.committed();
             return result;
           } catch (error) {
             if (db.inTransaction) st().rollback.run();
@@ -638,6 +653,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async close() {
       await queue;
       closed = true;
+      await checkpointer?.close();
       db.close();
     },
   };
