@@ -83,3 +83,36 @@ describe('background checkpoint', () => {
     await reopened.close();
   });
 });
+
+describe('background checkpoint in a short-lived process', () => {
+  it('close() settles before the process would exit: a script that closes the store runs to its end', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const filename = join(dir, 'script.db');
+    const script = `
+      import Database from 'better-sqlite3';
+      import { createCheckpointer } from './src/checkpointer.ts';
+      const db = new Database(${JSON.stringify(filename)});
+      db.pragma('journal_mode = WAL');
+      db.pragma('wal_autocheckpoint = 0');
+      db.exec('CREATE TABLE t (body TEXT)');
+      const checkpointer = createCheckpointer({ filename: ${JSON.stringify(filename)}, thresholdBytes: 16 * 1024, every: 1 });
+      for (let i = 0; i < 50; i++) {
+        db.prepare('INSERT INTO t VALUES (?)').run('z'.repeat(1000));
+        checkpointer.committed();
+      }
+      // The worker has run and now waits for the next request, as after a busy period.
+      for (let i = 0; i < 1000 && checkpointer.stats.runs === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      await checkpointer.close();
+      db.close();
+      console.log('closed');
+    `;
+    const run = spawnSync(process.execPath, ['--conditions=@attune/source', '--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: join(import.meta.dirname, '..'),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('closed');
+    expect(run.status).toBe(0);
+  });
+});

@@ -80,8 +80,13 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
     lastError: null as string | null,
   };
 
+  let exited: Promise<void> = Promise.resolve();
+
   function start(): Worker {
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, filename: options.filename, state: shared } });
+    // No inherited flags: the source is plain CommonJS whatever the process runs with
+    // (`--input-type=module` would make it a module; loaders are not needed).
+    const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { driver, filename: options.filename, state: shared } });
+    exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
     // The process may exit with the worker waiting: it holds nothing worth waiting for.
     w.unref();
     w.on('error', (error) => {
@@ -114,7 +119,9 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
       const w = worker;
       worker = null;
       if (!w) return;
-      const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+      // Referenced again while it finishes: with nothing else pending, an unreferenced worker
+      // would let the process exit before close() settles.
+      w.ref();
       Atomics.store(state, STOP, 1);
       Atomics.add(state, REQUESTED, 1);
       Atomics.notify(state, REQUESTED);

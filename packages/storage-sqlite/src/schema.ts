@@ -212,4 +212,14 @@ export const MIGRATIONS: string[] = [
       FROM config_documents WHERE kind = 'audit';
   DELETE FROM config_documents WHERE kind = 'audit';
   `,
+  `
+  -- Membership changes of ingest transactions, appended in commit order and folded into
+  -- memberships in key order (one page write per touched page, not one per change).
+  CREATE TABLE membership_queue (
+    seq INTEGER PRIMARY KEY,
+    audience_id TEXT NOT NULL,
+    profile_id TEXT NOT NULL,
+    since INTEGER
+  );
+  `,
 ];

@@ -55,6 +55,10 @@ type Row = Record<string, unknown>;
 /** Keys per claim statement (two bound parameters each, well under SQLite's limit). */
 const CLAIM_CHUNK = 500;
 const PAIR_CHUNK = 200;
+/** Queued membership changes per statement (three bound parameters each). */
+const MEMBER_CHUNK = 300;
+/** Queued membership changes that make the transaction reaching them fold the queue. */
+const MEMBER_FOLD_AT = 4096;
 /** WAL size at which the worker thread checkpoints (the commit-time backstop is 10,000 pages). */
 const CHECKPOINT_BYTES = 8 * 1024 * 1024;
 
@@ -220,10 +224,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return out;
     },
     async applyMemberships(changes) {
-      for (const c of changes) {
-        if (c.since === null) st().removeMember.run(c.audienceId, c.profileId);
-        else st().addMember.run(c.audienceId, c.profileId, c.since);
+      const size = memberQueueSize();
+      for (let i = 0; i < changes.length; i += MEMBER_CHUNK) {
+        const chunk = changes.slice(i, i + MEMBER_CHUNK);
+        const params: Array<string | number | null> = [];
+        for (const c of chunk) params.push(c.audienceId, c.profileId, c.since);
+        memberQueueStatement(chunk.length).run(params);
       }
+      queuedMembers = size + changes.length;
+      if (queuedMembers >= MEMBER_FOLD_AT) foldMembers();
     },
     async scheduleChecks(checks) {
       for (const c of checks) {
@@ -270,6 +279,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
       const erased: ErasedProfile = { profileIds: [], events: 0, identities: [], audiences: [] };
       const audiences = new Set<string>();
+      // A queued entry would bring a membership back after its row is deleted.
+      foldMembersNow();
       for (const id of ids) {
         const members = audiencesOf(st().audiencesOf.get(id) as Row | undefined);
         const existed = st().deleteProfile.run(id).changes === 1;
@@ -354,6 +365,58 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
   };
 
+  /**
+   * Membership changes are queued in the ingest transaction (appended, so one page per commit
+   * whatever the audiences) and folded into memberships in key order: once MEMBER_FOLD_AT are
+   * queued, inside the transaction that reaches it, and before anything reads memberships.
+   * Random (audience, profile) keys cost a page write per change in the commit otherwise.
+   * `queuedMembers` is -1 when unknown (a rollback may have dropped rows).
+   */
+  let queuedMembers = -1;
+  const memberQueueStatements = new Map<number, Database.Statement>();
+  const memberQueueStatement = (n: number): Database.Statement => {
+    let s = memberQueueStatements.get(n);
+    if (!s) {
+      s = db.prepare(`INSERT INTO membership_queue (audience_id, profile_id, since) VALUES ${Array.from({ length: n }, () => '(?, ?, ?)').join(', ')}`);
+      memberQueueStatements.set(n, s);
+    }
+    return s;
+  };
+  function memberQueueSize(): number {
+    if (queuedMembers < 0) queuedMembers = (st().countMemberQueue.get() as { n: number }).n;
+    return queuedMembers;
+  }
+  /** Moves the queue into memberships, in the open transaction. */
+  function foldMembers(): void {
+    const rows = st().takeMemberQueue.all() as Array<{ seq: number; audience_id: string; profile_id: string; since: number | null }>;
+    if (rows.length > 0) {
+      // Replayed in commit order, as direct writes would have been: an exit removes, an entry
+      // keeps an earlier entry's `since`, and an entry after an exit replaces the row's.
+      const last = new Map<string, { audienceId: string; profileId: string; since: number | null; left: boolean }>();
+      for (const r of rows) {
+        const key = `${r.audience_id}\u0000${r.profile_id}`;
+        const prev = last.get(key);
+        if (r.since === null) last.set(key, { audienceId: r.audience_id, profileId: r.profile_id, since: null, left: true });
+        else if (prev === undefined || prev.since === null) last.set(key, { audienceId: r.audience_id, profileId: r.profile_id, since: r.since, left: prev?.left ?? false });
+      }
+      const s = st();
+      for (const key of [...last.keys()].sort()) {
+        const c = last.get(key) as { audienceId: string; profileId: string; since: number | null; left: boolean };
+        if (c.since === null) s.removeMember.run(c.audienceId, c.profileId);
+        else if (c.left) s.replaceMember.run(c.audienceId, c.profileId, c.since);
+        else s.addMember.run(c.audienceId, c.profileId, c.since);
+      }
+      s.dropMemberQueue.run((rows[rows.length - 1] as { seq: number }).seq);
+    }
+    queuedMembers = 0;
+  }
+  /** Folds before a read: in the open transaction if there is one (it then commits or rolls back with it). */
+  function foldMembersNow(): void {
+    if (memberQueueSize() === 0) return;
+    if (db.inTransaction) foldMembers();
+    else db.transaction(foldMembers).immediate();
+  }
+
   function serialized<T>(fn: () => Promise<T>): Promise<T> {
     const run = queue.then(fn, fn);
     queue = run.catch(() => undefined);
@@ -371,6 +434,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         }).immediate();
       }
       statements = null;
+      queuedMembers = -1;
+      memberQueueStatements.clear();
       claimStatements.clear();
       pairStatements.clear();
       historyStatements.clear();
@@ -391,6 +456,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
             return result;
           } catch (error) {
             if (db.inTransaction) st().rollback.run();
+            // Rows it queued are gone: count them again when next needed.
+            queuedMembers = -1;
             throw error;
           }
         } finally {
@@ -517,12 +584,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     memberships: {
       async members(audienceId, { after, limit }) {
+        foldMembersNow();
         return (st().members.all(audienceId, after ?? '', limit) as Row[]).map((r) => ({
           profileId: r.profile_id as string,
           since: r.since as number,
         }));
       },
       async count(audienceId) {
+        foldMembersNow();
         return (st().countMembers.get(audienceId) as { n: number }).n;
       },
     },
@@ -720,6 +789,10 @@ function prepare(db: Database.Database) {
     addMember: db.prepare(
       'INSERT INTO memberships (audience_id, profile_id, since) VALUES (?, ?, ?) ON CONFLICT (audience_id, profile_id) DO NOTHING',
     ),
+    replaceMember: db.prepare('INSERT OR REPLACE INTO memberships (audience_id, profile_id, since) VALUES (?, ?, ?)'),
+    countMemberQueue: db.prepare('SELECT count(*) AS n FROM membership_queue'),
+    takeMemberQueue: db.prepare('SELECT seq, audience_id, profile_id, since FROM membership_queue ORDER BY seq'),
+    dropMemberQueue: db.prepare('DELETE FROM membership_queue WHERE seq <= ?'),
     removeMember: db.prepare('DELETE FROM memberships WHERE audience_id = ? AND profile_id = ?'),
     audiencesOf: db.prepare("SELECT json_extract(data, '$.audiences') AS audiences FROM profiles WHERE id = ?"),
     members: db.prepare(
