@@ -208,6 +208,8 @@ export function evaluateAudiences(profile: ProfileRecord, compiled: CompiledAudi
       return context;
     },
     isMember: (id) => Object.hasOwn(members, id),
+    // Shared by the audiences and the probes of their next change: the counters stay as they are.
+    memo: new Map(),
     select: (event, where) => {
       const key = counterKey(event, where);
       let events = selected.get(key);

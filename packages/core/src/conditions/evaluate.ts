@@ -56,13 +56,13 @@ function evalNode(c: Condition, s: ConditionSubject, now: number, path: string |
     result = !evalNode(c.not, s, now, childPath(path, 'not'), trace);
   } else if ('did' in c) {
     kind = 'did';
-    const n = matching(s, c.did.event, c.did.where, c.did.window, now).length;
+    const n = matchingCount(s, c.did, now);
     const spec = c.did.count ?? { op: 'at_least', value: 1 };
     result = spec.op === 'at_least' ? n >= spec.value : spec.op === 'at_most' ? n <= spec.value : n === spec.value;
     if (trace) detail = `${n} matching "${c.did.event}"`;
   } else if ('did_not' in c) {
     kind = 'did_not';
-    const n = matching(s, c.did_not.event, c.did_not.where, c.did_not.window, now).length;
+    const n = matchingCount(s, c.did_not, now);
     result = n === 0;
     if (trace) detail = `${n} matching "${c.did_not.event}"`;
   } else if ('have' in c) {
@@ -74,10 +74,10 @@ function evalNode(c: Condition, s: ConditionSubject, now: number, path: string |
       actual = getPath(segments[0] === 'traits' ? s.traits : s.computed, segments.slice(1));
     } else if ('aggregate' in h) {
       const a = h.aggregate;
-      actual = aggregate(a.fn, matching(s, a.event, a.where, a.window, now), a.property);
+      actual = remembered(s, a, now, () => aggregate(a.fn, matching(s, a.event, a.where, a.window, now), a.property));
     } else {
       const t = h.top;
-      actual = topValue(matching(s, t.event, t.where, t.window, now), t.property);
+      actual = remembered(s, t, now, () => topValue(matching(s, t.event, t.where, t.window, now), t.property));
     }
     result = compare(actual, h.op, h.value);
     if (trace) detail = `value ${JSON.stringify(actual) ?? 'missing'}`;
@@ -108,6 +108,46 @@ export function inWindow(ts: number, w: Window | undefined, now: number): boolea
   const b = windowBounds(w, now);
   if (ts > b.until) return false;
   return b.inclusiveStart ? ts >= b.after : ts > b.after;
+}
+
+/** An event question (did's count, an aggregate, a top value), identified by what it asks, not by its node. */
+type EventQuestion = { event: string; where?: Filter[] | undefined; window?: Window | undefined; fn?: AggregateFn; property?: string | undefined };
+
+const questionKeys = new WeakMap<object, string>();
+
+function questionKey(q: EventQuestion, kind: string): string {
+  let key = questionKeys.get(q);
+  if (key === undefined) {
+    key = `${kind}\u0000${JSON.stringify([q.event, q.where ?? null, q.window ?? null, q.fn ?? null, q.property ?? null])}`;
+    questionKeys.set(q, key);
+  }
+  return key;
+}
+
+/**
+ * `compute()`, or its value for the same question at the same time when the subject keeps a
+ * memo (the last time asked per question: probes move the time, audiences repeat it).
+ */
+function remembered<T>(s: ConditionSubject, q: EventQuestion, now: number, compute: () => T): T {
+  if (s.memo === undefined) return compute();
+  const key = questionKey(q, 'value');
+  const hit = s.memo.get(key) as { at: number; value: T } | undefined;
+  if (hit !== undefined && hit.at === now) return hit.value;
+  const value = compute();
+  s.memo.set(key, { at: now, value });
+  return value;
+}
+
+/** How many of the subject's events answer a did / did not node at `now` (no list built). */
+function matchingCount(s: ConditionSubject, q: EventQuestion, now: number): number {
+  if (!s.select) return matching(s, q.event, q.where, q.window, now).length;
+  const { after, until, inclusiveStart } = windowBounds(q.window, now);
+  let n = 0;
+  for (const e of s.select(q.event, q.where)) {
+    const ts = e.timestamp;
+    if (ts <= until && (inclusiveStart ? ts >= after : ts > after)) n++;
+  }
+  return n;
 }
 
 /** The subject's events of a name passing the filters, inside the window. */
@@ -142,6 +182,17 @@ export function matching(
  * (`products.category`) matches when any element matches.
  */
 export function filterMatches(props: Record<string, unknown>, f: Filter): boolean {
+  if (!f.property.includes('.') && !Array.isArray(props)) {
+    // One segment (the common case): no path walk, no arrays built.
+    const v = props !== null && typeof props === 'object' && Object.hasOwn(props, f.property) ? props[f.property] : undefined;
+    if (!Array.isArray(v)) {
+      if (f.op === 'exists') {
+        const present = v !== undefined && v !== null;
+        return f.value === false ? !present : present;
+      }
+      return compare(v, f.op, f.value);
+    }
+  }
   const values = collectPath(props, f.property.split('.'));
   if (f.op === 'exists') {
     const present = values.some((v) => v !== undefined && v !== null);
@@ -230,10 +281,21 @@ function numbersAt(e: SubjectEvent, property: string): number[] {
 /** The most frequent string or number value of a property; ties go to the smaller value. */
 export function topValue(events: SubjectEvent[], property: string): string | number | undefined {
   const counts = new Map<string | number, number>();
+  const segments = property.split('.');
+  const plain = segments.length === 1;
+  const count = (v: unknown) => {
+    if (typeof v === 'string' || typeof v === 'number') counts.set(v, (counts.get(v) ?? 0) + 1);
+  };
   for (const e of events) {
-    for (const v of collectPath(e.properties, property.split('.'))) {
-      if (typeof v === 'string' || typeof v === 'number') counts.set(v, (counts.get(v) ?? 0) + 1);
+    const props = e.properties;
+    if (plain && props !== null && typeof props === 'object' && !Array.isArray(props)) {
+      const v = Object.hasOwn(props, property) ? props[property] : undefined;
+      if (!Array.isArray(v)) {
+        count(v);
+        continue;
+      }
     }
+    for (const v of collectPath(props, segments)) count(v);
   }
   let best: string | number | undefined;
   let bestCount = 0;

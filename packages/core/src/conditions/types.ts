@@ -121,6 +121,12 @@ export interface ConditionSubject {
    * filtering `events`. The real-time audience engine answers it from its counters.
    */
   select?: (event: string, where: Filter[] | undefined) => ReadonlyArray<SubjectEvent>;
+  /**
+   * Event-derived values already computed for this subject, by question and time: audiences
+   * asking the same question (the top category in 30 days, compared with six different
+   * values) compute it once. Set it only while the subject's events do not change.
+   */
+  memo?: Map<string, unknown>;
 }
 
 export interface SubjectEvent {
