@@ -33,8 +33,11 @@ export interface CompiledAudiences {
  * check, which evaluates everything; between checks an answer changes only when an input does.
  */
 export interface AudienceDeps {
-  /** Events whose counters it reads (did, did not, aggregates, top values). */
-  events: Set<string>;
+  /**
+   * Keys of the counters it reads (did, did not, aggregates, top values): one per event and
+   * filters, so a view of Bags does not re-evaluate "viewed Shoes in 7 days".
+   */
+  counters: Set<string>;
   /** Profile traits. */
   traits: boolean;
   /** Computed traits, new/returning visitor: these move with every call. */
@@ -49,7 +52,8 @@ export interface AudienceDeps {
 export interface ProfileChanges {
   /** Everything may have changed (a new or merged profile): evaluate every audience. */
   full: boolean;
-  events: Set<string>;
+  /** Keys of the counters that got an entry. */
+  counters: Set<string>;
   traits: boolean;
   context: boolean;
   /** Any call at all (computed traits moved). */
@@ -57,13 +61,13 @@ export interface ProfileChanges {
 }
 
 export function emptyChanges(): ProfileChanges {
-  return { full: false, events: new Set(), traits: false, context: false, calls: false };
+  return { full: false, counters: new Set(), traits: false, context: false, calls: false };
 }
 
 function conditionDeps(condition: Condition, known: Map<string, AudienceDeps>): AudienceDeps {
-  const deps: AudienceDeps = { events: new Set(), traits: false, computed: false, context: false, always: false };
+  const deps: AudienceDeps = { counters: new Set(), traits: false, computed: false, context: false, always: false };
   const merge = (other: AudienceDeps) => {
-    for (const e of other.events) deps.events.add(e);
+    for (const k of other.counters) deps.counters.add(k);
     deps.traits ||= other.traits;
     deps.computed ||= other.computed;
     deps.context ||= other.context;
@@ -73,12 +77,12 @@ function conditionDeps(condition: Condition, known: Map<string, AudienceDeps>): 
     if ('all' in c) c.all.forEach(walk);
     else if ('any' in c) c.any.forEach(walk);
     else if ('not' in c) walk(c.not);
-    else if ('did' in c) deps.events.add(c.did.event);
-    else if ('did_not' in c) deps.events.add(c.did_not.event);
+    else if ('did' in c) deps.counters.add(counterKey(c.did.event, c.did.where));
+    else if ('did_not' in c) deps.counters.add(counterKey(c.did_not.event, c.did_not.where));
     else if ('have' in c) {
       const h = c.have;
-      if ('aggregate' in h) deps.events.add(h.aggregate.event);
-      else if ('top' in h) deps.events.add(h.top.event);
+      if ('aggregate' in h) deps.counters.add(counterKey(h.aggregate.event, h.aggregate.where));
+      else if ('top' in h) deps.counters.add(counterKey(h.top.event, h.top.where));
       else if (h.trait.startsWith('computed.')) deps.computed = true;
       else deps.traits = true;
     } else if ('in_audience' in c) {
@@ -101,7 +105,7 @@ export function mayChange(deps: AudienceDeps, changes: ProfileChanges): boolean 
   if (deps.computed && changes.calls) return true;
   if (deps.traits && changes.traits) return true;
   if (deps.context && changes.context) return true;
-  for (const e of changes.events) if (deps.events.has(e)) return true;
+  for (const k of changes.counters) if (deps.counters.has(k)) return true;
   return false;
 }
 

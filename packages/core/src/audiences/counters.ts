@@ -12,10 +12,13 @@ export function recordInCounters(
   specs: ReadonlyArray<CounterSpec>,
   event: SubjectEvent,
   now: number,
+  /** Gets the key of every counter the event went into. */
+  touched?: Set<string>,
 ): void {
   for (const spec of specs) {
     if (spec.event !== event.name) continue;
     if (!spec.where.every((f) => filterMatches(event.properties, f))) continue;
+    touched?.add(spec.key);
     const state = Object.hasOwn(counters, spec.key) ? (counters[spec.key] as CounterState) : { entries: [] };
     const entry: CounterState['entries'][number] = { t: event.timestamp };
     if (spec.paths.length > 0) entry.p = project(event.properties, spec.paths);

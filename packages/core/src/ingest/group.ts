@@ -132,10 +132,9 @@ export async function ingestGroup(tx: StoreTx, input: Message[], settings: Group
       recordDecisionEvent(profile, { name: m.event, timestamp, properties: (m.properties ?? {}) as Record<string, unknown> }, goals, state.statDeltas);
     }
     if (m.type === 'track' || m.type === 'page' || m.type === 'screen') {
-      changed.events.add(event.name);
       if (compiled.specs.length > 0) {
         const properties = (m.properties ?? {}) as Record<string, unknown>;
-        recordInCounters(profile.counters, compiled.specs, { name: event.name, timestamp, properties }, now);
+        recordInCounters(profile.counters, compiled.specs, { name: event.name, timestamp, properties }, now, changed.counters);
       }
       if (compiled.usesContext && (m.context.page !== undefined || m.context.campaign !== undefined || m.context.location !== undefined)) {
         if (!profile.lastContext || (profile.computed.lastSeen ?? 0) <= timestamp) {
