@@ -74,10 +74,12 @@ function evalNode(c: Condition, s: ConditionSubject, now: number, path: string |
       actual = getPath(segments[0] === 'traits' ? s.traits : s.computed, segments.slice(1));
     } else if ('aggregate' in h) {
       const a = h.aggregate;
-      actual = remembered(s, a, now, () => aggregate(a.fn, matching(s, a.event, a.where, a.window, now), a.property));
+      actual = recall(s, a, now);
+      if (actual === UNKNOWN) actual = remember(s, a, now, aggregate(a.fn, matching(s, a.event, a.where, a.window, now), a.property));
     } else {
       const t = h.top;
-      actual = remembered(s, t, now, () => topValue(matching(s, t.event, t.where, t.window, now), t.property));
+      actual = recall(s, t, now);
+      if (actual === UNKNOWN) actual = remember(s, t, now, topValue(matching(s, t.event, t.where, t.window, now), t.property));
     }
     result = compare(actual, h.op, h.value);
     if (trace) detail = `value ${JSON.stringify(actual) ?? 'missing'}`;
@@ -115,26 +117,34 @@ type EventQuestion = { event: string; where?: Filter[] | undefined; window?: Win
 
 const questionKeys = new WeakMap<object, string>();
 
-function questionKey(q: EventQuestion, kind: string): string {
+function questionKey(q: EventQuestion): string {
   let key = questionKeys.get(q);
   if (key === undefined) {
-    key = `${kind}\u0000${JSON.stringify([q.event, q.where ?? null, q.window ?? null, q.fn ?? null, q.property ?? null])}`;
+    key = JSON.stringify([q.event, q.where ?? null, q.window ?? null, q.fn ?? null, q.property ?? null]);
     questionKeys.set(q, key);
   }
   return key;
 }
 
+const UNKNOWN: unique symbol = Symbol('unknown');
+
 /**
- * `compute()`, or its value for the same question at the same time when the subject keeps a
- * memo (the last time asked per question: probes move the time, audiences repeat it).
+ * The value already computed for the same question at the same time, when the subject keeps a
+ * memo (audiences repeat questions, and their next-change probes ask them at the same
+ * candidate times), or UNKNOWN. No closure per call: this runs for every audience of every
+ * touched profile.
  */
-function remembered<T>(s: ConditionSubject, q: EventQuestion, now: number, compute: () => T): T {
-  if (s.memo === undefined) return compute();
-  const key = questionKey(q, 'value');
-  const hit = s.memo.get(key) as { at: number; value: T } | undefined;
-  if (hit !== undefined && hit.at === now) return hit.value;
-  const value = compute();
-  s.memo.set(key, { at: now, value });
+function recall(s: ConditionSubject, q: EventQuestion, now: number): unknown {
+  const byTime = s.memo?.get(questionKey(q)) as Map<number, unknown> | undefined;
+  return byTime !== undefined && byTime.has(now) ? byTime.get(now) : UNKNOWN;
+}
+
+function remember<T>(s: ConditionSubject, q: EventQuestion, now: number, value: T): T {
+  if (s.memo === undefined) return value;
+  const key = questionKey(q);
+  let byTime = s.memo.get(key) as Map<number, unknown> | undefined;
+  if (byTime === undefined) s.memo.set(key, (byTime = new Map()));
+  byTime.set(now, value);
   return value;
 }
 
@@ -283,19 +293,13 @@ export function topValue(events: SubjectEvent[], property: string): string | num
   const counts = new Map<string | number, number>();
   const segments = property.split('.');
   const plain = segments.length === 1;
-  const count = (v: unknown) => {
-    if (typeof v === 'string' || typeof v === 'number') counts.set(v, (counts.get(v) ?? 0) + 1);
-  };
   for (const e of events) {
     const props = e.properties;
-    if (plain && props !== null && typeof props === 'object' && !Array.isArray(props)) {
-      const v = Object.hasOwn(props, property) ? props[property] : undefined;
-      if (!Array.isArray(v)) {
-        count(v);
-        continue;
-      }
+    // One segment and no array on the way: the value itself, no path walk.
+    const direct = plain && props !== null && typeof props === 'object' && !Array.isArray(props) && !Array.isArray(props[property]);
+    for (const v of direct ? [Object.hasOwn(props, property) ? props[property] : undefined] : collectPath(props, segments)) {
+      if (typeof v === 'string' || typeof v === 'number') counts.set(v, (counts.get(v) ?? 0) + 1);
     }
-    for (const v of collectPath(props, segments)) count(v);
   }
   let best: string | number | undefined;
   let bestCount = 0;
