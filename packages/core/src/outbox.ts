@@ -37,4 +37,15 @@ export interface OutboxStore {
   listDeadLetters(consumer: string): Promise<DeadLetter[]>;
   /** Removes a dead letter and returns it (to be delivered again by the caller). */
   takeDeadLetter(consumer: string, id: string): Promise<DeadLetter | null>;
+  /** The highest seq ever written, 0 before any (pruning does not lower it): where a new consumer starts. */
+  tail(): Promise<number>;
+  /**
+   * Deletes the entries written before `createdBefore` that each of `consumers` has
+   * acknowledged, all of them when there is no consumer: nobody reads those again (a new
+   * consumer starts at the tail; a dead letter keeps its own copy). The time bound keeps the
+   * entries of a consumer being created while this runs. Returns how many were deleted.
+   */
+  prune(consumers: readonly string[], createdBefore: number): Promise<number>;
+  /** Forgets a consumer that is gone: its cursor (which would hold pruning back) and its dead letters. */
+  dropConsumer(consumer: string): Promise<void>;
 }

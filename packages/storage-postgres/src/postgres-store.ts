@@ -309,6 +309,26 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         const { rows } = await query<Row>('DELETE FROM outbox_dead_letters WHERE consumer = $1 AND id = $2 RETURNING *', [consumer, id]);
         return rows[0] ? toDeadLetter(rows[0]) : null;
       },
+      async tail() {
+        return outboxTail(query);
+      },
+      async prune(consumers, createdBefore) {
+        let upTo = await outboxTail(query);
+        if (consumers.length > 0) {
+          const { rows } = await query<Row>(
+            'SELECT coalesce(min(coalesce(c.seq, 0)), 0) AS seq FROM unnest($1::text[]) AS w(consumer) LEFT JOIN outbox_cursors c USING (consumer)',
+            [consumers],
+          );
+          upTo = Math.min(upTo, Number(rows[0]?.seq ?? 0));
+        }
+        if (upTo <= 0) return 0;
+        const { rowCount } = await query('DELETE FROM outbox WHERE seq <= $1 AND created_at < $2', [upTo, createdBefore]);
+        return rowCount ?? 0;
+      },
+      async dropConsumer(consumer) {
+        await query('DELETE FROM outbox_cursors WHERE consumer = $1', [consumer]);
+        await query('DELETE FROM outbox_dead_letters WHERE consumer = $1', [consumer]);
+      },
     },
     memberships: {
       async members(audienceId, { after, limit }) {
@@ -600,3 +620,9 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+
+/** The highest outbox seq handed out (0 before any), from the sequence: deleted rows do not lower it. */
+async function outboxTail(query: (text: string) => Promise<pg.QueryResult<Row>>): Promise<number> {
+  const { rows } = await query('SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS seq FROM outbox_seq_seq');
+  return Number(rows[0]?.seq ?? 0);
+}

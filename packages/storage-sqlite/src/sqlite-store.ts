@@ -581,6 +581,20 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         st().dropDeadLetter.run(consumer, Number(id));
         return toDeadLetter(row);
       },
+      async tail() {
+        return (st().outboxTail.get() as { seq: number }).seq;
+      },
+      async prune(consumers, createdBefore) {
+        let upTo = (st().outboxTail.get() as { seq: number }).seq;
+        for (const c of consumers) upTo = Math.min(upTo, (st().outboxCursor.get(c) as { seq: number } | undefined)?.seq ?? 0);
+        return upTo > 0 ? st().pruneOutbox.run(upTo, createdBefore).changes : 0;
+      },
+      async dropConsumer(consumer) {
+        db.transaction(() => {
+          st().dropCursor.run(consumer);
+          st().dropDeadLetters.run(consumer);
+        })();
+      },
     },
     memberships: {
       async members(audienceId, { after, limit }) {
@@ -816,6 +830,11 @@ function prepare(db: Database.Database) {
          count = count + excluded.count, sum = sum + excluded.sum, sum_squares = sum_squares + excluded.sum_squares`,
     ),
     readStats: db.prepare('SELECT experiment_id, variant, metric, count, sum, sum_squares FROM experiment_stats WHERE experiment_id = ? ORDER BY variant, metric'),
+    // AUTOINCREMENT keeps the highest seq handed out, even once the rows are deleted.
+    outboxTail: db.prepare("SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0) AS seq"),
+    pruneOutbox: db.prepare('DELETE FROM outbox WHERE seq <= ? AND created_at < ?'),
+    dropCursor: db.prepare('DELETE FROM outbox_cursors WHERE consumer = ?'),
+    dropDeadLetters: db.prepare('DELETE FROM outbox_dead_letters WHERE consumer = ?'),
     readOutbox: db.prepare('SELECT * FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?'),
     outboxCursor: db.prepare('SELECT seq FROM outbox_cursors WHERE consumer = ?'),
     ackOutbox: db.prepare(

@@ -70,5 +70,39 @@ export function describeOutbox(ctx: StoreContext): void {
       expect(await ctx.store.outbox.takeDeadLetter('hook', letter.id)).toBeNull();
       expect(await ctx.store.outbox.listDeadLetters('hook')).toEqual([]);
     });
+
+    it('prunes what every consumer has acknowledged, keeps the tail, and forgets a dropped consumer', async () => {
+      expect(await ctx.store.outbox.tail()).toBe(0);
+      await ctx.store.transaction((tx) => tx.appendOutbox([entry(1), entry(2), entry(3), entry(4)]));
+      const all = await ctx.store.outbox.read('a', 10);
+      const seq = all.map((e) => e.seq);
+      expect(await ctx.store.outbox.tail()).toBe(seq[3]);
+      await ctx.store.outbox.ack('a', seq[2] as number);
+      await ctx.store.outbox.ack('b', seq[0] as number);
+      // A consumer that never acknowledged anything holds everything back.
+      const later = T + 1000;
+      expect(await ctx.store.outbox.prune(['a', 'b', 'never'], later)).toBe(0);
+      // Only entries written before the given time go.
+      expect(await ctx.store.outbox.prune([], T + 1)).toBe(0);
+      // The slowest of the listed consumers decides.
+      expect(await ctx.store.outbox.prune(['a', 'b'], later)).toBe(1);
+      expect((await ctx.store.outbox.read('b', 10)).map((e) => e.key)).toEqual(['p-2', 'p-3', 'p-4']);
+      expect((await ctx.store.outbox.read('a', 10)).map((e) => e.key)).toEqual(['p-4']);
+      // b is gone: its cursor no longer holds pruning back, and its dead letters go with it.
+      await ctx.store.outbox.deadLetter({ consumer: 'b', entry: all[1] as OutboxEntry, error: 'HTTP 500', attempts: 8, at: T });
+      await ctx.store.outbox.dropConsumer('b');
+      expect(await ctx.store.outbox.cursor('b')).toBe(0);
+      expect(await ctx.store.outbox.listDeadLetters('b')).toEqual([]);
+      expect(await ctx.store.outbox.prune(['a'], later)).toBe(2);
+      // No consumer at all: nothing is kept, but the tail stays and new entries come after it.
+      expect(await ctx.store.outbox.prune([], later)).toBe(1);
+      expect(await ctx.store.outbox.read('c', 10)).toEqual([]);
+      expect(await ctx.store.outbox.tail()).toBe(seq[3]);
+      await ctx.store.transaction((tx) => tx.appendOutbox([entry(5)]));
+      const [next] = await ctx.store.outbox.read('a', 10);
+      expect(next?.key).toBe('p-5');
+      expect(next?.seq).toBeGreaterThan(seq[3] as number);
+      expect(await ctx.store.outbox.tail()).toBe(next?.seq);
+    });
   });
 }

@@ -27,6 +27,13 @@ export interface ActivationWorkerOptions {
   hosts?: ConnectorHostPolicy;
   /** How deliveries are sent. Default: the connectors' guarded fetch under `hosts`. */
   fetch?: Fetch;
+  /**
+   * How often entries every activation has acknowledged are deleted from the outbox (all of
+   * them when there is no activation: a new one starts at the tail). Default 1 minute.
+   */
+  pruneEveryMs?: number;
+  /** Entries younger than this are never pruned: an activation being created meanwhile still gets them. Default 1 minute. */
+  pruneMinAgeMs?: number;
 }
 
 /** Largest answer body read from a webhook receiver (the rest is not read). */
@@ -159,6 +166,7 @@ export function startActivationWorker(options: ActivationWorkerOptions) {
   }
 
   let lastResend = 0;
+  let lastPrune = 0;
   async function tick(): Promise<void> {
     const resendMs = options.erasureResendMs ?? 3600_000;
     if (options.privacy && Date.now() - lastResend >= Math.min(resendMs, 60_000)) {
@@ -174,6 +182,14 @@ export function startActivationWorker(options: ActivationWorkerOptions) {
       } catch (error) {
         logger.error({ activation: a.id, err: String(error) }, 'activation delivery failed');
       }
+    }
+    if (!stopped && Date.now() - lastPrune >= (options.pruneEveryMs ?? 60_000)) {
+      lastPrune = Date.now();
+      // Listed again now: an activation created during the deliveries above holds its entries.
+      // A paused one keeps its backlog too.
+      const consumers = (await listActivations(store)).map((a) => consumerOf(a.id));
+      const pruned = await store.outbox.prune(consumers, Date.now() - (options.pruneMinAgeMs ?? 60_000));
+      if (pruned > 0) logger.info({ pruned, activations: consumers.length }, 'outbox entries every activation has acknowledged deleted');
     }
   }
 

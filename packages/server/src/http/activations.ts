@@ -44,9 +44,8 @@ export function activationRoutes(store: Store, worker: ActivationWorker, purpose
     const doc = await store.docs.put(ACTIVATION_KIND, input.id, body, 0, Date.now());
     if (!doc) throw new AttuneError('CONFLICT', `activation "${input.id}" already exists`);
     // New activations start at the current end of the outbox: they receive changes from now on.
-    const tail = await store.outbox.read(consumerOf(input.id), 1_000_000);
-    const last = tail[tail.length - 1];
-    if (last) await store.outbox.ack(consumerOf(input.id), last.seq);
+    const tail = await store.outbox.tail();
+    if (tail > 0) await store.outbox.ack(consumerOf(input.id), tail);
     res.status(201).json(activationView(doc, true));
   });
   router.get('/v1/activations', async (_req, res) => {
@@ -79,6 +78,8 @@ export function activationRoutes(store: Store, worker: ActivationWorker, purpose
   });
   router.delete('/v1/activations/:id', async (req, res) => {
     if (!(await store.docs.delete(ACTIVATION_KIND, req.params.id as string))) throw new AttuneError('NOT_FOUND', `no activation "${req.params.id}"`);
+    // Its cursor would hold the outbox's pruning back for ever; its dead letters go with it.
+    await store.outbox.dropConsumer(consumerOf(req.params.id as string));
     res.status(204).end();
   });
   router.get('/v1/activations/:id/dead-letters', async (req, res) => {

@@ -62,6 +62,20 @@ describe.each(STORE_KINDS)('webhook activations on %s', (kind) => {
     await expectError(await send('POST', `/v1/activations/${hook.id}/dead-letters/${letters[0]?.id}/replay`), 404, 'NOT_FOUND');
   });
 
+  it('forgets a deleted activation: recreated under the same id, it starts at the tail with no dead letters', async () => {
+    const id = uid('gone').toLowerCase();
+    await send('POST', '/v1/activations', { id, name: 'Gone', url: receiver.url, topics: ['audience.membership'], maxAttempts: 1 });
+    receiver.failNext(1);
+    expect((await send('POST', `/v1/activations/${id}/test`)).status).toBe(202);
+    await until(
+      async () => (await h.adminJson<{ deadLetters: unknown[] }>(`/v1/activations/${id}/dead-letters`)).body.deadLetters,
+      (l) => l.length === 1,
+    );
+    expect((await send('DELETE', `/v1/activations/${id}`)).status).toBe(204);
+    expect((await send('POST', '/v1/activations', { id, name: 'Back', url: receiver.url, topics: ['audience.membership'] })).status).toBe(201);
+    expect((await h.adminJson<{ deadLetters: unknown[] }>(`/v1/activations/${id}/dead-letters`)).body.deadLetters).toEqual([]);
+  });
+
   it('validates activations and keeps their id', async () => {
     const bad = await expectError(await send('POST', '/v1/activations', { id: 'x', name: 'X', url: 'ftp://nope' }), 400, 'VALIDATION');
     expect(bad.error.issues.map((i) => i.path)).toContain('url');
