@@ -410,9 +410,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     }
     queuedMembers = 0;
   }
-  /** Folds before a read: in the open transaction if there is one (it then commits or rolls back with it). */
+  /**
+   * Folds before a read: in the open transaction if there is one (it then commits or rolls
+   * back with it). Asks the table, not the count kept here: another process on the same file
+   * (an `attune` command next to the server) may have queued changes.
+   */
   function foldMembersNow(): void {
-    if (memberQueueSize() === 0) return;
+    if (st().anyMemberQueued.get() === undefined) return;
     if (db.inTransaction) foldMembers();
     else db.transaction(foldMembers).immediate();
   }
@@ -805,6 +809,7 @@ function prepare(db: Database.Database) {
     ),
     replaceMember: db.prepare('INSERT OR REPLACE INTO memberships (audience_id, profile_id, since) VALUES (?, ?, ?)'),
     countMemberQueue: db.prepare('SELECT count(*) AS n FROM membership_queue'),
+    anyMemberQueued: db.prepare('SELECT 1 FROM membership_queue LIMIT 1'),
     takeMemberQueue: db.prepare('SELECT seq, audience_id, profile_id, since FROM membership_queue ORDER BY seq'),
     dropMemberQueue: db.prepare('DELETE FROM membership_queue WHERE seq <= ?'),
     removeMember: db.prepare('DELETE FROM memberships WHERE audience_id = ? AND profile_id = ?'),
