@@ -194,7 +194,7 @@ export interface StoreTx {
    * rest of its document is as read and stays as stored); those written are locked until the
    * transaction ends. Returns the ids written; the others changed since, merged away or are gone.
    */
-  putAudienceStates(updates: Array<{ profile: ProfileRecord; version: string }>): Promise<Set<string>>;
+  putAudienceStates(updates: AudienceStateUpdate[]): Promise<Set<string>>;
   /** Deletes these events (retention); returns how many existed. */
   deleteEvents(keys: Array<{ profileId: string; messageId: string }>): Promise<number>;
   /** Suppresses keys until the given time (a later time wins over an earlier one). */
@@ -458,6 +458,19 @@ export interface VersionedProfile {
   version: string;
 }
 
+/** One profile's audience state for StoreTx.putAudienceStates. */
+export interface AudienceStateUpdate {
+  /** The record as read, with its new counters, audiences and next check. */
+  profile: ProfileRecord;
+  /** As the snapshot gave it: a VersionedProfile's version or the snapshot's unreadVersion. */
+  version: string;
+  /**
+   * The row was not read (version is an unreadVersion): only the audience state in `profile` is
+   * the row's. When written, the store fills `profile` in with the whole record as stored.
+   */
+  unread?: boolean;
+}
+
 /**
  * A consistent read of the counter events and the live profiles at one moment, for a
  * set-based audience recompute. Both iterate in profile id order.
@@ -475,6 +488,13 @@ export interface CounterSnapshot {
   profiles(options: { withState: boolean }): AsyncIterable<VersionedProfile[]>;
   /** These profiles (ids in ascending order), those not merged away. */
   profilesById(ids: string[]): Promise<VersionedProfile[]>;
+  /**
+   * A version putAudienceStates accepts for any profile whose row is still the one this snapshot
+   * sees, when the store can tell without the row having been read (PostgreSQL: the row's xmin is
+   * visible in the snapshot). A profile without state needs no read then: its audience state
+   * comes from its counter events alone. Undefined where the store cannot tell.
+   */
+  readonly unreadVersion?: string;
   close(): Promise<void>;
 }
 

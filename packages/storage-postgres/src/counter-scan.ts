@@ -70,6 +70,9 @@ export async function counterRowsOf(client: PoolClient, specs: CounterScanSpec[]
 
 const PROFILE_COLUMNS = 'id, created_at, updated_at, data, xmin::text AS version';
 
+/** Prefix of an unreadVersion; the rest is the snapshot as pg_current_snapshot() gives it. */
+export const UNREAD = 'snapshot:';
+
 /** Whether a profile document may hold counters, memberships or a scheduled check. */
 const MAY_HOLD_STATE = `(data->'counters' <> '{}'::jsonb OR data->'audiences' <> '{}'::jsonb OR coalesce(data->'nextCheckAt', 'null'::jsonb) <> 'null'::jsonb)`;
 
@@ -92,15 +95,20 @@ const versioned = (r: Row): VersionedProfile => ({
 export async function openCounterSnapshot(connect: () => Promise<PoolClient>, specs: CounterScanSpec[]): Promise<CounterSnapshot> {
   const client = await connect();
   let snapshotId: string;
+  let visible: string;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    snapshotId = (await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]?.id as string;
+    const row = (await client.query<{ id: string; snap: string }>('SELECT pg_export_snapshot() AS id, pg_current_snapshot()::text AS snap')).rows[0];
+    snapshotId = row?.id as string;
+    visible = row?.snap as string;
   } catch (error) {
     client.release(error instanceof Error ? error : true);
     throw error;
   }
   const q = counterQuery(specs);
   return {
+    // putAudienceStates accepts a row not read when its xmin is visible in this snapshot.
+    unreadVersion: `${UNREAD}${visible}`,
     async *rows() {
       const reader = await connect();
       let rows: unknown[][];

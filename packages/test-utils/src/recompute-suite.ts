@@ -307,6 +307,26 @@ export function describeRecompute(ctx: StoreContext): void {
       // A row written by putAudienceStates has a new version.
       const again = await ctx.store.transaction((tx) => tx.putAudienceStates([{ profile: { ...state('sp-2'), nextCheckAt: null }, version: versions.get('sp-2') as string }]));
       expect(again.size).toBe(0);
+
+      // A store that can tell a row is still the snapshot's without reading it gives an
+      // unreadVersion: it stands for every row as the snapshot saw it, and for no row since.
+      const later = await ctx.store.counterSnapshot([]);
+      const unread = later.unreadVersion;
+      await later.close();
+      if (unread !== undefined) {
+        await ctx.store.transaction(async (tx) => {
+          const p = await tx.getProfiles(['sp-1']);
+          await tx.putProfiles([{ ...(p.get('sp-1') as ProfileRecord), traits: { touched: 2 } }]);
+        });
+        const blank = (id: string): ProfileRecord => ({ ...state(id), traits: {}, audiences: { b: T0 }, nextCheckAt: null });
+        const unreadWrite = (ids: string[]) => ctx.store.transaction((tx) => tx.putAudienceStates(ids.map((id) => ({ profile: blank(id), version: unread, unread: true }))));
+        expect([...(await unreadWrite(['sp-1', 'sp-2', 'sp-3', 'nobody']))]).toEqual(['sp-2']);
+        const written = (await ctx.store.getProfile('sp-2')) as ProfileRecord;
+        // Only the audience state is replaced: the rest of the row stays as stored.
+        expect({ traits: written.traits, audiences: written.audiences, nextCheckAt: written.nextCheckAt }).toEqual({ traits: {}, audiences: { b: T0 }, nextCheckAt: null });
+        expect(((await ctx.store.getProfile('sp-1')) as ProfileRecord).traits).toEqual({ touched: 2 });
+        expect((await unreadWrite(['sp-2'])).size).toBe(0);
+      }
     });
 
     for (const seed of [1, 2, 3]) {

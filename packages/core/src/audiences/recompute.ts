@@ -191,15 +191,26 @@ async function* groups(rows: AsyncIterable<CounterRow[]>): AsyncGenerator<RowGro
   if (current !== null) yield [current];
 }
 
+interface Candidate {
+  v: VersionedProfile;
+  rows: CounterRow[];
+  /** Not read: a profile with no state as of the snapshot, versioned by the snapshot's unreadVersion. */
+  unread?: boolean;
+}
+
 /**
  * The live profiles the recompute must look at, each with its counter rows, in id order. When
  * blank profiles without counter events stay as they are, only profiles that may hold some
  * state and profiles with counter events are read (the latter by id, in batches); otherwise all.
+ * A profile with counter events and no state is not read at all when the store gives an
+ * unreadVersion: its answer then depends on its counters alone (see blankStaysBlank), and the
+ * write checks that its row is still the snapshot's.
  */
-async function* candidates(snapshot: CounterSnapshot, skipBlank: boolean): AsyncGenerator<Array<{ v: VersionedProfile; rows: CounterRow[] }>> {
+async function* candidates(snapshot: CounterSnapshot, skipBlank: boolean, now: number): AsyncGenerator<Candidate[]> {
   const rows = new Peek(groups(snapshot.rows())[Symbol.asyncIterator]());
   const profiles = new Peek(snapshot.profiles({ withState: skipBlank })[Symbol.asyncIterator]());
-  let out: Array<{ v: VersionedProfile; rows: CounterRow[] }> = [];
+  const unread = skipBlank ? snapshot.unreadVersion : undefined;
+  let out: Candidate[] = [];
   let lookup: RowGroup[] = [];
   const flushLookup = async () => {
     if (lookup.length === 0) return;
@@ -219,7 +230,8 @@ async function* candidates(snapshot: CounterSnapshot, skipBlank: boolean): Async
     } else if (g !== undefined) {
       rows.take();
       // Events of a profile with no state (or, reading all profiles, of one merged away or gone).
-      if (skipBlank) lookup.push(g);
+      if (unread !== undefined) out.push({ v: { id: g.profileId, createdAt: now, updatedAt: now, data: {}, version: unread }, rows: g.rows, unread: true });
+      else if (skipBlank) lookup.push(g);
     }
     if (lookup.length >= BATCH_LOOKUP) await flushLookup();
     if (out.length >= BATCH_LOOKUP) {
@@ -237,6 +249,7 @@ interface Pending {
   /** As of the snapshot, with what to store: the rebuilt counters (or the stored ones when they say the same), membership, next check. */
   next: ProfileRecord;
   version: string;
+  unread: boolean;
   /** The audience writes of `next`, evaluated at the same `now`: they stand when the profile is unchanged since the snapshot. */
   writes: AudienceWrites;
 }
@@ -288,14 +301,14 @@ export async function recomputeSetBased(
   try {
     let pending: Pending[] = [];
     let checked = 0;
-    for await (const batch of candidates(snapshot, skipBlank)) {
-      for (const { v, rows } of batch) {
+    for await (const batch of candidates(snapshot, skipBlank, now)) {
+      for (const { v, rows, unread } of batch) {
         if (skipBlank && rows.length === 0 && isBlank(v.data)) continue;
         const profile = profileFromData({ id: v.id, mergedInto: null, createdAt: v.createdAt, updatedAt: v.updatedAt }, v.data);
         const counters = countersFromRows(rows, target.specs, scan, now);
         const { changed, next, writes } = reevaluate(profile, counters, target, now);
         if (!changed) continue;
-        pending.push({ next, version: v.version, writes });
+        pending.push({ next, version: v.version, unread: unread === true, writes });
         if (pending.length >= chunkSize) {
           await hold(pending);
           pending = [];
@@ -321,7 +334,7 @@ export async function recomputeSetBased(
 async function applyChanges(store: Store, pending: Pending[], target: CompiledAudiences, scan: CounterScanSpec[], now: number, durable: boolean): Promise<void> {
   await store.transaction(async (tx) => {
     // Unchanged since the snapshot: only the audience state is written, and what the scan decided stands.
-    const written = await tx.putAudienceStates(pending.map((p) => ({ profile: p.next, version: p.version })));
+    const written = await tx.putAudienceStates(pending.map((p) => (p.unread ? { profile: p.next, version: p.version, unread: true } : { profile: p.next, version: p.version })));
     // Written since the snapshot (or gone): read again, now that the rows are locked, with their counter events.
     const stale = pending.filter((p) => !written.has(p.next.id)).map((p) => p.next.id);
     const current = stale.length > 0 ? await tx.getProfiles(stale) : new Map<string, ProfileRecord>();

@@ -155,7 +155,7 @@ export function withDecisionProfileCache(store: Store, options: DecisionProfileC
       },
       async putAudienceStates(updates) {
         const stored = await tx.putAudienceStates(updates);
-        // The records as read plus the new state: what the rows now hold.
+        // The records as read (or, unread, as the store handed them back) plus the new state: what the rows now hold.
         for (const u of updates) if (stored.has(u.profile.id)) written.set(u.profile.id, u.profile);
         return stored;
       },
