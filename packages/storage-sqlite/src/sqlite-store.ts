@@ -90,43 +90,39 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return statements;
   };
 
-  const claimStatements = new Map<number, Database.Statement>();
-  const claimStatement = (n: number): Database.Statement => {
-    let s = claimStatements.get(n);
+  /**
+   * Statements whose text depends on how many rows or names they take (multi-row inserts, IN
+   * lists), prepared once per shape: `key` names the shape, `sql` builds the text.
+   */
+  const shapedStatements = new Map<string, Database.Statement>();
+  const shaped = (key: string, sql: () => string): Database.Statement => {
+    let s = shapedStatements.get(key);
     if (!s) {
-      s = db.prepare(
-        `INSERT OR IGNORE INTO claims (scope, key) VALUES ${Array.from({ length: n }, () => '(?, ?)').join(', ')} RETURNING key`,
-      );
-      claimStatements.set(n, s);
+      s = db.prepare(sql());
+      shapedStatements.set(key, s);
     }
     return s;
   };
+  /** `(?, ?), (?, ?)`: n rows of `columns` placeholders. */
+  const rows = (n: number, columns: number) => Array.from({ length: n }, () => `(${Array.from({ length: columns }, () => '?').join(', ')})`).join(', ');
+
+  const claimStatement = (n: number) => shaped(`claims:${n}`, () => `INSERT OR IGNORE INTO claims (scope, key) VALUES ${rows(n, 2)} RETURNING key`);
 
   // The recommendation fold adds tens of thousands of pair rows at once: many rows per statement.
-  const pairStatements = new Map<number, Database.Statement>();
-  const pairStatement = (n: number): Database.Statement => {
-    let s = pairStatements.get(n);
-    if (!s) {
-      s = db.prepare(
-        `INSERT INTO rec_pairs (kind, item_id, other_id, n) VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?)').join(', ')}
+  const pairStatement = (n: number) =>
+    shaped(
+      `pairs:${n}`,
+      () => `INSERT INTO rec_pairs (kind, item_id, other_id, n) VALUES ${rows(n, 4)}
          ON CONFLICT (kind, item_id, other_id) DO UPDATE SET n = n + excluded.n`,
-      );
-      pairStatements.set(n, s);
-    }
-    return s;
-  };
+    );
 
-  const historyStatements = new Map<string, Database.Statement>();
-  const historyStatement = (names: string[] | null): Database.Statement => {
-    const shape = names === null ? 'all' : String(names.length);
-    let s = historyStatements.get(shape);
-    if (!s) {
-      const filter = names === null ? '' : ` AND name IN (${names.map(() => '?').join(', ')})`;
-      s = db.prepare(`SELECT * FROM events WHERE profile_id = ?${filter} ORDER BY ts, message_id`);
-      historyStatements.set(shape, s);
-    }
-    return s;
-  };
+  const memberQueueStatement = (n: number) => shaped(`member-queue:${n}`, () => `INSERT INTO membership_queue (audience_id, profile_id, since) VALUES ${rows(n, 3)}`);
+
+  const historyStatement = (names: string[] | null) =>
+    shaped(
+      `history:${names === null ? 'all' : names.length}`,
+      () => `SELECT * FROM events WHERE profile_id = ?${names === null ? '' : ` AND name IN (${names.map(() => '?').join(', ')})`} ORDER BY ts, message_id`,
+    );
 
   const counterStatements = new Map<string, Database.Statement>();
   const counterStatement = (sql: string): Database.Statement => {
@@ -373,15 +369,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
    * `queuedMembers` is -1 when unknown (a rollback may have dropped rows).
    */
   let queuedMembers = -1;
-  const memberQueueStatements = new Map<number, Database.Statement>();
-  const memberQueueStatement = (n: number): Database.Statement => {
-    let s = memberQueueStatements.get(n);
-    if (!s) {
-      s = db.prepare(`INSERT INTO membership_queue (audience_id, profile_id, since) VALUES ${Array.from({ length: n }, () => '(?, ?, ?)').join(', ')}`);
-      memberQueueStatements.set(n, s);
-    }
-    return s;
-  };
   function memberQueueSize(): number {
     if (queuedMembers < 0) queuedMembers = (st().countMemberQueue.get() as { n: number }).n;
     return queuedMembers;
@@ -439,10 +426,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
       statements = null;
       queuedMembers = -1;
-      memberQueueStatements.clear();
-      claimStatements.clear();
-      pairStatements.clear();
-      historyStatements.clear();
+      shapedStatements.clear();
     },
     transaction(fn, txOptions) {
       return serialized(async () => {

@@ -1,4 +1,5 @@
 import { fnv1a32 } from '../decisions/bucketing.ts';
+import { canonical } from './canonical.ts';
 import { evaluateCondition, matching } from './evaluate.ts';
 import type { Condition, ConditionSubject, Filter, Window } from './types.ts';
 import { windowMs } from './validate.ts';
@@ -194,13 +195,4 @@ function collectEventTimes(event: string, where: Filter[] | undefined, w: Window
       if (leaves > now) out.push(leaves);
     } else if (to !== null && to > now) out.push(to);
   }
-}
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }

@@ -9,6 +9,7 @@ import type {
   SubjectEvent,
   Window,
 } from './types.ts';
+import { canonical } from './canonical.ts';
 import { windowMs } from './validate.ts';
 
 /** One node's outcome, for the explain trace. */
@@ -120,7 +121,7 @@ const questionKeys = new WeakMap<object, string>();
 function questionKey(q: EventQuestion): string {
   let key = questionKeys.get(q);
   if (key === undefined) {
-    key = JSON.stringify([q.event, q.where ?? null, q.window ?? null, q.fn ?? null, q.property ?? null]);
+    key = canonical([q.event, q.where ?? null, q.window ?? null, q.fn ?? null, q.property ?? null]);
     questionKeys.set(q, key);
   }
   return key;
